@@ -1,0 +1,38 @@
+//! Data-parallel loops over rows with scoped std threads (no thread pool crate is available).
+
+use std::num::NonZeroUsize;
+
+/// Threads the machine offers (`available_parallelism`, at least 1).
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map(NonZeroUsize::get).unwrap_or(1)
+}
+
+/// Below this many rows per thread, spawning costs more than it saves.
+const MIN_ROWS_PER_THREAD: usize = 2048;
+
+/// How many threads to use for `rows` rows when `requested` were asked for (0 = all).
+pub fn threads_for(rows: usize, requested: usize) -> usize {
+    let want = if requested == 0 { available_threads() } else { requested };
+    want.min(rows / MIN_ROWS_PER_THREAD).max(1)
+}
+
+/// Runs `work` on each block (disjoint slices built by the caller with `chunks_mut`), one thread
+/// per block; the first block runs on the calling thread. Results come back in block order.
+pub fn run_blocks<B: Send, R: Send>(blocks: Vec<B>, work: impl Fn(B) -> R + Sync) -> Vec<R> {
+    let mut blocks = blocks.into_iter();
+    let Some(first) = blocks.next() else { return Vec::new() };
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = blocks.map(|b| scope.spawn(move || work(b))).collect();
+        let mut results = vec![work(first)];
+        for h in handles {
+            results.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        results
+    })
+}
+
+/// Rows per block when `rows` rows are spread over `threads` threads.
+pub fn rows_per_block(rows: usize, threads: usize) -> usize {
+    rows.div_ceil(threads.max(1)).max(1)
+}

@@ -1,0 +1,82 @@
+//! int8: per-vector symmetric quantization.
+//!
+//! m = max |x_i|, scale = m / 127 (float32). If scale == 0 (m == 0, or m so small that m / 127
+//! underflows) every code is 0. Otherwise q_i = clamp(round_half_even(x_i / scale), -127, 127).
+//! Decode: q_i * scale. The division is a true IEEE division (not a multiply by 1/scale) so that
+//! every implementation, scalar, SIMD or JS, rounds the same quotient.
+
+use crate::simd::Level;
+
+/// The code of one value, given a non-zero scale (scalar reference).
+#[inline(always)]
+pub(super) fn code(v: f32, scale: f32) -> u8 {
+    ((v / scale).round_ties_even().clamp(-127.0, 127.0) as i8) as u8
+}
+
+/// Scalar reference for one vector: returns the scale, or None for a NaN or infinite value.
+#[inline(always)]
+pub(super) fn encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
+    let mut m = 0f32;
+    let mut finite = true;
+    for &v in x {
+        let a = v.abs();
+        finite &= a <= f32::MAX;
+        m = if a > m { a } else { m };
+    }
+    if !finite {
+        return None;
+    }
+    let scale = m / 127.0;
+    if scale == 0.0 {
+        q.fill(0);
+    } else {
+        for (o, &v) in q.iter_mut().zip(x) {
+            *o = code(v, scale);
+        }
+    }
+    Some(scale)
+}
+
+pub(super) fn encode_rows(level: Level, x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `level` is supported (callers pass `simd::best_level`), so the CPU has AVX-512.
+        Level::Avx512 => unsafe { super::x86_avx512::int8_encode_rows(x, dim, codes, scales) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, for AVX2.
+        Level::Avx2 => unsafe { super::x86_avx2::int8_encode_rows(x, dim, codes, scales) },
+        _ => encode_rows_scalar(x, dim, codes, scales),
+    }
+}
+
+pub(super) fn encode_rows_scalar(x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    for (r, ((xv, qv), s)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut()).enumerate() {
+        *s = match encode_one(xv, qv) {
+            Some(scale) => scale,
+            None => return Some(r),
+        };
+    }
+    None
+}
+
+/// Decode body shared by every level; the ISA wrappers compile it with their target features.
+#[inline(always)]
+pub(super) fn decode_rows_generic(codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
+    for ((qv, &s), ov) in codes.chunks_exact(dim).zip(scales).zip(out.chunks_exact_mut(dim)) {
+        for (o, &q) in ov.iter_mut().zip(qv) {
+            *o = (q as i8) as f32 * s;
+        }
+    }
+}
+
+pub(super) fn decode_rows(level: Level, codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx512 => unsafe { super::x86_avx512::int8_decode_rows(codes, scales, dim, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx2 => unsafe { super::x86_avx2::int8_decode_rows(codes, scales, dim, out) },
+        _ => decode_rows_generic(codes, scales, dim, out),
+    }
+}

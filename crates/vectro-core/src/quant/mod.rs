@@ -1,0 +1,321 @@
+//! Quantization schemes: int8 (per-vector symmetric), int4/int2 (per-vector affine) and binary
+//! (sign against a per-dimension center). docs/quantization.md gives each formula exactly.
+//!
+//! Encoders never fail on data: they return `Some(row)` for the first vector they could not encode
+//! (a NaN or infinite value, or a derived parameter that overflows float32), and the caller
+//! describes it. Every SIMD level gives bit-identical codes and parameters to the scalar one.
+
+/// Instantiates the schemes' generic loops under an ISA's target features, so the compiler
+/// vectorises them for that ISA. Used by each `x86_*` module, next to its hand-written kernels.
+#[cfg(target_arch = "x86_64")]
+macro_rules! generic_kernels_for {
+    ($features:literal) => {
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn int8_decode_rows(codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
+            super::int8::decode_rows_generic(codes, scales, dim, out)
+        }
+
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn affine_encode_rows<const BITS: u32>(
+            x: &[f32],
+            dim: usize,
+            codes: &mut [u8],
+            params: &mut [f32],
+        ) -> Option<usize> {
+            super::affine::encode_rows_generic::<BITS>(x, dim, codes, params)
+        }
+
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn affine_decode_rows<const BITS: u32>(codes: &[u8], params: &[f32], dim: usize, out: &mut [f32]) {
+            super::affine::decode_rows_generic::<BITS>(codes, params, dim, out)
+        }
+
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn binary_encode_rows(
+            x: &[f32],
+            dim: usize,
+            center: &[f32],
+            codes: &mut [u8],
+            s: &mut [f32],
+        ) -> Option<usize> {
+            super::binary::encode_rows_generic(x, dim, center, codes, s)
+        }
+
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn binary_decode_rows(codes: &[u8], s: &[f32], center: &[f32], dim: usize, out: &mut [f32]) {
+            super::binary::decode_rows_generic(codes, s, center, dim, out)
+        }
+    };
+}
+
+mod affine;
+mod binary;
+mod int8;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx2;
+#[cfg(target_arch = "x86_64")]
+mod x86_avx512;
+
+use crate::error::{invalid, Error};
+use crate::parallel::{rows_per_block, run_blocks, threads_for};
+use crate::simd::{self, Level};
+
+/// Largest supported dimension.
+pub const MAX_DIM: usize = 65_536;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Int8,
+    Int4,
+    Int2,
+    Binary,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 4] = [Scheme::Int8, Scheme::Int4, Scheme::Int2, Scheme::Binary];
+
+    /// The scheme's number in the `.vq` header (docs/format.md).
+    pub fn id(self) -> u32 {
+        match self {
+            Scheme::Int8 => 1,
+            Scheme::Int4 => 2,
+            Scheme::Int2 => 3,
+            Scheme::Binary => 4,
+        }
+    }
+
+    pub fn from_id(id: u32) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|s| s.id() == id)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Int8 => "int8",
+            Scheme::Int4 => "int4",
+            Scheme::Int2 => "int2",
+            Scheme::Binary => "binary",
+        }
+    }
+
+    pub fn bits(self) -> usize {
+        match self {
+            Scheme::Int8 => 8,
+            Scheme::Int4 => 4,
+            Scheme::Int2 => 2,
+            Scheme::Binary => 1,
+        }
+    }
+
+    /// Bytes of packed codes per vector; each vector starts on a byte boundary.
+    pub fn code_bytes(self, dim: usize) -> usize {
+        (dim * self.bits()).div_ceil(8)
+    }
+
+    /// float32 parameters stored per vector: scale (int8), lo and step (int4/int2), s (binary).
+    pub fn vector_params(self) -> usize {
+        match self {
+            Scheme::Int8 | Scheme::Binary => 1,
+            Scheme::Int4 | Scheme::Int2 => 2,
+        }
+    }
+
+    /// float32 parameters stored once per file: the center c (binary).
+    pub fn file_params(self, dim: usize) -> usize {
+        match self {
+            Scheme::Binary => dim,
+            _ => 0,
+        }
+    }
+}
+
+/// Checks that the buffers of an encode or decode call fit `dim`; returns the row count.
+fn check_shapes(
+    scheme: Scheme,
+    dim: usize,
+    values: usize,
+    codes: usize,
+    params: usize,
+    center: usize,
+) -> Result<usize, Error> {
+    if dim == 0 || dim > MAX_DIM {
+        return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
+    }
+    if values % dim != 0 {
+        return Err(invalid(format!("vector buffer length {values} is not a multiple of dim {dim}")));
+    }
+    let rows = values / dim;
+    let want_codes = rows * scheme.code_bytes(dim);
+    if codes != want_codes {
+        return Err(invalid(format!("codes buffer holds {codes} bytes, {rows} {} vectors need {want_codes}", scheme.name())));
+    }
+    let want_params = rows * scheme.vector_params();
+    if params != want_params {
+        return Err(invalid(format!("params buffer holds {params} floats, {rows} vectors need {want_params}")));
+    }
+    let want_center = scheme.file_params(dim);
+    if center != want_center {
+        return Err(invalid(format!("center holds {center} floats, {} needs {want_center}", scheme.name())));
+    }
+    Ok(rows)
+}
+
+/// Encodes the rows of `x` (row-major, `dim` wide) into `codes` and `params`, spreading rows over
+/// `threads` threads (0 = all). `center` is binary's per-dimension center (empty otherwise).
+/// Returns the first row that could not be encoded, if any.
+pub fn encode(
+    scheme: Scheme,
+    x: &[f32],
+    dim: usize,
+    center: &[f32],
+    codes: &mut [u8],
+    params: &mut [f32],
+    threads: usize,
+) -> Result<Option<usize>, Error> {
+    encode_at(simd::level(), scheme, x, dim, center, codes, params, threads)
+}
+
+/// [`encode`] at a given SIMD level (for tests and benchmarks); unsupported levels fall back.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_at(
+    level: Level,
+    scheme: Scheme,
+    x: &[f32],
+    dim: usize,
+    center: &[f32],
+    codes: &mut [u8],
+    params: &mut [f32],
+    threads: usize,
+) -> Result<Option<usize>, Error> {
+    let rows = check_shapes(scheme, dim, x.len(), codes.len(), params.len(), center.len())?;
+    if rows == 0 {
+        return Ok(None);
+    }
+    let level = simd::best_level(level);
+    let per = rows_per_block(rows, threads_for(rows, threads));
+    let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
+    let blocks: Vec<_> = x
+        .chunks(per * dim)
+        .zip(codes.chunks_mut(per * cb))
+        .zip(params.chunks_mut(per * pp))
+        .enumerate()
+        .collect();
+    let bad = run_blocks(blocks, |(b, ((xb, cb), pb))| {
+        let bad = match scheme {
+            Scheme::Int8 => int8::encode_rows(level, xb, dim, cb, pb),
+            Scheme::Int4 => affine::encode_rows::<4>(level, xb, dim, cb, pb),
+            Scheme::Int2 => affine::encode_rows::<2>(level, xb, dim, cb, pb),
+            Scheme::Binary => binary::encode_rows(level, xb, dim, center, cb, pb),
+        };
+        bad.map(|r| b * per + r)
+    });
+    Ok(bad.into_iter().flatten().min())
+}
+
+/// Decodes `codes` and `params` back into float32 rows in `out`.
+pub fn decode(
+    scheme: Scheme,
+    codes: &[u8],
+    params: &[f32],
+    center: &[f32],
+    dim: usize,
+    out: &mut [f32],
+    threads: usize,
+) -> Result<(), Error> {
+    decode_at(simd::level(), scheme, codes, params, center, dim, out, threads)
+}
+
+/// [`decode`] at a given SIMD level (for tests and benchmarks).
+#[allow(clippy::too_many_arguments)]
+pub fn decode_at(
+    level: Level,
+    scheme: Scheme,
+    codes: &[u8],
+    params: &[f32],
+    center: &[f32],
+    dim: usize,
+    out: &mut [f32],
+    threads: usize,
+) -> Result<(), Error> {
+    let rows = check_shapes(scheme, dim, out.len(), codes.len(), params.len(), center.len())?;
+    if rows == 0 {
+        return Ok(());
+    }
+    let level = simd::best_level(level);
+    let per = rows_per_block(rows, threads_for(rows, threads));
+    let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
+    let blocks: Vec<_> = out
+        .chunks_mut(per * dim)
+        .zip(codes.chunks(per * cb))
+        .zip(params.chunks(per * pp))
+        .collect();
+    run_blocks(blocks, |((ob, cb), pb)| match scheme {
+        Scheme::Int8 => int8::decode_rows(level, cb, pb, dim, ob),
+        Scheme::Int4 => affine::decode_rows::<4>(level, cb, pb, dim, ob),
+        Scheme::Int2 => affine::decode_rows::<2>(level, cb, pb, dim, ob),
+        Scheme::Binary => binary::decode_rows(level, cb, pb, center, dim, ob),
+    });
+    Ok(())
+}
+
+/// Adds each row of `x` to `acc` (float64, one slot per dimension), rows in order, so that the
+/// sums are reproducible anywhere: the first pass of the binary scheme's center. Returns the first
+/// row holding a NaN or infinite value, if any (rows before it have been added).
+pub fn column_sums(x: &[f32], dim: usize, acc: &mut [f64]) -> Result<Option<usize>, Error> {
+    if dim == 0 || dim > MAX_DIM || x.len() % dim != 0 || acc.len() != dim {
+        return Err(invalid(format!(
+            "column_sums needs 1 <= dim <= {MAX_DIM}, a whole number of rows and dim sums; got dim {dim}, {} values, {} sums",
+            x.len(),
+            acc.len()
+        )));
+    }
+    for (r, row) in x.chunks_exact(dim).enumerate() {
+        if !row.iter().all(|v| v.is_finite()) {
+            return Ok(Some(r));
+        }
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v as f64;
+        }
+    }
+    Ok(None)
+}
+
+/// Slots of the accumulator filled by [`error_stats`].
+pub const ERROR_STATS_LEN: usize = 5;
+
+/// Accumulates the reconstruction error of `y` against `x` into `acc`, in float64 and in row
+/// order so that any implementation reproduces it exactly:
+/// `[sum |e|, max |e|, sum e^2, sum of ||e|| / ||x|| over rows with ||x|| > 0, count of those rows]`
+/// where `e = x - y` per element.
+pub fn error_stats(x: &[f32], y: &[f32], dim: usize, acc: &mut [f64]) -> Result<(), Error> {
+    if dim == 0 || x.len() != y.len() || x.len() % dim != 0 || acc.len() != ERROR_STATS_LEN {
+        return Err(invalid(format!(
+            "error_stats needs two equal buffers of whole rows and {ERROR_STATS_LEN} slots; got dim {dim}, {} and {} values, {} slots",
+            x.len(),
+            y.len(),
+            acc.len()
+        )));
+    }
+    for (xr, yr) in x.chunks_exact(dim).zip(y.chunks_exact(dim)) {
+        let (mut err2, mut norm2) = (0f64, 0f64);
+        for (&a, &b) in xr.iter().zip(yr) {
+            let xa = a as f64;
+            let e = xa - b as f64;
+            let ae = e.abs();
+            acc[0] += ae;
+            if ae > acc[1] {
+                acc[1] = ae;
+            }
+            acc[2] += e * e;
+            err2 += e * e;
+            norm2 += xa * xa;
+        }
+        if norm2 > 0.0 {
+            acc[3] += err2.sqrt() / norm2.sqrt();
+            acc[4] += 1.0;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

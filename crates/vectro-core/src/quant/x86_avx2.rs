@@ -1,0 +1,79 @@
+//! AVX2 + FMA kernels. The int8 encoder is written with intrinsics; the other schemes' loops are
+//! the generic ones compiled for this ISA (see `generic_kernels_for!`). No FMA is ever emitted
+//! for the quantizers' arithmetic: Rust does not contract a * b + c.
+
+use core::arch::x86_64::*;
+
+generic_kernels_for!("avx2,fma");
+
+/// int8 encode of whole rows; same contract as `int8::encode_rows_scalar`.
+///
+/// # Safety
+/// The CPU must support AVX2. `codes` and `scales` must hold `x.len() / dim` rows.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn int8_encode_rows(x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    for (r, ((xv, qv), s)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut()).enumerate() {
+        match int8_encode_one(xv, qv) {
+            Some(scale) => *s = scale,
+            None => return Some(r),
+        }
+    }
+    None
+}
+
+/// One vector, 8 lanes at a time; the last `dim % 8` values go through the scalar reference ops.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn int8_encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
+    debug_assert_eq!(x.len(), q.len());
+    let n = x.len();
+    let body = n - n % 8;
+    let xp = x.as_ptr();
+
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let finite_max = _mm256_set1_ps(f32::MAX);
+    let mut vmax = _mm256_setzero_ps();
+    let mut bad = 0;
+    let mut i = 0;
+    while i < body {
+        let a = _mm256_and_ps(_mm256_loadu_ps(xp.add(i)), abs_mask);
+        bad |= _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NLE_UQ>(a, finite_max));
+        vmax = _mm256_max_ps(vmax, a);
+        i += 8;
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), vmax);
+    let mut m = lanes.iter().fold(0f32, |m, &v| if v > m { v } else { m });
+    for &v in &x[body..] {
+        let a = v.abs();
+        if !(a <= f32::MAX) {
+            bad = 1;
+        }
+        m = if a > m { a } else { m };
+    }
+    if bad != 0 {
+        return None;
+    }
+    let scale = m / 127.0;
+    if scale == 0.0 {
+        q.fill(0);
+        return Some(scale);
+    }
+
+    let vscale = _mm256_set1_ps(scale);
+    let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
+    let qp = q.as_mut_ptr();
+    let mut i = 0;
+    while i < body {
+        let t = _mm256_div_ps(_mm256_loadu_ps(xp.add(i)), vscale);
+        let t = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(t);
+        let k = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(t, lo), hi));
+        // 8 x i32 -> 8 x i16 -> 8 x i8 (values are within -127..127, so saturation never bites).
+        let w = _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256::<1>(k));
+        _mm_storel_epi64(qp.add(i) as *mut __m128i, _mm_packs_epi16(w, w));
+        i += 8;
+    }
+    for (o, &v) in q[body..].iter_mut().zip(&x[body..]) {
+        *o = super::int8::code(v, scale);
+    }
+    Some(scale)
+}

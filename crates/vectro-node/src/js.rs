@@ -1,0 +1,232 @@
+//! Safe-ish helpers over the raw Node-API calls: reading arguments (typed arrays checked for type,
+//! and for overlap when one is written), building results, and throwing errors.
+
+use std::ffi::{c_void, CString};
+use std::ptr;
+
+use crate::napi::*;
+
+/// Why a call failed; becomes a thrown JS error of the matching class.
+pub enum Fail {
+    Type(String),
+    Range(String),
+    Error(String),
+}
+
+pub type Result<T> = std::result::Result<T, Fail>;
+
+#[derive(Clone, Copy)]
+pub struct Env(pub napi_env);
+
+fn check(status: napi_status, what: &str) -> Result<()> {
+    if status == NAPI_OK {
+        Ok(())
+    } else {
+        Err(Fail::Error(format!("Node-API call {what} failed with status {status}")))
+    }
+}
+
+/// A typed array's memory, as borrowed for one call.
+struct View {
+    ptr: *mut u8,
+    bytes: usize,
+    writable: bool,
+    name: &'static str,
+}
+
+/// The arguments of one call, and the typed-array memory taken from them so far.
+pub struct Args {
+    env: Env,
+    values: Vec<napi_value>,
+    views: Vec<View>,
+}
+
+impl Env {
+    /// Reads up to `max` arguments of the current call.
+    pub fn args(self, info: napi_callback_info, max: usize) -> Result<Args> {
+        let mut argc = max;
+        let mut values = vec![ptr::null_mut(); max];
+        // SAFETY: `values` has room for `argc` entries.
+        check(
+            unsafe { napi_get_cb_info(self.0, info, &mut argc, values.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) },
+            "napi_get_cb_info",
+        )?;
+        values.truncate(argc.min(max));
+        Ok(Args { env: self, values, views: Vec::new() })
+    }
+
+    pub fn undefined(self) -> Result<napi_value> {
+        let mut v = ptr::null_mut();
+        // SAFETY: valid env and out pointer.
+        check(unsafe { napi_get_undefined(self.0, &mut v) }, "napi_get_undefined")?;
+        Ok(v)
+    }
+
+    pub fn number(self, x: f64) -> Result<napi_value> {
+        let mut v = ptr::null_mut();
+        // SAFETY: valid env and out pointer.
+        check(unsafe { napi_create_double(self.0, x, &mut v) }, "napi_create_double")?;
+        Ok(v)
+    }
+
+    pub fn string(self, s: &str) -> Result<napi_value> {
+        let mut v = ptr::null_mut();
+        // SAFETY: the pointer and length describe `s`, which is valid UTF-8.
+        check(unsafe { napi_create_string_utf8(self.0, s.as_ptr().cast(), s.len(), &mut v) }, "napi_create_string_utf8")?;
+        Ok(v)
+    }
+
+    pub fn object(self) -> Result<napi_value> {
+        let mut v = ptr::null_mut();
+        // SAFETY: valid env and out pointer.
+        check(unsafe { napi_create_object(self.0, &mut v) }, "napi_create_object")?;
+        Ok(v)
+    }
+
+    pub fn array_of_strings(self, items: &[&str]) -> Result<napi_value> {
+        let mut arr = ptr::null_mut();
+        // SAFETY: valid env and out pointer.
+        check(unsafe { napi_create_array_with_length(self.0, items.len(), &mut arr) }, "napi_create_array_with_length")?;
+        for (i, s) in items.iter().enumerate() {
+            let v = self.string(s)?;
+            // SAFETY: `arr` is an array created above.
+            check(unsafe { napi_set_element(self.0, arr, i as u32, v) }, "napi_set_element")?;
+        }
+        Ok(arr)
+    }
+
+    pub fn set(self, object: napi_value, key: &str, value: napi_value) -> Result<()> {
+        let key = CString::new(key).map_err(|_| Fail::Error("property name has a NUL byte".into()))?;
+        // SAFETY: `object` is an object value and `key` is NUL-terminated.
+        check(unsafe { napi_set_named_property(self.0, object, key.as_ptr(), value) }, "napi_set_named_property")
+    }
+
+    pub fn function(self, name: &str, cb: napi_callback) -> Result<napi_value> {
+        let mut f = ptr::null_mut();
+        // SAFETY: the name pointer and length describe `name`.
+        check(
+            unsafe { napi_create_function(self.0, name.as_ptr().cast(), name.len(), cb, ptr::null_mut(), &mut f) },
+            "napi_create_function",
+        )?;
+        Ok(f)
+    }
+
+    /// Throws `fail` as a JS error with code `VECTRO_NATIVE` (unless one is already pending).
+    pub fn throw(self, fail: Fail) {
+        let mut pending = false;
+        // SAFETY: valid env and out pointer.
+        unsafe { napi_is_exception_pending(self.0, &mut pending) };
+        if pending {
+            return;
+        }
+        let code = c"VECTRO_NATIVE";
+        let clean = |s: String| CString::new(s.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: both strings are NUL-terminated.
+        unsafe {
+            match fail {
+                Fail::Type(m) => napi_throw_type_error(self.0, code.as_ptr(), clean(m).as_ptr()),
+                Fail::Range(m) => napi_throw_range_error(self.0, code.as_ptr(), clean(m).as_ptr()),
+                Fail::Error(m) => napi_throw_error(self.0, code.as_ptr(), clean(m).as_ptr()),
+            };
+        }
+    }
+}
+
+impl Args {
+    fn value(&self, i: usize, name: &str) -> Result<napi_value> {
+        self.values.get(i).copied().ok_or_else(|| Fail::Type(format!("argument {} ({name}) is missing", i + 1)))
+    }
+
+    /// A non-negative whole number no larger than `max`.
+    pub fn index(&self, i: usize, name: &str, max: usize) -> Result<usize> {
+        let v = self.value(i, name)?;
+        let mut kind = 0;
+        // SAFETY: valid env, value and out pointer.
+        check(unsafe { napi_typeof(self.env.0, v, &mut kind) }, "napi_typeof")?;
+        if kind != NAPI_NUMBER {
+            return Err(Fail::Type(format!("{name} must be a number")));
+        }
+        let mut x = 0f64;
+        // SAFETY: `v` is a number.
+        check(unsafe { napi_get_value_double(self.env.0, v, &mut x) }, "napi_get_value_double")?;
+        if !(x >= 0.0 && x <= max as f64 && x.fract() == 0.0) {
+            return Err(Fail::Range(format!("{name} must be a whole number from 0 to {max}, got {x}")));
+        }
+        Ok(x as usize)
+    }
+
+    fn typed(&mut self, i: usize, name: &'static str, want: i32, elem: usize, writable: bool) -> Result<(*mut u8, usize)> {
+        let v = self.value(i, name)?;
+        let env = self.env.0;
+        let mut is_typed = false;
+        // SAFETY: valid env, value and out pointer.
+        check(unsafe { napi_is_typedarray(env, v, &mut is_typed) }, "napi_is_typedarray")?;
+        let type_name = match want {
+            typedarray::FLOAT32 => "Float32Array",
+            typedarray::FLOAT64 => "Float64Array",
+            _ => "Uint8Array or Int8Array",
+        };
+        if !is_typed {
+            return Err(Fail::Type(format!("{name} must be a {type_name}")));
+        }
+        let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        // SAFETY: `v` is a typed array; null is allowed for the outputs we do not need.
+        check(
+            unsafe { napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, ptr::null_mut(), ptr::null_mut()) },
+            "napi_get_typedarray_info",
+        )?;
+        let byte_ok = want == typedarray::UINT8 && (kind == typedarray::UINT8 || kind == typedarray::INT8);
+        if kind != want && !byte_ok {
+            return Err(Fail::Type(format!("{name} must be a {type_name}")));
+        }
+        let bytes = len * elem;
+        if data.is_null() || len == 0 {
+            return Ok((ptr::NonNull::<u64>::dangling().as_ptr().cast(), 0));
+        }
+        if (data as usize) % elem != 0 {
+            return Err(Fail::Type(format!("{name} is not aligned to {elem} bytes")));
+        }
+        let (start, end) = (data as usize, data as usize + bytes);
+        for other in &self.views {
+            let (os, oe) = (other.ptr as usize, other.ptr as usize + other.bytes);
+            if (writable || other.writable) && start < oe && os < end {
+                return Err(Fail::Range(format!("{name} overlaps {} in memory; pass separate buffers", other.name)));
+            }
+        }
+        self.views.push(View { ptr: data.cast(), bytes, writable, name });
+        Ok((data.cast(), len))
+    }
+
+    // The slices below live as long as the call: JS cannot run (or detach the buffers) until the
+    // native function returns, and `typed` has refused any written buffer that overlaps another.
+
+    pub fn f32s<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [f32]> {
+        let (p, n) = self.typed(i, name, typedarray::FLOAT32, 4, false)?;
+        // SAFETY: a live, aligned Float32Array of n elements.
+        Ok(unsafe { std::slice::from_raw_parts(p.cast(), n) })
+    }
+
+    pub fn f32s_mut<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a mut [f32]> {
+        let (p, n) = self.typed(i, name, typedarray::FLOAT32, 4, true)?;
+        // SAFETY: as above, and no other view overlaps it.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
+    }
+
+    pub fn f64s_mut<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a mut [f64]> {
+        let (p, n) = self.typed(i, name, typedarray::FLOAT64, 8, true)?;
+        // SAFETY: a live, aligned, unaliased Float64Array of n elements.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
+    }
+
+    pub fn bytes<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [u8]> {
+        let (p, n) = self.typed(i, name, typedarray::UINT8, 1, false)?;
+        // SAFETY: a live Uint8Array/Int8Array of n bytes.
+        Ok(unsafe { std::slice::from_raw_parts(p, n) })
+    }
+
+    pub fn bytes_mut<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a mut [u8]> {
+        let (p, n) = self.typed(i, name, typedarray::UINT8, 1, true)?;
+        // SAFETY: a live, unaliased Uint8Array/Int8Array of n bytes.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+    }
+}

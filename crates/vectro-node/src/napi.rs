@@ -1,0 +1,67 @@
+//! The few Node-API functions vectro uses, declared by hand from Node's `js_native_api.h`
+//! (the napi crate cannot be fetched here). On Linux the symbols resolve from the `node`
+//! executable when the addon is loaded; no link flags are needed.
+#![allow(non_camel_case_types)]
+
+use std::ffi::{c_char, c_void};
+
+pub type napi_env = *mut c_void;
+pub type napi_value = *mut c_void;
+pub type napi_callback_info = *mut c_void;
+pub type napi_status = i32;
+pub type napi_callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
+
+pub const NAPI_OK: napi_status = 0;
+
+/// `napi_typedarray_type` values.
+pub mod typedarray {
+    pub const INT8: i32 = 0;
+    pub const UINT8: i32 = 1;
+    pub const FLOAT32: i32 = 7;
+    pub const FLOAT64: i32 = 8;
+}
+
+/// `napi_valuetype` value for numbers.
+pub const NAPI_NUMBER: i32 = 3;
+
+extern "C" {
+    pub fn napi_create_function(
+        env: napi_env,
+        utf8name: *const c_char,
+        length: usize,
+        cb: napi_callback,
+        data: *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_set_named_property(env: napi_env, object: napi_value, utf8name: *const c_char, value: napi_value) -> napi_status;
+    pub fn napi_get_cb_info(
+        env: napi_env,
+        cbinfo: napi_callback_info,
+        argc: *mut usize,
+        argv: *mut napi_value,
+        this_arg: *mut napi_value,
+        data: *mut *mut c_void,
+    ) -> napi_status;
+    pub fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    pub fn napi_get_typedarray_info(
+        env: napi_env,
+        typedarray: napi_value,
+        type_: *mut i32,
+        length: *mut usize,
+        data: *mut *mut c_void,
+        arraybuffer: *mut napi_value,
+        byte_offset: *mut usize,
+    ) -> napi_status;
+    pub fn napi_typeof(env: napi_env, value: napi_value, result: *mut i32) -> napi_status;
+    pub fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
+    pub fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_string_utf8(env: napi_env, s: *const c_char, length: usize, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_object(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_array_with_length(env: napi_env, length: usize, result: *mut napi_value) -> napi_status;
+    pub fn napi_set_element(env: napi_env, object: napi_value, index: u32, value: napi_value) -> napi_status;
+    pub fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    pub fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    pub fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    pub fn napi_throw_range_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+}
