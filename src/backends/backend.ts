@@ -1,0 +1,42 @@
+import type { Scheme } from '../quant/schemes.js';
+
+export const BACKEND_NAMES = ['native', 'js'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/**
+ * The operations every backend implements with identical results, bit for bit. Callers pass
+ * output buffers, sized for the rows in `x` (see quant/schemes.ts), so hot loops reuse them.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  /** Instruction set the kernels use: avx512, avx2, scalar; `js` for the TypeScript baseline. */
+  readonly simd: string;
+  /** Threads the backend can use (1 for js). */
+  readonly maxThreads: number;
+  /** Encodes rows; returns the first row that cannot be encoded (NaN, Inf, overflow), or -1. */
+  encode(
+    scheme: Scheme,
+    x: Float32Array,
+    dim: number,
+    center: Float32Array,
+    codes: Uint8Array,
+    params: Float32Array,
+    threads: number,
+  ): number;
+  decode(
+    scheme: Scheme,
+    codes: Uint8Array,
+    params: Float32Array,
+    center: Float32Array,
+    dim: number,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  /** Adds each row to `acc` (float64, in row order); returns the first non-finite row, or -1. */
+  columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
+  /** Accumulates `[sum|e|, max|e|, sum e^2, sum ||e||/||x||, rows with ||x|| > 0]`, e = x - y. */
+  errorStats(x: Float32Array, y: Float32Array, dim: number, acc: Float64Array): void;
+}
+
+/** Slots of the `errorStats` accumulator. */
+export const ERROR_STATS_LEN = 5;

@@ -1,0 +1,52 @@
+import { MAX_DIM, type Scheme } from '../../quant/schemes.js';
+import { ERROR_STATS_LEN, type Backend } from '../backend.js';
+import { decodeAffine, encodeAffine } from './affine.js';
+import { decodeBinary, encodeBinary } from './binary.js';
+import { decodeInt8, encodeInt8 } from './int8.js';
+import { checkShapes } from './shapes.js';
+import { columnSums, errorStats } from './stats.js';
+
+/** The pure-TypeScript baseline: the same results as the Rust core, on one thread. */
+export const jsBackend: Backend = {
+  name: 'js',
+  simd: 'js',
+  maxThreads: 1,
+  encode(scheme: Scheme, x, dim, center, codes, params) {
+    checkShapes(scheme, dim, x.length, codes.length, params.length, center.length);
+    switch (scheme.name) {
+      case 'int8':
+        return encodeInt8(x, dim, codes, params);
+      case 'int4':
+        return encodeAffine(4, x, dim, codes, params);
+      case 'int2':
+        return encodeAffine(2, x, dim, codes, params);
+      case 'binary':
+        return encodeBinary(x, dim, center, codes, params);
+    }
+  },
+  decode(scheme: Scheme, codes, params, center, dim, out) {
+    checkShapes(scheme, dim, out.length, codes.length, params.length, center.length);
+    switch (scheme.name) {
+      case 'int8':
+        return decodeInt8(codes, params, dim, out);
+      case 'int4':
+        return decodeAffine(4, codes, params, dim, out);
+      case 'int2':
+        return decodeAffine(2, codes, params, dim, out);
+      case 'binary':
+        return decodeBinary(codes, params, center, dim, out);
+    }
+  },
+  columnSums(x, dim, acc) {
+    if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM || x.length % dim !== 0 || acc.length !== dim) {
+      throw new RangeError(`columnSums needs 1 <= dim <= ${MAX_DIM}, whole rows and dim sums`);
+    }
+    return columnSums(x, dim, acc);
+  },
+  errorStats(x, y, dim, acc) {
+    if (dim < 1 || x.length !== y.length || x.length % dim !== 0 || acc.length !== ERROR_STATS_LEN) {
+      throw new RangeError(`errorStats needs two equal buffers of whole rows and ${ERROR_STATS_LEN} slots`);
+    }
+    errorStats(x, y, dim, acc);
+  },
+};

@@ -1,0 +1,18 @@
+import type { NativeAddon } from '../native/types.js';
+import type { Backend } from './backend.js';
+
+/** The Rust backend: a thin adapter from the Backend interface to the addon. */
+export function nativeBackend(addon: NativeAddon): Backend {
+  const info = addon.info();
+  return {
+    name: 'native',
+    simd: info.simd,
+    maxThreads: info.threads,
+    encode: (scheme, x, dim, center, codes, params, threads) =>
+      addon.encode(scheme.id, x, dim, center, codes, params, threads),
+    decode: (scheme, codes, params, center, dim, out, threads) =>
+      addon.decode(scheme.id, codes, params, center, dim, out, threads),
+    columnSums: (x, dim, acc) => addon.columnSums(x, dim, acc),
+    errorStats: (x, y, dim, acc) => addon.errorStats(x, y, dim, acc),
+  };
+}

@@ -1,0 +1,23 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+
+/** The flags every computing command takes. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--backend <name>', 'auto (native when it loads), native or js', 'auto')
+    .option('--threads <n>', 'threads for the native backend', String(availableParallelism()))
+    .option('--json', 'print the result as one JSON object on stdout', false)
+    .option('-q, --quiet', 'print nothing but errors (and --json output)', false);
+}
+
+/** Refuses an output path that is a folder or the input itself, before any work starts. */
+export async function checkOutputPath(output: string, input: string): Promise<void> {
+  if (resolve(output) === resolve(input)) throw new UsageError(`-o ${output}: is the input file; choose another output`);
+  const info = await stat(output).catch(() => undefined);
+  if (info?.isDirectory()) throw new UsageError(`-o ${output}: is a directory; give a file name`);
+}
+
+export const note = (message: string) => process.stderr.write(message + '\n');

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { selectBackend } from '../../backends/select.js';
+import { outputFormatOf } from '../../formats/detect.js';
+import { dequantizeFile } from '../../quant/dequantize.js';
+import { dequantizeOptions, parseOptions } from '../options.js';
+import { formatBytes, keyValueTable, printJson } from '../output.js';
+import { Progress } from '../progress.js';
+import { withInterrupt } from '../signals.js';
+import { addCommonOptions, checkOutputPath, note } from './common.js';
+
+export function registerDequantize(program: Command): void {
+  const cmd = program
+    .command('dequantize')
+    .summary('decode a .vq file back to float32 vectors')
+    .description('Decode every vector of a .vq file and write them as float32 .fvecs, .fbin or .npy (chosen by extension).')
+    .argument('<input>', '.vq file to decode')
+    .option('-o, --output <file>', 'the .fvecs, .fbin or .npy file to write (required)');
+  addCommonOptions(cmd).action(async (input: string, raw: unknown) => {
+    const opts = parseOptions(dequantizeOptions, raw);
+    outputFormatOf(opts.output);
+    await checkOutputPath(opts.output, input);
+    const backend = selectBackend(opts.backend, opts.quiet ? undefined : note);
+    const progress = new Progress(!opts.quiet);
+    progress.start(`decoding ${input}`);
+    const report = await withInterrupt((signal) =>
+      dequantizeFile(input, opts.output, {
+        backend,
+        threads: opts.threads,
+        signal,
+        onProgress: (p) => progress.update('decoding', p.done, p.total),
+      }),
+    ).finally(() => progress.stop());
+    if (opts.json) printJson(report);
+    else if (!opts.quiet) {
+      console.log(
+        keyValueTable([
+          ['output', report.output],
+          ['vectors', report.vectors.toLocaleString('en-US')],
+          ['dim', String(report.dim)],
+          ['scheme', report.scheme],
+          ['backend', report.backend],
+          ['output bytes', formatBytes(report.outputBytes)],
+          ['time', `${report.seconds.toFixed(3)} s`],
+        ]),
+      );
+    }
+  });
+}

@@ -1,0 +1,67 @@
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { selectBackend } from '../../backends/select.js';
+import { UsageError } from '../../errors.js';
+import { VECTOR_FORMATS } from '../../formats/detect.js';
+import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
+import { SCHEME_NAMES, SCHEMES } from '../../quant/schemes.js';
+import { parseOptions, quantizeOptions } from '../options.js';
+import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
+import { formatCount, Progress } from '../progress.js';
+import { withInterrupt } from '../signals.js';
+import { addCommonOptions, checkOutputPath, note } from './common.js';
+
+export function registerQuantize(program: Command): void {
+  const cmd = program
+    .command('quantize')
+    .summary('compress a vector file into a .vq file and report the error')
+    .description(
+      'Quantize every vector of INPUT (fvecs, ivecs, bvecs, fbin, u8bin, i8bin, ibin or npy) into a .vq file,\n' +
+        'streaming it in chunks, and report size, speed and reconstruction error. Formulas: docs/quantization.md.',
+    )
+    .argument('<input>', 'vector file to quantize')
+    .option('-o, --output <file>', 'the .vq file to write (required)')
+    .option('--scheme <name>', `quantization scheme: ${SCHEME_NAMES.join(', ')}`, 'int8')
+    .option('--format <name>', `input format when the extension does not say: ${VECTOR_FORMATS.join(', ')}`);
+  addCommonOptions(cmd).action(async (input: string, raw: unknown) => {
+    const opts = parseOptions(quantizeOptions, raw);
+    if (extname(opts.output).toLowerCase() !== '.vq') {
+      throw new UsageError(`-o ${opts.output}: quantize writes .vq files; give the output a .vq extension`);
+    }
+    await checkOutputPath(opts.output, input);
+    const backend = selectBackend(opts.backend, opts.quiet ? undefined : note);
+    const progress = new Progress(!opts.quiet);
+    progress.start(`quantizing ${input}`);
+    const report = await withInterrupt((signal) =>
+      quantizeFile(input, opts.output, {
+        scheme: SCHEMES[opts.scheme],
+        backend,
+        threads: opts.threads,
+        format: opts.format,
+        signal,
+        onProgress: (p) => progress.update(p.phase === 'center' ? 'center pass' : 'encoding', p.done, p.total),
+      }),
+    ).finally(() => progress.stop());
+    if (opts.json) printJson(report);
+    else if (!opts.quiet) console.log(summaryTable(report));
+  });
+}
+
+function summaryTable(r: QuantizeReport): string {
+  return keyValueTable([
+    ['output', r.output],
+    ['vectors', r.vectors.toLocaleString('en-US')],
+    ['dim', String(r.dim)],
+    ['scheme', r.scheme],
+    ['backend', r.backend === 'native' ? `native (${r.simd}, ${r.threads} threads)` : 'js'],
+    ['input bytes', formatBytes(r.inputBytes)],
+    ['output bytes', formatBytes(r.outputBytes)],
+    ['compression', `${r.compressionRatio.toFixed(2)}x`],
+    ['time', `${r.seconds.toFixed(3)} s`],
+    ['throughput', `${formatCount(r.vectorsPerSecond)} vectors/s`],
+    ['mean abs error', formatNumber(r.meanAbsError)],
+    ['max abs error', formatNumber(r.maxAbsError)],
+    ['MSE', formatNumber(r.mse)],
+    ['mean relative error', formatNumber(r.meanRelativeError)],
+  ]);
+}

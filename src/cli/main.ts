@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { VectroError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerDequantize } from './commands/dequantize.js';
+import { registerInfo } from './commands/info.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerQuantize } from './commands/quantize.js';
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name('vectro')
+    .description('Quantize, index and benchmark embedding vectors (Rust core, TypeScript baseline).')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerQuantize(program);
+  registerDequantize(program);
+  registerInspect(program);
+  registerInfo(program);
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 on success, 2 for a bad command line, 1 for bad data or
+ * I/O, 130 when interrupted. Errors print one `error:` line; VECTRO_DEBUG=1 adds the stack.
+ */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it
+    const debug = process.env.VECTRO_DEBUG === '1';
+    if (err instanceof VectroError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      if (debug) process.stderr.write(`${err.stack}\n`);
+      return err.exitCode;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    process.stderr.write(debug ? `${(err as Error)?.stack}\n` : '(set VECTRO_DEBUG=1 for a stack trace)\n');
+    return 1;
+  }
+}

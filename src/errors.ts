@@ -1,0 +1,52 @@
+/**
+ * Errors vectro reports to users. The CLI prints `error: <message>` and exits with `exitCode`:
+ * 2 for a bad command line (flags, paths, formats), 1 for bad data or a failed read/write,
+ * 130 when interrupted.
+ */
+export class VectroError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A command-line mistake: an unknown flag value, a missing or unusable path. */
+export class UsageError extends VectroError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** The data is not what it should be, or reading/writing it failed. */
+export class DataError extends VectroError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+/** The user pressed Ctrl-C (or the process got SIGTERM). */
+export class InterruptedError extends VectroError {
+  constructor() {
+    super('interrupted', 130);
+  }
+}
+
+/** The text of a Node system error without its `ENOENT: ` prefix noise repeated. */
+export function describeSystemError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string') {
+    const reasons: Record<string, string> = {
+      ENOENT: 'no such file or directory',
+      EACCES: 'permission denied',
+      EISDIR: 'is a directory',
+      ENOTDIR: 'a parent is not a directory',
+      ENOSPC: 'no space left on device',
+      EROFS: 'read-only file system',
+    };
+    return reasons[e.code] ?? `${e.code}: ${e.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,124 @@
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Backend } from '../backends/backend.js';
+import { VectorReader } from '../formats/vectors.js';
+import type { VectorFormat } from '../formats/detect.js';
+import { VqWriter } from '../formats/vq.js';
+import {
+  badVectorError,
+  centerFromSums,
+  ChunkBuffers,
+  DEFAULT_CHUNK_BYTES,
+  ErrorTally,
+  rowsPerChunk,
+  throwIfAborted,
+} from './pipeline.js';
+import type { Scheme } from './schemes.js';
+
+export interface QuantizeFileOptions {
+  scheme: Scheme;
+  backend: Backend;
+  /** Threads for the native backend (0 = all cores). */
+  threads: number;
+  /** Input format, when the extension does not say. */
+  format?: VectorFormat;
+  chunkBytes?: number;
+  onProgress?: (progress: { phase: 'center' | 'encode'; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface QuantizeReport {
+  input: string;
+  output: string;
+  format: VectorFormat;
+  scheme: string;
+  backend: string;
+  simd: string;
+  threads: number;
+  vectors: number;
+  dim: number;
+  inputBytes: number;
+  outputBytes: number;
+  /** inputBytes / outputBytes. */
+  compressionRatio: number;
+  seconds: number;
+  vectorsPerSecond: number;
+  meanAbsError: number | null;
+  maxAbsError: number | null;
+  mse: number | null;
+  meanRelativeError: number | null;
+}
+
+/**
+ * Quantizes a vector file into a `.vq` file, streaming it in chunks (memory stays bounded by the
+ * chunk size whatever the input size), and measures the reconstruction error on the way.
+ */
+export async function quantizeFile(input: string, output: string, options: QuantizeFileOptions): Promise<QuantizeReport> {
+  const { scheme, backend, signal, onProgress } = options;
+  const threads = backend.name === 'native' ? options.threads : 1;
+  const started = performance.now();
+  const reader = await VectorReader.open(input, options.format);
+  let writer: VqWriter | undefined;
+  try {
+    const { dim, count } = reader.info;
+    const chunk = rowsPerChunk(dim, count, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const buffers = new ChunkBuffers(scheme, dim, chunk);
+    writer = await VqWriter.create(output, scheme, dim, count);
+
+    let center: Float32Array = new Float32Array(0);
+    if (scheme.hasCenter) {
+      const sums = new Float64Array(dim);
+      for (let start = 0; start < count; start += chunk) {
+        throwIfAborted(signal);
+        const { x } = buffers.view(Math.min(chunk, count - start));
+        await reader.read(start, x.length / dim, x);
+        const bad = backend.columnSums(x, dim, sums);
+        if (bad >= 0) throw badVectorError(input, scheme, x, dim, bad, start);
+        onProgress?.({ phase: 'center', done: start + x.length / dim, total: count });
+      }
+      center = centerFromSums(sums, count);
+      await writer.writeCenter(center);
+    }
+
+    const errors = new ErrorTally();
+    for (let start = 0; start < count; start += chunk) {
+      throwIfAborted(signal);
+      const n = Math.min(chunk, count - start);
+      const { x, decoded, codes, params } = buffers.view(n);
+      await reader.read(start, n, x);
+      const bad = backend.encode(scheme, x, dim, center, codes, params, threads);
+      if (bad >= 0) throw badVectorError(input, scheme, x, dim, bad, start);
+      backend.decode(scheme, codes, params, center, dim, decoded, threads);
+      errors.add(backend, x, decoded, dim);
+      await writer.writeRows(start, params, codes);
+      onProgress?.({ phase: 'encode', done: start + n, total: count });
+    }
+    throwIfAborted(signal);
+    await writer.finish();
+
+    const seconds = (performance.now() - started) / 1000;
+    const outputBytes = (await stat(output)).size;
+    return {
+      input,
+      output,
+      format: reader.info.format,
+      scheme: scheme.name,
+      backend: backend.name,
+      simd: backend.simd,
+      threads,
+      vectors: count,
+      dim,
+      inputBytes: reader.info.bytes,
+      outputBytes,
+      compressionRatio: reader.info.bytes / outputBytes,
+      seconds,
+      vectorsPerSecond: seconds > 0 ? count / seconds : 0,
+      ...errors.summary(),
+    };
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  } finally {
+    await reader.close();
+  }
+}
