@@ -31,14 +31,14 @@ async function diagnose(input: InputFile, dim: number, recordBytes: number): Pro
     const view = new DataView(block.buffer, 0, length);
     for (let at = 0; at < length; at += recordBytes) {
       const record = (base + at) / recordBytes;
+      if (at + 4 <= length) {
+        const d = view.getInt32(at, true);
+        if (d !== dim) throw new DataError(`${path}: record ${record} has dimension ${d}, but record 0 has ${dim}`);
+      }
       if (base + at + recordBytes > size) {
         throw new DataError(
           `${path}: truncated: record ${record} needs ${recordBytes} bytes but the file ends ${size - base - at} bytes into it`,
         );
-      }
-      if (at + 4 <= length) {
-        const d = view.getInt32(at, true);
-        if (d !== dim) throw new DataError(`${path}: record ${record} has dimension ${d}, but record 0 has ${dim}`);
       }
     }
   }

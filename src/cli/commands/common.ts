@@ -8,9 +8,9 @@ import { UsageError } from '../../errors.js';
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('--backend <name>', 'auto (native when it loads), native or js', 'auto')
-    .option('--threads <n>', 'threads for the native backend', String(availableParallelism()))
-    .option('--json', 'print the result as one JSON object on stdout', false)
-    .option('-q, --quiet', 'print nothing but errors (and --json output)', false);
+    .option('--threads <n>', `threads for the native backend (default: all cores, here ${availableParallelism()})`)
+    .option('--json', 'print the result as one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing but errors (and --json output)');
 }
 
 /** Refuses an output path that is a folder or the input itself, before any work starts. */

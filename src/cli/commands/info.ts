@@ -10,7 +10,7 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .summary('show the version, the native backend, its SIMD level and threads')
-    .option('--json', 'print the result as one JSON object on stdout', false)
+    .option('--json', 'print the result as one JSON object on stdout')
     .action((raw: unknown) => {
       const opts = parseOptions(infoOptions, raw);
       const load = loadNative();

@@ -13,7 +13,7 @@ export function registerInspect(program: Command): void {
     .description('Print what a file holds. A .vq file is fully validated (header, size and checksum).')
     .argument('<file>', '.vq file or vector file')
     .option('--format <name>', `vector format when the extension does not say: ${VECTOR_FORMATS.join(', ')}`)
-    .option('--json', 'print the result as one JSON object on stdout', false)
+    .option('--json', 'print the result as one JSON object on stdout')
     .action(async (file: string, raw: unknown) => {
       const opts = parseOptions(inspectOptions, raw);
       const result = extname(file).toLowerCase() === '.vq' && !opts.format ? await inspectVq(file) : await inspectVectors(file, opts.format);

@@ -16,7 +16,7 @@ export function registerQuantize(program: Command): void {
     .command('quantize')
     .summary('compress a vector file into a .vq file and report the error')
     .description(
-      'Quantize every vector of INPUT (fvecs, ivecs, bvecs, fbin, u8bin, i8bin, ibin or npy) into a .vq file,\n' +
+      'Quantize every vector of INPUT (fvecs, ivecs, bvecs, fbin, u8bin, i8bin, ibin or npy) into a .vq file, ' +
         'streaming it in chunks, and report size, speed and reconstruction error. Formulas: docs/quantization.md.',
     )
     .argument('<input>', 'vector file to quantize')
