@@ -159,8 +159,9 @@ describe('native against js, bit for bit', { skip: skipWithoutNative }, () => {
     });
   }
 
+  // Over 2M values, so the native side really splits the rows over 2 threads (MIN_VALUES_PER_THREAD is 1M).
   test('multi-threaded native equals js', () => {
-    const x = randomVectors(20_000, 24, 5);
+    const x = randomVectors(100_000, 24, 5);
     for (const name of SCHEME_NAMES) compare(SCHEMES[name], x, 24, `${name}, 2 threads`, 2);
   });
 
@@ -185,18 +186,21 @@ describe('native against js, bit for bit', { skip: skipWithoutNative }, () => {
     assert.equal(a[4], 500);
   });
 
-  test('NaN and Inf give the same first bad row', () => {
+  test('NaN and Inf give the same first bad row, wherever the thread split falls', () => {
+    const rows = 120_000;
     for (const name of SCHEME_NAMES) {
-      const x = randomVectors(9000, 19, 2);
-      x[7000 * 19 + 18] = NaN;
-      x[5000 * 19 + 3] = -Infinity;
       const s = SCHEMES[name];
       const center = new Float32Array(s.hasCenter ? 19 : 0);
-      const args = [x, 19, center] as const;
-      const nativeBad = nb.encode(s, ...args, new Uint8Array(9000 * codeBytes(s, 19)), new Float32Array(9000 * s.vectorParams), 2);
-      const jsBad = jsBackend.encode(s, ...args, new Uint8Array(9000 * codeBytes(s, 19)), new Float32Array(9000 * s.vectorParams), 1);
-      assert.deepEqual([nativeBad, jsBad], [5000, 5000], name);
-      assert.equal(nb.columnSums(x, 19, new Float64Array(19)), 5000);
+      const x = randomVectors(rows, 19, 2);
+      const firstBad = (data: Float32Array) => [
+        nb.encode(s, data, 19, center, new Uint8Array(rows * codeBytes(s, 19)), new Float32Array(rows * s.vectorParams), 2),
+        jsBackend.encode(s, data, 19, center, new Uint8Array(rows * codeBytes(s, 19)), new Float32Array(rows * s.vectorParams), 1),
+        nb.columnSums(data, 19, new Float64Array(19)),
+      ];
+      x[100_000 * 19 + 18] = NaN; // in the second thread's half
+      assert.deepEqual(firstBad(x), [100_000, 100_000, 100_000], name);
+      x[30_000 * 19 + 3] = -Infinity; // and now one in the first half too
+      assert.deepEqual(firstBad(x), [30_000, 30_000, 30_000], name);
     }
   });
 

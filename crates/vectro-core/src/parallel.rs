@@ -7,13 +7,14 @@ pub fn available_threads() -> usize {
     std::thread::available_parallelism().map(NonZeroUsize::get).unwrap_or(1)
 }
 
-/// Below this many rows per thread, spawning costs more than it saves.
-const MIN_ROWS_PER_THREAD: usize = 2048;
+/// Below this many values (floats) per thread, spawning a thread (tens of microseconds) costs
+/// about as much as it saves: 1M floats take roughly 100 microseconds to quantize on one core.
+pub const MIN_VALUES_PER_THREAD: usize = 1 << 20;
 
-/// How many threads to use for `rows` rows when `requested` were asked for (0 = all).
-pub fn threads_for(rows: usize, requested: usize) -> usize {
+/// How many threads to use for `rows` rows of `dim` values when `requested` were asked for (0 = all).
+pub fn threads_for(rows: usize, dim: usize, requested: usize) -> usize {
     let want = if requested == 0 { available_threads() } else { requested };
-    want.min(rows / MIN_ROWS_PER_THREAD).max(1)
+    want.min(rows * dim / MIN_VALUES_PER_THREAD).min(rows).max(1)
 }
 
 /// Runs `work` on each block (disjoint slices built by the caller with `chunks_mut`), one thread

@@ -191,7 +191,7 @@ pub fn encode_at(
         return Ok(None);
     }
     let level = simd::best_level(level);
-    let per = rows_per_block(rows, threads_for(rows, threads));
+    let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = x
         .chunks(per * dim)
@@ -241,7 +241,7 @@ pub fn decode_at(
         return Ok(());
     }
     let level = simd::best_level(level);
-    let per = rows_per_block(rows, threads_for(rows, threads));
+    let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = out
         .chunks_mut(per * dim)

@@ -2,6 +2,7 @@
 //! values from docs/quantization.md.
 
 use super::*;
+use crate::parallel::MIN_VALUES_PER_THREAD;
 use crate::simd::{supported_levels, Level};
 
 const DIMS: [usize; 9] = [1, 7, 15, 16, 17, 65, 128, 129, 768];
@@ -105,10 +106,16 @@ fn every_level_matches_scalar_bit_for_bit() {
     }
 }
 
+/// Rows enough for `threads` threads to each get a block.
+fn rows_for_threads(dim: usize, threads: usize) -> usize {
+    threads * MIN_VALUES_PER_THREAD / dim + 7
+}
+
 #[test]
 fn threads_do_not_change_results() {
     let dim = 33;
-    let x = random_rows(dim, 10_000, &mut Rng(7));
+    assert_eq!(crate::parallel::threads_for(rows_for_threads(dim, 4), dim, 4), 4);
+    let x = random_rows(dim, rows_for_threads(dim, 4), &mut Rng(7));
     for scheme in Scheme::ALL {
         let center = center_for(scheme, &x, dim);
         let one = run(simd::level(), scheme, &x, dim, &center, 1);
@@ -192,16 +199,20 @@ fn zero_and_constant_vectors() {
 #[test]
 fn first_bad_row_is_reported_at_every_level_and_thread_count() {
     let dim = 19;
+    let rows = rows_for_threads(dim, 4);
+    let (early, late) = (rows / 8, rows - 3); // in the first and the last of 4 blocks
     for scheme in Scheme::ALL {
         for bad_value in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            let mut x = random_rows(dim, 9000, &mut Rng(3));
-            x[7000 * dim + 18] = bad_value;
-            x[5000 * dim + 3] = bad_value;
+            let mut x = random_rows(dim, rows, &mut Rng(3));
+            x[late * dim + 18] = bad_value;
             let center = vec![0.0; scheme.file_params(dim)];
             for level in supported_levels() {
                 for threads in [1, 2, 4] {
-                    let e = run(level, scheme, &x, dim, &center, threads);
-                    assert_eq!(e.bad, Some(5000), "{} {level:?} {threads} threads {bad_value}", scheme.name());
+                    let what = format!("{} {level:?} {threads} threads {bad_value}", scheme.name());
+                    assert_eq!(run(level, scheme, &x, dim, &center, threads).bad, Some(late), "{what}");
+                    let mut both = x.clone();
+                    both[early * dim + 3] = bad_value;
+                    assert_eq!(run(level, scheme, &both, dim, &center, threads).bad, Some(early), "{what}");
                 }
             }
         }
