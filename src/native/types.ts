@@ -1,0 +1,30 @@
+/**
+ * The functions the Rust addon exports (crates/vectro-node/src/lib.rs). Buffers are passed in and
+ * written in place, so hot loops can reuse them; row counts are implied by buffer lengths.
+ */
+export interface NativeAddon {
+  info(): { version: string; simd: string; simdSupported: string[]; threads: number };
+  /** Returns the first row that could not be encoded, or -1. */
+  encode(
+    scheme: number,
+    x: Float32Array,
+    dim: number,
+    center: Float32Array,
+    codes: Uint8Array,
+    params: Float32Array,
+    threads: number,
+  ): number;
+  decode(
+    scheme: number,
+    codes: Uint8Array,
+    params: Float32Array,
+    center: Float32Array,
+    dim: number,
+    out: Float32Array,
+    threads: number,
+  ): void;
+  /** Adds rows to `acc` (float64 per dimension); returns the first non-finite row, or -1. */
+  columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
+  /** Accumulates `[sum|e|, max|e|, sum e^2, sum rel, rel rows]` of y against x. */
+  errorStats(x: Float32Array, y: Float32Array, dim: number, acc: Float64Array): void;
+}
