@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cli } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 import { loadNative } from '../src/native/loader.js';
 
 test('the native addon loads wherever a Rust toolchain is installed', { skip: process.env.VECTRO_EXPECT_NATIVE !== '1' && 'no Rust toolchain' }, () => {
@@ -16,6 +16,12 @@ test('a bad VECTRO_NATIVE_PATH: --backend native says why; auto falls back to js
   const forced = cli(['quantize', 'fixtures/worked-example.fvecs', '-o', '/tmp/never.vq', '--backend', 'native'], env);
   assert.equal(forced.code, 1);
   assert.equal(forced.stderr.trim(), 'error: --backend native: the native addon could not be loaded: VECTRO_NATIVE_PATH=/nonexistent/vectro.node: no such file');
+
+  const dir = tempDir();
+  const ran = cli(['quantize', 'fixtures/worked-example.fvecs', '-o', `${dir}/w.vq`], env);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stderr, '', 'a piped run keeps stderr quiet');
+  assert.match(ran.stdout, /backend\s+│ js \(native backend not loaded; see `vectro info`\)/);
 
   const info = cli(['info', '--json'], env);
   assert.equal(info.code, 0);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import type { Backend } from '../../backends/backend.js';
+import { selectBackend, type BackendChoice } from '../../backends/select.js';
 
 /** The flags every computing command takes. */
 export function addCommonOptions(cmd: Command): Command {
@@ -20,4 +22,17 @@ export async function checkOutputPath(output: string, input: string): Promise<vo
   if (info?.isDirectory()) throw new UsageError(`-o ${output}: is a directory; give a file name`);
 }
 
-export const note = (message: string) => process.stderr.write(message + '\n');
+/**
+ * The backend for `--backend`. When auto falls back to js, an interactive run says so once on stderr;
+ * piped runs stay quiet there, and the summary's backend row tells it instead (see `backendLabel`).
+ */
+export function chooseBackend(choice: BackendChoice, quiet: boolean): Backend {
+  const interactive = !quiet && process.stderr.isTTY;
+  return selectBackend(choice, interactive ? (message) => process.stderr.write(message + '\n') : undefined);
+}
+
+/** How the summary names the backend a run used. */
+export function backendLabel(backend: Backend, choice: BackendChoice, threads: number): string {
+  if (backend.name === 'native') return `native (${backend.simd}, ${threads > 1 ? `up to ${threads} threads` : '1 thread'})`;
+  return choice === 'auto' ? 'js (native backend not loaded; see `vectro info`)' : 'js';
+}

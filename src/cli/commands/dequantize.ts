@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { selectBackend } from '../../backends/select.js';
 import { outputFormatOf } from '../../formats/detect.js';
 import { dequantizeFile } from '../../quant/dequantize.js';
 import { dequantizeOptions, parseOptions } from '../options.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../signals.js';
-import { addCommonOptions, checkOutputPath, note } from './common.js';
+import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 export function registerDequantize(program: Command): void {
   const cmd = program
@@ -19,7 +18,7 @@ export function registerDequantize(program: Command): void {
     const opts = parseOptions(dequantizeOptions, raw);
     outputFormatOf(opts.output);
     await checkOutputPath(opts.output, input);
-    const backend = selectBackend(opts.backend, opts.quiet ? undefined : note);
+    const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`decoding ${input}`);
     const report = await withInterrupt((signal) =>
@@ -38,7 +37,7 @@ export function registerDequantize(program: Command): void {
           ['vectors', report.vectors.toLocaleString('en-US')],
           ['dim', String(report.dim)],
           ['scheme', report.scheme],
-          ['backend', report.backend],
+          ['backend', backendLabel(backend, opts.backend, opts.threads)],
           ['output bytes', formatBytes(report.outputBytes)],
           ['time', `${report.seconds.toFixed(3)} s`],
         ]),

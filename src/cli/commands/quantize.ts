@@ -1,6 +1,5 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { selectBackend } from '../../backends/select.js';
 import { UsageError } from '../../errors.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
@@ -9,7 +8,7 @@ import { parseOptions, quantizeOptions } from '../options.js';
 import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
 import { formatCount, Progress } from '../progress.js';
 import { withInterrupt } from '../signals.js';
-import { addCommonOptions, checkOutputPath, note } from './common.js';
+import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 export function registerQuantize(program: Command): void {
   const cmd = program
@@ -29,7 +28,7 @@ export function registerQuantize(program: Command): void {
       throw new UsageError(`-o ${opts.output}: quantize writes .vq files; give the output a .vq extension`);
     }
     await checkOutputPath(opts.output, input);
-    const backend = selectBackend(opts.backend, opts.quiet ? undefined : note);
+    const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`quantizing ${input}`);
     const report = await withInterrupt((signal) =>
@@ -43,17 +42,17 @@ export function registerQuantize(program: Command): void {
       }),
     ).finally(() => progress.stop());
     if (opts.json) printJson(report);
-    else if (!opts.quiet) console.log(summaryTable(report));
+    else if (!opts.quiet) console.log(summaryTable(report, backendLabel(backend, opts.backend, report.threads)));
   });
 }
 
-function summaryTable(r: QuantizeReport): string {
+function summaryTable(r: QuantizeReport, backend: string): string {
   return keyValueTable([
     ['output', r.output],
     ['vectors', r.vectors.toLocaleString('en-US')],
     ['dim', String(r.dim)],
     ['scheme', r.scheme],
-    ['backend', r.backend === 'native' ? `native (${r.simd}, ${r.threads} threads)` : 'js'],
+    ['backend', backend],
     ['input bytes', formatBytes(r.inputBytes)],
     ['output bytes', formatBytes(r.outputBytes)],
     ['compression', `${r.compressionRatio.toFixed(2)}x`],
