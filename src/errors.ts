@@ -27,10 +27,10 @@ export class DataError extends VectroError {
   }
 }
 
-/** The user pressed Ctrl-C (or the process got SIGTERM). */
+/** The user pressed Ctrl-C, or the process got SIGTERM or SIGHUP: exit 128 + the signal number. */
 export class InterruptedError extends VectroError {
-  constructor() {
-    super('interrupted', 130);
+  constructor(exitCode = 130) {
+    super('interrupted', exitCode);
   }
 }
 

@@ -210,7 +210,7 @@ describe('bad input: one error line, the right exit code, nothing left behind', 
   });
 });
 
-test('Ctrl-C stops cleanly: exit 130 and no partial output', async () => {
+describe('signals stop cleanly: exit 128 + signal, no partial output', () => {
   const dir = tempDir();
   // 300,000 x 128 float32 (154 MB): about half a second of work on the js backend.
   const count = 300_000;
@@ -221,17 +221,21 @@ test('Ctrl-C stops cleanly: exit 130 and no partial output', async () => {
   const floats = new Float32Array(body.buffer, body.byteOffset + 8, count * dim);
   for (let i = 0; i < floats.length; i++) floats[i] = (i * 7919) % 1000;
   writeFileSync(`${dir}/big.fbin`, body);
-  const child = cliSpawn(['quantize', `${dir}/big.fbin`, '-o', `${dir}/big.vq`, '--backend', 'js']);
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((r) => child.on('exit', (c) => r(c)));
-  // Interrupt once work is under way: the temp output exists.
-  while (!listDir(dir).some((f) => f.includes('vectro-tmp')) && child.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 2));
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    test(signal, async () => {
+      const child = cliSpawn(['quantize', `${dir}/big.fbin`, '-o', `${dir}/big.vq`, '--backend', 'js']);
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise((r) => child.on('exit', (c) => r(c)));
+      // Signal once work is under way: the temp output exists.
+      while (!listDir(dir).some((f) => f.includes('vectro-tmp')) && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      child.kill(signal);
+      assert.equal(await exited, code, stderr);
+      assert.equal(stderr.trim(), 'error: interrupted');
+      assert.deepEqual(listDir(dir), ['big.fbin']);
+    });
   }
-  child.kill('SIGINT');
-  const code = await exited;
-  assert.equal(code, 130, stderr);
-  assert.equal(stderr.trim(), 'error: interrupted');
-  assert.deepEqual(listDir(dir), ['big.fbin']);
 });

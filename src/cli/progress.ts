@@ -7,6 +7,7 @@ import ora, { type Ora } from 'ora';
 export class Progress {
   private spinner: Ora | undefined;
   private startedAt = 0;
+  private label = '';
 
   constructor(enabled: boolean) {
     if (enabled && process.stderr.isTTY) this.spinner = ora({ stream: process.stderr, discardStdin: false });
@@ -20,6 +21,11 @@ export class Progress {
   /** `label: done/total (pct%), rate vectors/s`. */
   update(label: string, done: number, total: number): void {
     if (!this.spinner) return;
+    if (label !== this.label) {
+      // A new phase: its rate counts from here.
+      this.label = label;
+      this.startedAt = performance.now();
+    }
     const seconds = (performance.now() - this.startedAt) / 1000;
     const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
     const rate = seconds > 0 ? `, ${formatCount(done / seconds)} vectors/s` : '';

@@ -1,5 +1,6 @@
 import { DataError, InterruptedError } from '../errors.js';
 import { ERROR_STATS_LEN, type Backend } from '../backends/backend.js';
+import { signalExitCode } from '../signals.js';
 import { codeBytes, type Scheme } from './schemes.js';
 
 /** Input floats per chunk: big enough to amortise calls and I/O, small enough to bound memory. */
@@ -10,7 +11,7 @@ export function rowsPerChunk(dim: number, count: number, chunkBytes = DEFAULT_CH
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new InterruptedError();
+  if (signal?.aborted) throw new InterruptedError(typeof signal.reason === 'string' ? signalExitCode(signal.reason) : 130);
 }
 
 /** binary's center: the float64 column sums divided by the count, rounded to float32. */

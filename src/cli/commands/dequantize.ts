@@ -4,7 +4,7 @@ import { dequantizeFile } from '../../quant/dequantize.js';
 import { dequantizeOptions, parseOptions } from '../options.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
-import { withInterrupt } from '../signals.js';
+import { withInterrupt } from '../../signals.js';
 import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 export function registerDequantize(program: Command): void {

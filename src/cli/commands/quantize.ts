@@ -7,7 +7,7 @@ import { SCHEME_NAMES, SCHEMES } from '../../quant/schemes.js';
 import { parseOptions, quantizeOptions } from '../options.js';
 import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
 import { formatCount, Progress } from '../progress.js';
-import { withInterrupt } from '../signals.js';
+import { withInterrupt } from '../../signals.js';
 import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 export function registerQuantize(program: Command): void {
