@@ -1,10 +1,31 @@
-import { MAX_DIM, type Scheme } from '../../quant/schemes.js';
+import { MAX_DIM, type Scheme, type SchemeName } from '../../quant/schemes.js';
 import { ERROR_STATS_LEN, type Backend } from '../backend.js';
 import { decodeAffine, encodeAffine } from './affine.js';
 import { decodeBinary, encodeBinary } from './binary.js';
 import { decodeInt8, encodeInt8 } from './int8.js';
 import { checkShapes } from './shapes.js';
 import { columnSums, errorStats } from './stats.js';
+
+interface SchemeKernels {
+  encode(x: Float32Array, dim: number, center: Float32Array, codes: Uint8Array, params: Float32Array): number;
+  decode(codes: Uint8Array, params: Float32Array, center: Float32Array, dim: number, out: Float32Array): void;
+}
+
+const KERNELS: Record<SchemeName, SchemeKernels> = {
+  int8: {
+    encode: (x, dim, _center, codes, params) => encodeInt8(x, dim, codes, params),
+    decode: (codes, params, _center, dim, out) => decodeInt8(codes, params, dim, out),
+  },
+  int4: {
+    encode: (x, dim, _center, codes, params) => encodeAffine(4, x, dim, codes, params),
+    decode: (codes, params, _center, dim, out) => decodeAffine(4, codes, params, dim, out),
+  },
+  int2: {
+    encode: (x, dim, _center, codes, params) => encodeAffine(2, x, dim, codes, params),
+    decode: (codes, params, _center, dim, out) => decodeAffine(2, codes, params, dim, out),
+  },
+  binary: { encode: encodeBinary, decode: decodeBinary },
+};
 
 /** The pure-TypeScript baseline: the same results as the Rust core, on one thread. */
 export const jsBackend: Backend = {
@@ -13,29 +34,11 @@ export const jsBackend: Backend = {
   maxThreads: 1,
   encode(scheme: Scheme, x, dim, center, codes, params) {
     checkShapes(scheme, dim, x.length, codes.length, params.length, center.length);
-    switch (scheme.name) {
-      case 'int8':
-        return encodeInt8(x, dim, codes, params);
-      case 'int4':
-        return encodeAffine(4, x, dim, codes, params);
-      case 'int2':
-        return encodeAffine(2, x, dim, codes, params);
-      case 'binary':
-        return encodeBinary(x, dim, center, codes, params);
-    }
+    return KERNELS[scheme.name].encode(x, dim, center, codes, params);
   },
   decode(scheme: Scheme, codes, params, center, dim, out) {
     checkShapes(scheme, dim, out.length, codes.length, params.length, center.length);
-    switch (scheme.name) {
-      case 'int8':
-        return decodeInt8(codes, params, dim, out);
-      case 'int4':
-        return decodeAffine(4, codes, params, dim, out);
-      case 'int2':
-        return decodeAffine(2, codes, params, dim, out);
-      case 'binary':
-        return decodeBinary(codes, params, center, dim, out);
-    }
+    KERNELS[scheme.name].decode(codes, params, center, dim, out);
   },
   columnSums(x, dim, acc) {
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM || x.length % dim !== 0 || acc.length !== dim) {
