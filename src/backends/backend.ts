@@ -1,3 +1,4 @@
+import type { MetricName, Vectors } from '../distance/metrics.js';
 import type { Scheme } from '../quant/schemes.js';
 
 export const BACKEND_NAMES = ['native', 'js'] as const;
@@ -36,6 +37,17 @@ export interface Backend {
   columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
   /** Accumulates `[sum|e|, max|e|, sum e^2, sum ||e||/||x||, rows with ||x|| > 0]`, e = x - y. */
   errorStats(x: Float32Array, y: Float32Array, dim: number, acc: Float64Array): void;
+
+  /** The distance between two vectors of the same type and length (see distance/metrics.ts). */
+  distancePair(metric: MetricName, a: Vectors, b: Vectors): number;
+  /** Distances from `query` to every row of `rows` (row-major, query.length wide). */
+  distanceMany(metric: MetricName, query: Vectors, rows: Vectors, out: Float32Array, threads: number): void;
+  /** float32 distance matrix, `out[i * n + j]` for query i and base row j. */
+  distanceMatrix(metric: MetricName, queries: Float32Array, base: Float32Array, dim: number, out: Float32Array, threads: number): void;
+  /** The k smallest scores and their indexes, ascending; ties to the smaller index; NaN last. */
+  topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Float32Array): void;
+  /** A plain copy: the memory-bandwidth yardstick of the benchmarks. */
+  copy(src: Float32Array, dst: Float32Array): void;
 }
 
 /** Slots of the `errorStats` accumulator. */

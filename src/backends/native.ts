@@ -1,3 +1,4 @@
+import { METRICS } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
 import type { Backend } from './backend.js';
 
@@ -14,5 +15,10 @@ export function nativeBackend(addon: NativeAddon): Backend {
       addon.decode(scheme.id, codes, params, center, dim, out, threads),
     columnSums: (x, dim, acc) => addon.columnSums(x, dim, acc),
     errorStats: (x, y, dim, acc) => addon.errorStats(x, y, dim, acc),
+    distancePair: (metric, a, b) => addon.distancePair(METRICS[metric], a, b),
+    distanceMany: (metric, q, rows, out, threads) => addon.distanceMany(METRICS[metric], q, rows, out, threads),
+    distanceMatrix: (metric, q, base, dim, out, threads) => addon.distanceMatrix(METRICS[metric], q, base, dim, out, threads),
+    topk: (scores, k, idx, dist) => addon.topk(scores, k, idx, dist),
+    copy: (src, dst) => addon.copy(src, dst),
   };
 }

@@ -1,3 +1,5 @@
+import type { Vectors } from '../distance/metrics.js';
+
 /**
  * The functions the Rust addon exports (crates/vectro-node/src/lib.rs). Buffers are passed in and
  * written in place, so hot loops can reuse them; row counts are implied by buffer lengths.
@@ -27,4 +29,12 @@ export interface NativeAddon {
   columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
   /** Accumulates `[sum|e|, max|e|, sum e^2, sum rel, rel rows]` of y against x. */
   errorStats(x: Float32Array, y: Float32Array, dim: number, acc: Float64Array): void;
+  /** Element type from the array: Float32Array, Int8Array (int8) or Uint8Array (bits). */
+  distancePair(metric: number, a: Vectors, b: Vectors): number;
+  distanceMany(metric: number, query: Vectors, rows: Vectors, out: Float32Array, threads: number): void;
+  distanceMatrix(metric: number, queries: Float32Array, base: Float32Array, dim: number, out: Float32Array, threads: number): void;
+  topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Float32Array): void;
+  copy(src: Float32Array, dst: Float32Array): void;
+  /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
+  peakGflops(millis: number): number;
 }

@@ -4,9 +4,14 @@
 //! Kernels pick their instruction set once per process (see [`simd`]), and every SIMD path
 //! produces bit-identical results to the scalar one, which is the reference.
 
+pub mod distance;
 pub mod error;
 pub mod parallel;
 pub mod quant;
 pub mod simd;
+pub mod topk;
 
 pub use error::Error;
+
+#[cfg(test)]
+mod topk_tests;

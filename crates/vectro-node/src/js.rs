@@ -5,6 +5,10 @@ use std::ffi::{c_void, CString};
 use std::ptr;
 
 use crate::napi::*;
+use vectro_core::distance::Vectors;
+
+/// `typed` accepts any of Float32Array, Int8Array or Uint8Array (see `Args::vectors`).
+const ANY_VECTORS: i32 = -1;
 
 /// Why a call failed; becomes a thrown JS error of the matching class.
 pub enum Fail {
@@ -156,6 +160,11 @@ impl Args {
     }
 
     fn typed(&mut self, i: usize, name: &'static str, want: i32, elem: usize, writable: bool) -> Result<(*mut u8, usize)> {
+        self.typed_kind(i, name, want, elem, writable).map(|(p, n, _)| (p, n))
+    }
+
+    /// Like `typed`, also returning the array's `napi_typedarray_type`.
+    fn typed_kind(&mut self, i: usize, name: &'static str, want: i32, elem: usize, writable: bool) -> Result<(*mut u8, usize, i32)> {
         let v = self.value(i, name)?;
         let env = self.env.0;
         let mut is_typed = false;
@@ -164,6 +173,8 @@ impl Args {
         let type_name = match want {
             typedarray::FLOAT32 => "Float32Array",
             typedarray::FLOAT64 => "Float64Array",
+            typedarray::UINT32 => "Uint32Array",
+            ANY_VECTORS => "Float32Array, Int8Array or Uint8Array",
             _ => "Uint8Array or Int8Array",
         };
         if !is_typed {
@@ -176,12 +187,14 @@ impl Args {
             "napi_get_typedarray_info",
         )?;
         let byte_ok = want == typedarray::UINT8 && (kind == typedarray::UINT8 || kind == typedarray::INT8);
-        if kind != want && !byte_ok {
+        let vectors_ok = want == ANY_VECTORS && matches!(kind, typedarray::FLOAT32 | typedarray::INT8 | typedarray::UINT8);
+        if kind != want && !byte_ok && !vectors_ok {
             return Err(Fail::Type(format!("{name} must be a {type_name}")));
         }
+        let elem = if vectors_ok && kind == typedarray::FLOAT32 { 4 } else { elem };
         let bytes = len * elem;
         if data.is_null() || len == 0 {
-            return Ok((ptr::NonNull::<u64>::dangling().as_ptr().cast(), 0));
+            return Ok((ptr::NonNull::<u64>::dangling().as_ptr().cast(), 0, kind));
         }
         if (data as usize) % elem != 0 {
             return Err(Fail::Type(format!("{name} is not aligned to {elem} bytes")));
@@ -194,7 +207,7 @@ impl Args {
             }
         }
         self.views.push(View { ptr: data.cast(), bytes, writable, name });
-        Ok((data.cast(), len))
+        Ok((data.cast(), len, kind))
     }
 
     // The slices below live as long as the call: JS cannot run (or detach the buffers) until the
@@ -216,6 +229,25 @@ impl Args {
         let (p, n) = self.typed(i, name, typedarray::FLOAT64, 8, true)?;
         // SAFETY: a live, aligned, unaliased Float64Array of n elements.
         Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
+    }
+
+    pub fn u32s_mut<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a mut [u32]> {
+        let (p, n) = self.typed(i, name, typedarray::UINT32, 4, true)?;
+        // SAFETY: a live, aligned, unaliased Uint32Array of n elements.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
+    }
+
+    /// Vectors of the type the array has: Float32Array, Int8Array (int8) or Uint8Array (bits).
+    pub fn vectors<'a>(&mut self, i: usize, name: &'static str) -> Result<Vectors<'a>> {
+        let (p, n, kind) = self.typed_kind(i, name, ANY_VECTORS, 1, false)?;
+        // SAFETY: a live typed array of n elements of the reported kind (alignment checked).
+        Ok(unsafe {
+            match kind {
+                typedarray::FLOAT32 => Vectors::F32(std::slice::from_raw_parts(p.cast(), n)),
+                typedarray::INT8 => Vectors::I8(std::slice::from_raw_parts(p.cast(), n)),
+                _ => Vectors::Bits(std::slice::from_raw_parts(p, n)),
+            }
+        })
     }
 
     pub fn bytes<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [u8]> {

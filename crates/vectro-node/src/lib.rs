@@ -9,8 +9,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use js::{Args, Env, Fail, Result};
 use napi::{napi_callback_info, napi_env, napi_value};
+use vectro_core::distance::{self, matrix, Metric};
 use vectro_core::quant::{self, Scheme, MAX_DIM};
-use vectro_core::{parallel, simd};
+use vectro_core::{parallel, simd, topk};
 
 /// Upper bound for a `threads` argument.
 const MAX_THREADS: usize = 1024;
@@ -103,6 +104,66 @@ fn error_stats(env: Env, a: &mut Args) -> Result<napi_value> {
     env.undefined()
 }
 
+fn metric_arg(args: &Args, i: usize) -> Result<Metric> {
+    let id = args.index(i, "metric", u32::MAX as usize)?;
+    Metric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown metric id {id}")))
+}
+
+/// `distancePair(metric, a, b) -> distance` (Float32Array, Int8Array or Uint8Array bits)
+fn distance_pair(env: Env, a: &mut Args) -> Result<napi_value> {
+    let metric = metric_arg(a, 0)?;
+    let (x, y) = (a.vectors(1, "a")?, a.vectors(2, "b")?);
+    env.number(distance::pair(metric, x, y).map_err(core_error)? as f64)
+}
+
+/// `distanceMany(metric, query, rows, out, threads)`: distances from one query to every row.
+fn distance_many(env: Env, a: &mut Args) -> Result<napi_value> {
+    let metric = metric_arg(a, 0)?;
+    let (q, rows) = (a.vectors(1, "query")?, a.vectors(2, "rows")?);
+    let out = a.f32s_mut(3, "out")?;
+    let threads = a.index(4, "threads", MAX_THREADS)?;
+    distance::many(metric, q, rows, out, threads).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `distanceMatrix(metric, queries, base, dim, out, threads)`: float32, out[i * n + j].
+fn distance_matrix(env: Env, a: &mut Args) -> Result<napi_value> {
+    let metric = metric_arg(a, 0)?;
+    let (q, b) = (a.f32s(1, "queries")?, a.f32s(2, "base")?);
+    let dim = a.index(3, "dim", MAX_DIM)?;
+    let out = a.f32s_mut(4, "out")?;
+    let threads = a.index(5, "threads", MAX_THREADS)?;
+    matrix::matrix(metric, q, b, dim, out, threads).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `topk(scores, k, idx: Uint32Array, dist: Float32Array)`: the k smallest, ascending.
+fn top_k(env: Env, a: &mut Args) -> Result<napi_value> {
+    let scores = a.f32s(0, "scores")?;
+    let k = a.index(1, "k", u32::MAX as usize)?;
+    let idx = a.u32s_mut(2, "idx")?;
+    let dist = a.f32s_mut(3, "dist")?;
+    topk::smallest(scores, k, idx, dist).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `copy(src, dst)`: a plain memory copy, the bandwidth yardstick of the benchmarks.
+fn copy(env: Env, a: &mut Args) -> Result<napi_value> {
+    let src = a.f32s(0, "src")?;
+    let dst = a.f32s_mut(1, "dst")?;
+    if src.len() != dst.len() {
+        return Err(Fail::Range(format!("src holds {} floats, dst {}", src.len(), dst.len())));
+    }
+    dst.copy_from_slice(src);
+    env.undefined()
+}
+
+/// `peakGflops(millis) -> GFLOP/s` of one core's float32 FMAs at the chosen SIMD level.
+fn peak_gflops(env: Env, a: &mut Args) -> Result<napi_value> {
+    let millis = a.index(0, "millis", 10_000)?;
+    env.number(matrix::peak_gflops(simd::level(), millis as u64))
+}
+
 macro_rules! export {
     ($name:ident, $argc:expr, $body:path) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -116,6 +177,12 @@ export!(js_encode, 7, encode);
 export!(js_decode, 7, decode);
 export!(js_column_sums, 3, column_sums);
 export!(js_error_stats, 4, error_stats);
+export!(js_distance_pair, 3, distance_pair);
+export!(js_distance_many, 5, distance_many);
+export!(js_distance_matrix, 6, distance_matrix);
+export!(js_topk, 4, top_k);
+export!(js_copy, 2, copy);
+export!(js_peak_gflops, 1, peak_gflops);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -124,12 +191,18 @@ export!(js_error_stats, 4, error_stats);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 5] = [
+    let functions: [(&str, napi::napi_callback); 11] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
         ("columnSums", js_column_sums),
         ("errorStats", js_error_stats),
+        ("distancePair", js_distance_pair),
+        ("distanceMany", js_distance_many),
+        ("distanceMatrix", js_distance_matrix),
+        ("topk", js_topk),
+        ("copy", js_copy),
+        ("peakGflops", js_peak_gflops),
     ];
     for (name, cb) in functions {
         let registered = env.function(name, cb).and_then(|f| env.set(exports, name, f));

@@ -17,6 +17,7 @@ pub const NAPI_OK: napi_status = 0;
 pub mod typedarray {
     pub const INT8: i32 = 0;
     pub const UINT8: i32 = 1;
+    pub const UINT32: i32 = 6;
     pub const FLOAT32: i32 = 7;
     pub const FLOAT64: i32 = 8;
 }

@@ -4,6 +4,8 @@ import { decodeAffine, encodeAffine } from './affine.js';
 import { decodeBinary, encodeBinary } from './binary.js';
 import { decodeInt8, encodeInt8 } from './int8.js';
 import { checkShapes } from './shapes.js';
+import { distanceMany, distanceMatrix, distancePair } from './distance.js';
+import { topk } from './topk.js';
 import { columnSums, errorStats } from './stats.js';
 
 interface SchemeKernels {
@@ -51,5 +53,13 @@ export const jsBackend: Backend = {
       throw new RangeError(`errorStats needs two equal buffers of whole rows and ${ERROR_STATS_LEN} slots`);
     }
     errorStats(x, y, dim, acc);
+  },
+  distancePair,
+  distanceMany: (metric, query, rows, out) => distanceMany(metric, query, rows, out),
+  distanceMatrix: (metric, queries, base, dim, out) => distanceMatrix(metric, queries, base, dim, out),
+  topk,
+  copy(src, dst) {
+    if (src.length !== dst.length) throw new RangeError(`src holds ${src.length} floats, dst ${dst.length}`);
+    dst.set(src);
   },
 };

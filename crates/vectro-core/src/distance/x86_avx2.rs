@@ -1,0 +1,210 @@
+//! AVX2 + FMA distance kernels. float32: four 8-lane FMA accumulators; int8: widened to 16 bits and
+//! `madd`-ed into 32-bit sums; hamming: 64-bit POPCNT.
+
+use core::arch::x86_64::*;
+
+use super::{cosine_from, many_loops_for, Kernels};
+
+const L2SQ: u8 = 0;
+const DOT: u8 = 1;
+const MANHATTAN: u8 = 3;
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn term<const OP: u8>(acc: __m256, a: __m256, b: __m256) -> __m256 {
+    match OP {
+        L2SQ => {
+            let d = _mm256_sub_ps(a, b);
+            _mm256_fmadd_ps(d, d, acc)
+        }
+        DOT => _mm256_fmadd_ps(a, b, acc),
+        _ => {
+            let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+            _mm256_add_ps(acc, _mm256_and_ps(_mm256_sub_ps(a, b), abs))
+        }
+    }
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s)))
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn reduce_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let (mut s0, mut s1, mut s2, mut s3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 32 <= n {
+        s0 = term::<OP>(s0, _mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
+        s1 = term::<OP>(s1, _mm256_loadu_ps(pa.add(i + 8)), _mm256_loadu_ps(pb.add(i + 8)));
+        s2 = term::<OP>(s2, _mm256_loadu_ps(pa.add(i + 16)), _mm256_loadu_ps(pb.add(i + 16)));
+        s3 = term::<OP>(s3, _mm256_loadu_ps(pa.add(i + 24)), _mm256_loadu_ps(pb.add(i + 24)));
+        i += 32;
+    }
+    while i + 8 <= n {
+        s0 = term::<OP>(s0, _mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
+        i += 8;
+    }
+    let mut s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for j in i..n {
+        let (x, y) = (*pa.add(j), *pb.add(j));
+        s += match OP {
+            L2SQ => (x - y) * (x - y),
+            DOT => x * y,
+            _ => (x - y).abs(),
+        };
+    }
+    s
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
+    reduce_f32::<L2SQ>(a, b)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    reduce_f32::<DOT>(a, b)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn manhattan_f32(a: &[f32], b: &[f32]) -> f32 {
+    reduce_f32::<MANHATTAN>(a, b)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
+    cosine_from(reduce_f32::<DOT>(a, b) as f64, reduce_f32::<DOT>(a, a) as f64, reduce_f32::<DOT>(b, b) as f64)
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn reduce_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
+    let n = a.len().min(b.len());
+    let mut acc = _mm256_setzero_si256();
+    let mut i = 0;
+    while i + 16 <= n {
+        let va = _mm256_cvtepi8_epi16(_mm_loadu_si128(a.as_ptr().add(i) as *const __m128i));
+        let vb = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i));
+        let p = if OP == L2SQ {
+            let d = _mm256_sub_epi16(va, vb);
+            _mm256_madd_epi16(d, d)
+        } else {
+            _mm256_madd_epi16(va, vb)
+        };
+        acc = _mm256_add_epi32(acc, p);
+        i += 16;
+    }
+    let mut lanes = [0i32; 8];
+    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
+    let mut s = lanes.iter().fold(0i32, |s, &v| s.wrapping_add(v));
+    for j in i..n {
+        let (x, y) = (a[j] as i32, b[j] as i32);
+        s = s.wrapping_add(if OP == L2SQ { (x - y) * (x - y) } else { x * y });
+    }
+    s
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn l2sq_i8(a: &[i8], b: &[i8]) -> f32 {
+    reduce_i8::<L2SQ>(a, b) as u32 as f32
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn dot_i8(a: &[i8], b: &[i8]) -> f32 {
+    reduce_i8::<DOT>(a, b) as f32
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
+    cosine_from(reduce_i8::<DOT>(a, b) as f64, reduce_i8::<DOT>(a, a) as f64, reduce_i8::<DOT>(b, b) as f64)
+}
+
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn hamming(a: &[u8], b: &[u8]) -> f32 {
+    super::scalar::hamming(a, b)
+}
+
+many_loops_for!("avx2,fma",
+    l2sq_f32_many = l2sq_f32: f32, dot_f32_many = dot_f32: f32, cosine_f32_many = cosine_f32: f32,
+    manhattan_f32_many = manhattan_f32: f32, l2sq_i8_many = l2sq_i8: i8, dot_i8_many = dot_i8: i8,
+    cosine_i8_many = cosine_i8: i8,
+);
+many_loops_for!("avx2,popcnt", hamming_many = hamming: u8);
+
+pub(super) static KERNELS: Kernels = Kernels {
+    f32_pair: [l2sq_f32, dot_f32, cosine_f32, manhattan_f32],
+    f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
+    i8_pair: [l2sq_i8, dot_i8, cosine_i8],
+    i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
+    hamming_pair: hamming,
+    hamming_many,
+};
+
+/// Matrix tile (see `matrix.rs`): up to 3 query rows x 32 panel columns, sums kept in 12 ymm;
+/// finished with the shared scalar step (AVX2 is the fallback path, not the one tuned).
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn tile(t: &super::matrix::Tile) {
+    use super::matrix::{finish_one, Tile, NR};
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn kernel<const R: usize, const L1: bool>(t: &Tile, r0: usize) {
+        let q = t.q.add(r0 * t.dim);
+        let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        let mut acc = [[_mm256_setzero_ps(); 4]; R];
+        for k in 0..t.dim {
+            let b = [0, 8, 16, 24].map(|o| _mm256_loadu_ps(t.panel.add(k * NR + o)));
+            for r in 0..R {
+                let a = _mm256_set1_ps(*q.add(r * t.dim + k));
+                for c in 0..4 {
+                    acc[r][c] = if L1 {
+                        _mm256_add_ps(acc[r][c], _mm256_and_ps(_mm256_sub_ps(a, b[c]), abs))
+                    } else {
+                        _mm256_fmadd_ps(a, b[c], acc[r][c])
+                    };
+                }
+            }
+        }
+        let mut sums = [0f32; NR];
+        for r in 0..R {
+            for c in 0..4 {
+                _mm256_storeu_ps(sums.as_mut_ptr().add(8 * c), acc[r][c]);
+            }
+            let out = t.out.add((r0 + r) * t.out_stride);
+            for (c, &s) in sums.iter().enumerate().take(t.cols) {
+                *out.add(c) = finish_one(t.finish, s, *t.row_factor.add(r0 + r), *t.col_factor.add(c));
+            }
+        }
+    }
+    let mut r = 0;
+    while r < t.rows {
+        let full = t.rows - r >= 3;
+        match (full, t.l1) {
+            (true, false) => kernel::<3, false>(t, r),
+            (true, true) => kernel::<3, true>(t, r),
+            (false, false) => kernel::<1, false>(t, r),
+            (false, true) => kernel::<1, true>(t, r),
+        }
+        r += if full { 3 } else { 1 };
+    }
+}
+
+/// `iterations` rounds of 12 independent 8-lane FMAs; returns the FLOP done.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fma_loop(iterations: usize) -> f64 {
+    let (x, y) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+    let mut acc = [_mm256_set1_ps(1.0); 12];
+    for _ in 0..iterations {
+        for a in acc.iter_mut() {
+            *a = _mm256_fmadd_ps(*a, x, y);
+        }
+    }
+    std::hint::black_box(&acc);
+    (iterations * 12 * 8 * 2) as f64
+}
