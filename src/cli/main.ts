@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VectroError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerBench } from './commands/bench.js';
 import { registerDequantize } from './commands/dequantize.js';
 import { registerInfo } from './commands/info.js';
 import { registerInspect } from './commands/inspect.js';
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerDequantize(program);
   registerInspect(program);
   registerInfo(program);
+  registerBench(program);
   return program;
 }
 

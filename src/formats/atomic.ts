@@ -68,6 +68,18 @@ export class AtomicFile {
   }
 }
 
+/** Replaces `path` with `data` in one step: readers see the old file or the new one, never half. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const file = await AtomicFile.create(path);
+  try {
+    await file.write(typeof data === 'string' ? Buffer.from(data) : data, 0);
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+}
+
 /** Reads exactly `length` bytes at `position` into `into`; false if the file ends first. */
 export async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<boolean> {
   let done = 0;

@@ -1,0 +1,32 @@
+import { Worker } from 'node:worker_threads';
+import type { BenchEvent, BenchPlan } from './plan.js';
+
+/**
+ * Runs a plan in a worker thread and hands its events to `onEvent` as they come. Resolves `done`,
+ * or `interrupted` when `signal` aborts: the worker is terminated and what it measured so far has
+ * already been handed over.
+ */
+export function runPlan(plan: BenchPlan, onEvent: (event: BenchEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: plan });
+    let settled = false;
+    const settle = (outcome: 'done' | 'interrupted' | Error) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const onAbort = () => void worker.terminate().then(() => settle('interrupted'));
+    signal.addEventListener('abort', onAbort);
+    worker.on('message', (event: BenchEvent) => {
+      if (settled) return;
+      onEvent(event);
+      if (event.type === 'done') settle('done'); // the worker exits by itself
+
+    });
+    worker.on('error', (err) => settle(err));
+    // Only an exit before `done` (and not asked for by an abort) is unexpected.
+    worker.on('exit', (code) => settle(new Error(`the benchmark worker stopped before finishing (exit code ${code})`)));
+  });
+}

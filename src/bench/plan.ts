@@ -1,0 +1,20 @@
+import type { BackendName } from '../backends/backend.js';
+import type { BenchResult } from './schema.js';
+import type { RunLimits } from './runner.js';
+import type { SuiteOptions } from './suite.js';
+
+/** What the main thread asks the bench worker to measure. */
+export interface BenchPlan {
+  suites: string[];
+  backends: BackendName[];
+  options: SuiteOptions;
+  limits: RunLimits;
+  peakGflops: number | null;
+}
+
+/** What the worker reports back, as it goes. */
+export type BenchEvent =
+  | { type: 'case'; suite: string; case: string; backend: string; index: number; total: number }
+  | { type: 'result'; result: BenchResult }
+  | { type: 'suite-done'; suite: string }
+  | { type: 'done' };

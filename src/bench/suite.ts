@@ -1,0 +1,87 @@
+import type { Backend, BackendName } from '../backends/backend.js';
+import type { Unit } from './schema.js';
+
+export type SizeClass = 'quick' | 'default' | 'full';
+
+export interface SuiteOptions {
+  size: SizeClass;
+  /** Overrides of the suites' dimensions and counts (`--dim`, `--count`). */
+  dim?: number;
+  count?: number;
+  /** Threads for the cases that spread work (`--threads`). */
+  threads: number;
+  seed: number;
+}
+
+/** One measured case: what it is, how much work a run does, and how to run it. */
+export interface BenchCase {
+  /** Stable, readable name: `int8.encode 10000x128`. */
+  name: string;
+  unit: Unit;
+  /** Units of work per run, in the unit's scale (vectors, pairs, GFLOP, scores). */
+  work: number;
+  /** Input bytes read per run, for memory-bound cases (reported as GB/s). */
+  bytes?: number;
+  /** Threads the native backend uses (js always runs on one). */
+  threads?: number;
+  /** FLOP per run, for cases reported against the core's peak. */
+  flop?: number;
+  /** Backends that run it (default: all); a case too slow for js at some size says so. */
+  backends?: readonly BackendName[];
+  /** Creates the case's data (shared by the backends) and returns one run. */
+  setup(): (backend: Backend) => void;
+}
+
+/** A suite declares its cases as data, so new suites plug in the same way. */
+export interface Suite {
+  name: string;
+  description: string;
+  cases(options: SuiteOptions): BenchCase[];
+}
+
+/** Seeded data for the suites (xorshift32), so every run and backend sees the same inputs. */
+export function seeded(seed: number): () => number {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** SIFT-like float32 data: whole numbers 0..255, a little clustered. */
+export function siftLike(count: number, dim: number, seed: number): Float32Array {
+  const next = seeded(seed);
+  const x = new Float32Array(count * dim);
+  for (let r = 0; r < count; r++) {
+    const center = next() * 128;
+    for (let i = r * dim; i < (r + 1) * dim; i++) x[i] = Math.floor(Math.min(255, center + next() * 128));
+  }
+  return x;
+}
+
+export function randomBytes(n: number, seed: number): Uint8Array {
+  const next = seeded(seed);
+  return Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
+}
+
+/**
+ * Keeps the most recent data sets by key, so the cases of one size share their inputs without the
+ * suite holding every size in memory at once.
+ */
+export class DataCache {
+  private entries = new Map<string, unknown>();
+
+  constructor(private readonly keep = 2) {}
+
+  get<T>(key: string, make: () => T): T {
+    if (this.entries.has(key)) return this.entries.get(key) as T;
+    const value = make();
+    this.entries.set(key, value);
+    while (this.entries.size > this.keep) this.entries.delete(this.entries.keys().next().value as string);
+    return value;
+  }
+}

@@ -1,0 +1,80 @@
+import Table from 'cli-table3';
+import type { BenchFile, BenchResult, Machine } from '../bench/schema.js';
+import { writeFileAtomic } from '../formats/atomic.js';
+import { FLAG_LEGEND, suiteTables, type TableModel } from './table.js';
+
+/** A machine's one-line description, for table headers. */
+export function machineLine(m: Machine): string {
+  const peak = m.peak_gflops_per_core ? `, measured peak ${m.peak_gflops_per_core.toFixed(0)} GFLOP/s per core` : '';
+  const commit = m.commit ? `, commit ${m.commit.slice(0, 10)}` : '';
+  return `${m.cpu} (${m.cores} cores, ${m.simd}${peak}); Node ${m.node}; vectro ${m.vectro}${commit}; ${m.date}; seed ${m.seed}; ${m.size} sizes`;
+}
+
+export function renderTerminalTable(t: TableModel): string {
+  const table = new Table({ head: t.header, style: { head: [], border: [] } });
+  table.push(...t.rows);
+  return table.toString();
+}
+
+export function renderJson(file: BenchFile): string {
+  return JSON.stringify(file, null, 2) + '\n';
+}
+
+export function renderMarkdown(file: BenchFile, descriptions: Record<string, string> = {}): string {
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const parts = [`# vectro bench`, '', machineLine(file.machine), ''];
+  for (const t of suiteTables(file)) {
+    parts.push(`## ${t.suite}`, '');
+    if (descriptions[t.suite]) parts.push(descriptions[t.suite], '');
+    parts.push(`| ${t.header.map(escape).join(' | ')} |`, `| ${t.header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`);
+    for (const row of t.rows) parts.push(`| ${row.map(escape).join(' | ')} |`);
+    parts.push('');
+  }
+  parts.push(`Cells: median [min-max] over the timed runs. ${FLAG_LEGEND}.`, '');
+  return parts.join('\n');
+}
+
+const CSV_COLUMNS: (keyof BenchResult)[] = ['suite', 'case', 'backend', 'unit', 'median', 'mean', 'stddev', 'min', 'max', 'runs', 'outliers', 'noisy', 'first_run_slow', 'threads', 'gb_per_s', 'peak_share'];
+const MACHINE_COLUMNS: (keyof Machine)[] = ['cpu', 'simd', 'node', 'vectro', 'commit', 'date', 'seed'];
+
+export function renderCsv(file: BenchFile): string {
+  const quote = (v: unknown) => {
+    const s = v === undefined || v === null ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [[...CSV_COLUMNS, ...MACHINE_COLUMNS].join(',')];
+  for (const r of file.results) {
+    lines.push([...CSV_COLUMNS.map((c) => quote(r[c])), ...MACHINE_COLUMNS.map((c) => quote(file.machine[c]))].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * An export destination: a file rewritten (atomically) after every result, so an interrupted run
+ * keeps what it measured, or `-` for stdout, written once at the end.
+ */
+export class ExportTarget {
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly render: (file: BenchFile) => string,
+  ) {}
+
+  get toStdout(): boolean {
+    return this.path === '-';
+  }
+
+  /** Queues a rewrite with the results so far (writes never overlap). */
+  update(file: BenchFile): Promise<void> {
+    if (this.toStdout) return this.pending;
+    const text = this.render(file);
+    this.pending = this.pending.then(() => writeFileAtomic(this.path, text));
+    return this.pending;
+  }
+
+  async finish(file: BenchFile): Promise<void> {
+    if (this.toStdout) process.stdout.write(this.render(file));
+    else await this.update(file);
+  }
+}

@@ -1,0 +1,48 @@
+import type { BenchFile, BenchResult } from '../bench/schema.js';
+import { formatRate } from './format.js';
+
+/** A table as rows of strings, rendered by the terminal (cli-table3) and Markdown exporters alike. */
+export interface TableModel {
+  suite: string;
+  header: string[];
+  rows: string[][];
+}
+
+export const FLAG_LEGEND = '* outliers among the runs, ~ noisy (wide spread), ! first timed run much slower than the rest';
+
+const BACKEND_ORDER = ['native', 'js'];
+const byBackendOrder = (a: string, b: string) =>
+  (BACKEND_ORDER.indexOf(a) + 1 || 99) - (BACKEND_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
+
+/** `median [min-max]`, the case's natural extra (GB/s or share of peak), and flags. */
+export function cell(r: BenchResult): string {
+  const extra = r.peak_share !== undefined ? ` ${Math.round(r.peak_share * 100)}% of peak` : r.gb_per_s !== undefined ? ` ${formatRate(r.gb_per_s)} GB/s` : '';
+  const flags = `${r.outliers > 0 ? '*' : ''}${r.noisy ? '~' : ''}${r.first_run_slow ? '!' : ''}`;
+  return `${formatRate(r.median)} [${formatRate(r.min)}-${formatRate(r.max)}]${extra}${flags ? ' ' + flags : ''}`;
+}
+
+/** One table per suite: rows are cases, columns each backend's median, then speedups over js. */
+export function suiteTables(file: BenchFile): TableModel[] {
+  const suites = [...new Set(file.results.map((r) => r.suite))];
+  return suites.map((suite) => {
+    const results = file.results.filter((r) => r.suite === suite);
+    const backends = [...new Set(results.map((r) => r.backend))].sort(byBackendOrder);
+    const speedups = backends.includes('js') ? backends.filter((b) => b !== 'js') : [];
+    const cases = [...new Set(results.map((r) => r.case))];
+    const rows = cases.map((name) => {
+      const of = (b: string) => results.find((r) => r.case === name && r.backend === b);
+      const js = of('js');
+      const first = results.find((r) => r.case === name)!;
+      return [
+        name,
+        first.unit + (first.threads > 1 ? `, ${first.threads} thr` : ''),
+        ...backends.map((b) => (of(b) ? cell(of(b)!) : '-')),
+        ...speedups.map((b) => {
+          const r = of(b);
+          return r && js ? `${(r.median / js.median).toFixed(1)}x` : '-';
+        }),
+      ];
+    });
+    return { suite, header: ['case', 'unit', ...backends, ...speedups.map((b) => `${b}/js`)], rows };
+  });
+}
