@@ -17,7 +17,11 @@ export function runPlan(plan: BenchPlan, onEvent: (event: BenchEvent) => void, s
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
-    const onAbort = () => void worker.terminate().then(() => settle('interrupted'));
+    let aborting = false;
+    const onAbort = () => {
+      aborting = true;
+      void worker.terminate();
+    };
     signal.addEventListener('abort', onAbort);
     worker.on('message', (event: BenchEvent) => {
       if (settled) return;
@@ -26,7 +30,9 @@ export function runPlan(plan: BenchPlan, onEvent: (event: BenchEvent) => void, s
 
     });
     worker.on('error', (err) => settle(err));
-    // Only an exit before `done` (and not asked for by an abort) is unexpected.
-    worker.on('exit', (code) => settle(new Error(`the benchmark worker stopped before finishing (exit code ${code})`)));
+    // An exit before `done` is an interruption when we asked for it, and a failure otherwise.
+    worker.on('exit', (code) =>
+      settle(aborting ? 'interrupted' : new Error(`the benchmark worker stopped before finishing (exit code ${code})`)),
+    );
   });
 }

@@ -13,6 +13,7 @@ function buildProgram(): Command {
     .description('Quantize, index and benchmark embedding vectors (Rust core, TypeScript baseline).')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerQuantize(program);
@@ -30,7 +31,8 @@ function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command that finished but wants a non-zero status (bench compare --fail-on-regression).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it
     const debug = process.env.VECTRO_DEBUG === '1';

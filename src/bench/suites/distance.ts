@@ -72,6 +72,24 @@ function casesAt(dim: number, rows: number, o: SuiteOptions): BenchCase[] {
       },
     });
   }
+  if (o.threads > 1) {
+    // A single-query scan over a large base is memory-bound on one core; this row shows what the
+    // native backend does with every core on it (js has no threads).
+    cases.push({
+      name: `l2sq.f32 one-to-many ${dim} threads=${o.threads}`,
+      unit: 'pairs/s',
+      work: rows,
+      bytes: rows * dim * 4,
+      threads: o.threads,
+      backends: ['native'],
+      setup() {
+        const d = data(rows, dim, o.seed);
+        const all = d.f32.subarray(dim, (rows + 1) * dim);
+        const out = new Float32Array(rows);
+        return (b) => b.distanceMany('l2sq', row(d, 'f32', dim, 0), all, out, o.threads);
+      },
+    });
+  }
   return cases;
 }
 

@@ -85,6 +85,8 @@ export function registerBench(program: Command): void {
         `Statistics and the result schema: docs/bench.md.`,
     )
     .argument('[suites...]', `suites to run (default: all): ${SUITE_NAMES.join(', ')}`)
+    // bench's options stay before `compare`, so `bench compare --json` is compare's own flag.
+    .enablePositionalOptions()
     .option('--backend <list>', 'comma-separated backends (default: every available one): native, js')
     .option('--quick', 'small sizes and few runs, about 10 s (smoke tests)')
     .option('--full', 'the large sizes (1M vectors, 100k-row matrices); several minutes')

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { compareRuns } from '../src/bench/compare.js';
+import { benchFileSchema, type BenchFile, type BenchResult } from '../src/bench/schema.js';
+import { countOutliers, median, summarize } from '../src/bench/stats.js';
+import { SUITES } from '../src/bench/suites/index.js';
+import { cli, cliSpawn, listDir, native, tempDir } from './helpers.js';
+
+describe('statistics', () => {
+  test('median, mean, stddev, min and max of the throughput', () => {
+    // Work 10 per run; times 1, 2, 2, 4 s -> rates 10, 5, 5, 2.5.
+    const s = summarize([1, 2, 2, 4], 10);
+    assert.deepEqual([s.median, s.mean, s.min, s.max, s.runs], [5, 5.625, 2.5, 10, 4]);
+    assert.ok(Math.abs(s.stddev - Math.sqrt(((10 - 5.625) ** 2 + 2 * (5 - 5.625) ** 2 + (2.5 - 5.625) ** 2) / 3)) < 1e-12);
+    assert.equal(median([3, 1, 2]), 2);
+  });
+
+  test('outliers by median absolute deviation', () => {
+    assert.equal(countOutliers([10, 10.1, 9.9, 10.05, 9.95, 30]), 1);
+    assert.equal(countOutliers([10, 10, 10]), 0, 'no spread, no outliers');
+  });
+
+  test('noisy and first-run-slow flags', () => {
+    assert.equal(summarize([1, 1.01, 0.99, 1], 1).noisy, false);
+    assert.equal(summarize([1, 2, 1, 1], 1).noisy, true);
+    assert.equal(summarize([3, 1, 1.02, 0.98], 1).firstRunSlow, true);
+    assert.equal(summarize([1.1, 1, 1.02, 0.98], 1).firstRunSlow, false);
+  });
+});
+
+describe('suites declare stable, unique case names', () => {
+  for (const size of ['quick', 'default', 'full'] as const) {
+    test(size, () => {
+      for (const suite of SUITES) {
+        const names = suite.cases({ size, threads: 2, seed: 1 }).map((c) => c.name);
+        assert.equal(new Set(names).size, names.length, `${suite.name} has duplicate case names`);
+        assert.ok(names.length > 0);
+      }
+    });
+  }
+  test('the issue\'s named cases exist', () => {
+    const names = (suite: string) => SUITES.find((s) => s.name === suite)!.cases({ size: 'default', threads: 2, seed: 1 }).map((c) => c.name);
+    assert.ok(names('quantize').includes('int8.encode 10000x128'));
+    assert.ok(names('quantize').includes('copy 1000000x128'));
+    assert.ok(names('distance').includes('l2sq.f32 one-to-many 768'));
+    assert.ok(names('distance').includes('hamming.binary one-to-many 1536'));
+    assert.ok(names('matrix').includes('manhattan 1000x10000x128'));
+    assert.deepEqual(names('topk'), ['k=10 of 1000000', 'k=100 of 1000000']);
+  });
+});
+
+describe('vectro bench, end to end', () => {
+  const dir = tempDir();
+  let quick: BenchFile;
+
+  test('--quick with every export: tables, valid JSON, Markdown, CSV', () => {
+    const r = cli(['bench', '--quick', 'quantize', 'topk', '--json', `${dir}/a.json`, '--markdown', `${dir}/a.md`, '--csv', `${dir}/a.csv`]);
+    assert.equal(r.code, 0, r.stderr);
+    quick = benchFileSchema.parse(JSON.parse(readFileSync(`${dir}/a.json`, 'utf8')));
+    const backends = native.ok ? ['native', 'js'] : ['js'];
+    assert.deepEqual([...new Set(quick.results.map((x) => x.backend))].sort(), [...backends].sort());
+    assert.deepEqual([...new Set(quick.results.map((x) => x.suite))], ['quantize', 'topk']);
+    assert.ok(quick.results.every((x) => x.median > 0 && x.min <= x.median && x.median <= x.max && x.runs >= 2));
+    assert.equal(quick.machine.size, 'quick');
+    assert.equal(quick.machine.seed, 42);
+    assert.match(r.stdout, /quantize: encode and decode/);
+    assert.match(r.stdout, /int8\.encode 1000x128/);
+    if (native.ok) assert.match(r.stdout, /native\/js/);
+    const md = readFileSync(`${dir}/a.md`, 'utf8');
+    assert.match(md, /^# vectro bench/);
+    assert.match(md, /\| case \| unit \| native \| js \| native\/js \|/);
+    const csv = readFileSync(`${dir}/a.csv`, 'utf8').trim().split('\n');
+    assert.equal(csv.length, quick.results.length + 1);
+    assert.match(csv[0], /^suite,case,backend,unit,median,mean,stddev,min,max,runs,/);
+  });
+
+  test('--json - prints the JSON on stdout and the tables on stderr', () => {
+    const r = cli(['bench', '--quick', 'topk', '--backend', 'js', '--json', '-']);
+    assert.equal(r.code, 0, r.stderr);
+    const file = benchFileSchema.parse(JSON.parse(r.stdout));
+    assert.deepEqual(file.results.map((x) => [x.case, x.backend]), [['k=10 of 100000', 'js'], ['k=100 of 100000', 'js']]);
+    assert.match(r.stderr, /topk: the k smallest/);
+  });
+
+  test('bench compare: ratios and verdicts beyond noise', () => {
+    const slower: BenchFile = {
+      ...quick,
+      results: quick.results.map((x, i) => (i === 0 ? { ...x, median: x.median / 10, min: x.min / 10, max: x.min / 20 } : x)),
+    };
+    writeFileSync(`${dir}/b.json`, JSON.stringify(slower));
+    const r = cli(['bench', 'compare', `${dir}/a.json`, `${dir}/b.json`, '--fail-on-regression']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /0\.10x\s+│ slower/);
+    assert.match(r.stdout, /1 slower beyond noise/);
+    const same = cli(['bench', 'compare', `${dir}/a.json`, `${dir}/a.json`, '--json']);
+    assert.equal(same.code, 0);
+    const rows = JSON.parse(same.stdout) as { verdict: string; ratio: number }[];
+    assert.ok(rows.every((x) => x.verdict === 'within noise' && x.ratio === 1));
+  });
+
+  test('compareRuns pairs by suite, case and backend', () => {
+    const base: BenchResult = { suite: 's', case: 'c', backend: 'js', unit: 'vec/s', median: 10, mean: 10, stddev: 0, min: 9, max: 11, runs: 5, outliers: 0, noisy: false, first_run_slow: false, threads: 1 };
+    const file = (results: BenchResult[]): BenchFile => ({ machine: quick.machine, results });
+    const out = compareRuns(file([base, { ...base, case: 'gone' }]), file([{ ...base, median: 20, min: 12, max: 22 }, { ...base, case: 'new' }]));
+    assert.deepEqual(out.map((c) => [c.case, c.verdict, c.ratio]), [['c', 'faster', 2], ['gone', 'only in old', null], ['new', 'only in new', null]]);
+  });
+
+  test('bad options and files: one error line, exit 2 or 1', () => {
+    const cases: [string[], number, RegExp][] = [
+      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk\)$/],
+      [['bench', '--backend', 'gpu'], 2, /^error: --backend: unknown backend 'gpu' \(backends: native, js\)$/],
+      [['bench', '--quick', '--full'], 2, /^error: --quick and --full: choose one$/],
+      [['bench', '--dim', '0'], 2, /^error: --dim: must be at least 1$/],
+      [['bench', '--runs', 'x'], 2, /^error: --runs: expected a whole number$/],
+      [['bench', 'compare', `${dir}/missing.json`, `${dir}/a.json`], 2, /missing\.json: no such file$/],
+      [['bench', 'compare', `${dir}/a.md`, `${dir}/a.json`], 1, /a\.md: not valid JSON/],
+      [['bench', 'compare', `${dir}/a.csv`.replace('a.csv', 'bad.json'), `${dir}/a.json`], 1, /bad\.json: not a vectro bench result file: machine: /],
+    ];
+    writeFileSync(`${dir}/bad.json`, '{"results": []}');
+    for (const [args, code, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    }
+  });
+
+  test('Ctrl-C stops cleanly and keeps what was measured', async () => {
+    const sub = tempDir();
+    const child = cliSpawn(['bench', 'distance', '--backend', 'js', '--count', '20000', '--min-time', '0.3', '--json', `${sub}/partial.json`]);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise((r) => child.on('exit', (c) => r(c)));
+    while (!existsSync(`${sub}/partial.json`) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const kept = benchFileSchema.parse(JSON.parse(readFileSync(`${sub}/partial.json`, 'utf8')));
+    assert.ok(kept.results.length >= 1);
+    assert.ok(kept.results.length < 42, 'it stopped before the end');
+    assert.match(stderr, /results kept in .*partial\.json\nerror: interrupted\n$/);
+    assert.deepEqual(listDir(sub), ['partial.json'], 'no temp files left');
+  });
+});
