@@ -184,6 +184,10 @@ async function runBench(plan: BenchPlan, opts: { quiet?: boolean; json?: string;
     printed.add(suite);
     progress.stop();
     say(`\n${suite}: ${descriptions[suite]}\n${renderTerminalTable(table)}`);
+    const slowStart = file.results.filter((r) => r.suite === suite && r.first_run_slow).length;
+    if (slowStart > 0) {
+      say(`warning: in ${slowStart} result${slowStart > 1 ? 's' : ''} (marked !) the first timed run was much slower than the rest; try --warmup 3`);
+    }
   };
 
   let writes: Promise<unknown> = Promise.resolve();
