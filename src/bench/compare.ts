@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { DataError, UsageError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { openInput } from '../formats/input.js';
 import { benchFileSchema, type BenchFile, type BenchResult } from './schema.js';
 
 export type Verdict = 'faster' | 'slower' | 'within noise' | 'only in old' | 'only in new';
@@ -18,14 +18,12 @@ export interface Comparison {
 
 /** Reads and validates a `vectro bench --json` file. */
 export async function loadBenchFile(path: string): Promise<BenchFile> {
+  const input = await openInput(path);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`${path}: no such file`);
-    if (code === 'EISDIR') throw new UsageError(`${path}: is a directory, expected a file`);
-    throw new DataError(`${path}: cannot read: ${(err as Error).message}`);
+    text = await input.handle.readFile('utf8');
+  } finally {
+    await input.handle.close();
   }
   let json: unknown;
   try {

@@ -1,4 +1,5 @@
 import ora, { type Ora } from 'ora';
+import { formatRate } from '../export/format.js';
 
 /**
  * A spinner on stderr for long work, shown only on a terminal and without --quiet, so piped and
@@ -28,19 +29,11 @@ export class Progress {
     }
     const seconds = (performance.now() - this.startedAt) / 1000;
     const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
-    const rate = seconds > 0 ? `, ${formatCount(done / seconds)} vectors/s` : '';
+    const rate = seconds > 0 ? `, ${formatRate(done / seconds)} vectors/s` : '';
     this.spinner.text = `${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${pct}%)${rate}`;
   }
 
   stop(): void {
     this.spinner?.stop();
   }
-}
-
-/** 1234567 -> "1.23M". */
-export function formatCount(n: number): string {
-  if (n >= 1e9) return (n / 1e9).toFixed(2) + 'G';
-  if (n >= 1e6) return (n / 1e6).toFixed(2) + 'M';
-  if (n >= 1e3) return (n / 1e3).toFixed(1) + 'k';
-  return n.toFixed(0);
 }

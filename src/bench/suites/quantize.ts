@@ -43,14 +43,12 @@ function casesAt(size: Size, o: SuiteOptions): BenchCase[] {
   const { count, dim } = size;
   const label = `${count}x${dim}`;
   const data = () => cache.get(label, () => siftLike(count, dim, o.seed));
-  const floatBytes = count * dim * 4;
+  // What every case at this size shares: vectors per run, float32 bytes read or written.
+  const shared = { unit: 'vec/s', work: count, bytes: count * dim * 4, backends: size.backends } as const;
   const cases: BenchCase[] = [
     {
+      ...shared,
       name: `copy ${label}`,
-      unit: 'vec/s',
-      work: count,
-      bytes: floatBytes,
-      backends: size.backends,
       setup() {
         const x = data();
         const dst = new Float32Array(x.length);
@@ -62,11 +60,8 @@ function casesAt(size: Size, o: SuiteOptions): BenchCase[] {
   for (const name of schemes) {
     const scheme = SCHEMES[name];
     cases.push({
+      ...shared,
       name: `${name}.encode ${label}`,
-      unit: 'vec/s',
-      work: count,
-      bytes: floatBytes,
-      backends: size.backends,
       setup() {
         const x = data();
         const { center } = encoded(scheme, x.subarray(0, Math.min(x.length, 1000 * dim)), dim);
@@ -77,11 +72,8 @@ function casesAt(size: Size, o: SuiteOptions): BenchCase[] {
     });
     if (!size.allSchemes) continue;
     cases.push({
+      ...shared,
       name: `${name}.decode ${label}`,
-      unit: 'vec/s',
-      work: count,
-      bytes: floatBytes,
-      backends: size.backends,
       setup() {
         const { center, codes, params } = encoded(scheme, data(), dim);
         const out = new Float32Array(count * dim);
@@ -92,10 +84,8 @@ function casesAt(size: Size, o: SuiteOptions): BenchCase[] {
   if (!size.allSchemes && o.threads > 1) {
     const scheme = SCHEMES.int8;
     cases.push({
+      ...shared,
       name: `int8.encode ${label} threads=${o.threads}`,
-      unit: 'vec/s',
-      work: count,
-      bytes: floatBytes,
       threads: o.threads,
       backends: ['native'],
       setup() {

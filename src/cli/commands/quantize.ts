@@ -6,7 +6,8 @@ import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
 import { SCHEME_NAMES, SCHEMES } from '../../quant/schemes.js';
 import { parseOptions, quantizeOptions } from '../options.js';
 import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
-import { formatCount, Progress } from '../progress.js';
+import { formatRate } from '../../export/format.js';
+import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
 import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
@@ -57,7 +58,7 @@ function summaryTable(r: QuantizeReport, backend: string): string {
     ['output bytes', formatBytes(r.outputBytes)],
     ['compression', `${r.compressionRatio.toFixed(2)}x`],
     ['time', `${r.seconds.toFixed(3)} s`],
-    ['throughput', `${formatCount(r.vectorsPerSecond)} vectors/s`],
+    ['throughput', `${formatRate(r.vectorsPerSecond)} vectors/s`],
     ['mean abs error', formatNumber(r.meanAbsError)],
     ['max abs error', formatNumber(r.maxAbsError)],
     ['MSE', formatNumber(r.mse)],
