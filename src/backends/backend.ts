@@ -1,4 +1,4 @@
-import type { MetricName, Vectors } from '../distance/metrics.js';
+import type { IndexMetricName, MetricName, Vectors } from '../distance/metrics.js';
 import type { Scheme } from '../quant/schemes.js';
 
 export const BACKEND_NAMES = ['native', 'js'] as const;
@@ -48,6 +48,11 @@ export interface Backend {
   topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Float32Array): void;
   /** A plain copy: the memory-bandwidth yardstick of the benchmarks. */
   copy(src: Float32Array, dst: Float32Array): void;
+  /**
+   * Exact k nearest base rows of every query, nearest first, ties to the smaller id;
+   * `ids` and `dists` hold queries x k entries.
+   */
+  flatSearch(metric: IndexMetricName, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
 }
 
 /** Slots of the `errorStats` accumulator. */

@@ -1,4 +1,4 @@
-import { METRICS } from '../distance/metrics.js';
+import { INDEX_METRICS, METRICS } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
 import type { Backend } from './backend.js';
 
@@ -20,5 +20,7 @@ export function nativeBackend(addon: NativeAddon): Backend {
     distanceMatrix: (metric, q, base, dim, out, threads) => addon.distanceMatrix(METRICS[metric], q, base, dim, out, threads),
     topk: (scores, k, idx, dist) => addon.topk(scores, k, idx, dist),
     copy: (src, dst) => addon.copy(src, dst),
+    flatSearch: (metric, base, dim, queries, k, ids, dists, threads) =>
+      addon.flatSearch(INDEX_METRICS[metric], base, dim, queries, k, ids, dists, threads),
   };
 }

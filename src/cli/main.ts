@@ -3,6 +3,7 @@ import { VectroError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDequantize } from './commands/dequantize.js';
+import { registerGroundTruth } from './commands/groundtruth.js';
 import { registerInfo } from './commands/info.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
@@ -20,6 +21,7 @@ function buildProgram(): Command {
   registerDequantize(program);
   registerInspect(program);
   registerInfo(program);
+  registerGroundTruth(program);
   registerBench(program);
   return program;
 }

@@ -25,3 +25,10 @@ export function checkMetric(metric: MetricName, v: Vectors): void {
 export function cosineFrom(dot: number, na: number, nb: number): number {
   return na === 0 || nb === 0 ? 1 : Math.fround(1 - dot / Math.sqrt(na * nb));
 }
+
+/**
+ * How an index ranks vectors, smaller is nearer: l2 is the squared euclidean distance, ip the
+ * distance `1 - a.b` (as hnswlib has it), cosine `1 - cos(a, b)`. Ids are the native ones.
+ */
+export const INDEX_METRICS = { l2: 0, ip: 1, cosine: 2 } as const;
+export type IndexMetricName = keyof typeof INDEX_METRICS;

@@ -1,4 +1,4 @@
-import { AtomicFile } from './atomic.js';
+import { AtomicFile, writeFileAtomic } from './atomic.js';
 import { bigAnnHeader } from './bigann.js';
 import type { OutputFormat } from './detect.js';
 import { npyHeader } from './npy.js';
@@ -63,4 +63,15 @@ export class VectorWriter {
   abort(): Promise<void> {
     return this.file.abort();
   }
+}
+
+/** Writes neighbour ids as `.ivecs` (one record of k int32 per query), atomically. */
+export async function writeIvecs(path: string, ids: Uint32Array, k: number): Promise<void> {
+  const rows = ids.length / k;
+  const words = new Int32Array(rows * (k + 1));
+  for (let r = 0; r < rows; r++) {
+    words[r * (k + 1)] = k;
+    words.set(ids.subarray(r * k, (r + 1) * k), r * (k + 1) + 1);
+  }
+  await writeFileAtomic(path, new Uint8Array(words.buffer));
 }

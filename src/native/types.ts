@@ -35,6 +35,8 @@ export interface NativeAddon {
   distanceMatrix(metric: number, queries: Float32Array, base: Float32Array, dim: number, out: Float32Array, threads: number): void;
   topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Float32Array): void;
   copy(src: Float32Array, dst: Float32Array): void;
+  /** Exact k nearest neighbours of every query (metric ids: l2 0, ip 1, cosine 2). */
+  flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;
 }

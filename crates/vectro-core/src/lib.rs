@@ -6,6 +6,7 @@
 
 pub mod distance;
 pub mod error;
+pub mod flat;
 pub mod parallel;
 pub mod quant;
 pub mod simd;

@@ -41,32 +41,73 @@ fn sift_down(heap: &mut [(f32, u32)], mut at: usize) {
     }
 }
 
-#[inline(always)]
-fn select_generic(scores: &[f32], k: usize, idx: &mut [u32], dist: &mut [f32]) {
-    let mut heap: Vec<(f32, u32)> = scores[..k].iter().enumerate().map(|(i, &s)| (key(s), i as u32)).collect();
-    for at in (0..k / 2).rev() {
-        sift_down(&mut heap, at);
+/// The k best (smallest) scores seen so far, fed block by block: ties go to the smaller index,
+/// NaN counts as +infinity. Blocks must arrive in increasing index order.
+pub struct TopK {
+    k: usize,
+    heap: Vec<(f32, u32)>,
+}
+
+impl TopK {
+    pub fn new(k: usize) -> TopK {
+        TopK { k, heap: Vec::with_capacity(k) }
     }
-    let mut threshold = heap[0].0;
-    const BLOCK: usize = 16;
-    let mut i = k;
-    while i < scores.len() {
-        let end = (i + BLOCK).min(scores.len());
-        // Branch-free test of the whole block, so it vectorises; NaN never passes `<`.
-        let any = scores[i..end].iter().fold(false, |any, &s| any | (s < threshold));
-        if any {
-            for (j, &s) in scores[i..end].iter().enumerate() {
-                if s < threshold {
-                    heap[0] = (s, (i + j) as u32); // s < threshold, so s is not NaN: its key is s
-                    sift_down(&mut heap, 0);
-                    threshold = heap[0].0;
+
+    /// The score a new entry must beat to get in (+infinity until k entries are in).
+    #[inline(always)]
+    pub fn threshold(&self) -> f32 {
+        if self.heap.len() < self.k {
+            f32::INFINITY
+        } else {
+            self.heap[0].0
+        }
+    }
+
+    /// Offers `scores[i]` as index `first + i`, for every i.
+    #[inline(always)]
+    pub fn offer(&mut self, scores: &[f32], first: u32) {
+        let mut i = 0;
+        // Fill the heap first, then heapify once.
+        while self.heap.len() < self.k && i < scores.len() {
+            self.heap.push((key(scores[i]), first + i as u32));
+            i += 1;
+            if self.heap.len() == self.k {
+                for at in (0..self.k / 2).rev() {
+                    sift_down(&mut self.heap, at);
                 }
             }
         }
-        i = end;
+        let mut threshold = self.threshold();
+        const BLOCK: usize = 16;
+        while i < scores.len() {
+            let end = (i + BLOCK).min(scores.len());
+            // Branch-free test of the whole block, so it vectorises; NaN never passes `<`.
+            let any = scores[i..end].iter().fold(false, |any, &s| any | (s < threshold));
+            if any {
+                for (j, &s) in scores[i..end].iter().enumerate() {
+                    if s < threshold {
+                        self.heap[0] = (s, first + (i + j) as u32); // s < threshold: not NaN
+                        sift_down(&mut self.heap, 0);
+                        threshold = self.heap[0].0;
+                    }
+                }
+            }
+            i = end;
+        }
     }
-    heap.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    for ((o, d), (_, j)) in idx.iter_mut().zip(dist.iter_mut()).zip(heap) {
+
+    /// The entries, best first: (key, index).
+    pub fn into_sorted(mut self) -> Vec<(f32, u32)> {
+        self.heap.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        self.heap
+    }
+}
+
+#[inline(always)]
+fn select_generic(scores: &[f32], k: usize, idx: &mut [u32], dist: &mut [f32]) {
+    let mut top = TopK::new(k);
+    top.offer(scores, 0);
+    for ((o, d), (_, j)) in idx.iter_mut().zip(dist.iter_mut()).zip(top.into_sorted()) {
         *o = j;
         *d = scores[j as usize];
     }

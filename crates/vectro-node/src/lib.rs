@@ -11,6 +11,7 @@ use js::{Args, Env, Fail, Result};
 use napi::{napi_callback_info, napi_env, napi_value};
 use vectro_core::distance::{self, matrix, Metric};
 use vectro_core::quant::{self, Scheme, MAX_DIM};
+use vectro_core::flat::{self, IndexMetric};
 use vectro_core::{parallel, simd, topk};
 
 /// Upper bound for a `threads` argument.
@@ -164,6 +165,22 @@ fn peak_gflops(env: Env, a: &mut Args) -> Result<napi_value> {
     env.number(matrix::peak_gflops(simd::level(), millis as u64))
 }
 
+/// `flatSearch(metric, base, dim, queries, k, ids: Uint32Array, dists: Float32Array, threads)`:
+/// exact k nearest neighbours of every query, nearest first.
+fn flat_search(env: Env, a: &mut Args) -> Result<napi_value> {
+    let id = a.index(0, "metric", u32::MAX as usize)?;
+    let metric = IndexMetric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index metric id {id}")))?;
+    let base = a.f32s(1, "base")?;
+    let dim = a.index(2, "dim", MAX_DIM)?;
+    let queries = a.f32s(3, "queries")?;
+    let k = a.index(4, "k", u32::MAX as usize)?;
+    let ids = a.u32s_mut(5, "ids")?;
+    let dists = a.f32s_mut(6, "dists")?;
+    let threads = a.index(7, "threads", MAX_THREADS)?;
+    flat::search(metric, base, dim, queries, k, ids, dists, threads).map_err(core_error)?;
+    env.undefined()
+}
+
 macro_rules! export {
     ($name:ident, $argc:expr, $body:path) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -183,6 +200,7 @@ export!(js_distance_matrix, 6, distance_matrix);
 export!(js_topk, 4, top_k);
 export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
+export!(js_flat_search, 8, flat_search);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -191,7 +209,7 @@ export!(js_peak_gflops, 1, peak_gflops);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 11] = [
+    let functions: [(&str, napi::napi_callback); 12] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -203,6 +221,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("topk", js_topk),
         ("copy", js_copy),
         ("peakGflops", js_peak_gflops),
+        ("flatSearch", js_flat_search),
     ];
     for (name, cb) in functions {
         let registered = env.function(name, cb).and_then(|f| env.set(exports, name, f));

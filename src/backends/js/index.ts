@@ -6,6 +6,7 @@ import { decodeInt8, encodeInt8 } from './int8.js';
 import { checkShapes } from './shapes.js';
 import { distanceMany, distanceMatrix, distancePair } from './distance.js';
 import { topk } from './topk.js';
+import { flatSearch } from './flat.js';
 import { columnSums, errorStats } from './stats.js';
 
 interface SchemeKernels {
@@ -62,4 +63,5 @@ export const jsBackend: Backend = {
     if (src.length !== dst.length) throw new RangeError(`src holds ${src.length} floats, dst ${dst.length}`);
     dst.set(src);
   },
+  flatSearch: (metric, base, dim, queries, k, ids, dists) => flatSearch(metric, base, dim, queries, k, ids, dists),
 };
