@@ -7,6 +7,7 @@
 pub mod distance;
 pub mod error;
 pub mod flat;
+pub mod hnsw;
 pub mod parallel;
 pub mod quant;
 pub mod simd;
