@@ -58,9 +58,9 @@ pub fn supported_levels() -> Vec<Level> {
         .collect()
 }
 
-/// The best supported level at or below `cap`.
+/// The best supported level at or below `cap` (cheap: feature checks are cached by std).
 pub fn best_level(cap: Level) -> Level {
-    supported_levels().into_iter().filter(|&l| l <= cap).max().unwrap_or(Level::Scalar)
+    [Level::Avx512, Level::Avx2].into_iter().find(|&l| l <= cap && l.is_supported()).unwrap_or(Level::Scalar)
 }
 
 /// The level the kernels use in this process.

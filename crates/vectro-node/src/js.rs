@@ -136,7 +136,45 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Wraps `value` in a JS external tagged with `tag`; Rust drops it when JS collects the external.
+    pub fn external<T: 'static>(self, value: T, tag: &'static napi_type_tag) -> Result<napi_value> {
+        unsafe extern "C" fn drop_box<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {
+            // SAFETY: `data` is the Box<T> leaked below, finalised exactly once by Node.
+            drop(unsafe { Box::from_raw(data as *mut T) });
+        }
+        let data = Box::into_raw(Box::new(value)) as *mut c_void;
+        let mut v = ptr::null_mut();
+        // SAFETY: `data` stays valid until the finalizer runs.
+        let status = unsafe { napi_create_external(self.0, data, drop_box::<T>, ptr::null_mut(), &mut v) };
+        if status != NAPI_OK {
+            // SAFETY: Node did not take ownership, so the box is still ours.
+            drop(unsafe { Box::from_raw(data as *mut T) });
+            return Err(Fail::Error(format!("napi_create_external failed with status {status}")));
+        }
+        // SAFETY: `v` is the external just created; `tag` is 'static.
+        check(unsafe { napi_type_tag_object(self.0, v, tag) }, "napi_type_tag_object")?;
+        Ok(v)
+    }
+}
+
 impl Args {
+    /// The value behind an external made by `Env::external` with the same tag.
+    pub fn external<'a, T>(&self, i: usize, name: &str, tag: &'static napi_type_tag) -> Result<&'a mut T> {
+        let v = self.value(i, name)?;
+        let mut ours = false;
+        // SAFETY: valid env and value; a non-object simply fails the check.
+        let status = unsafe { napi_check_object_type_tag(self.env.0, v, tag, &mut ours) };
+        if status != NAPI_OK || !ours {
+            return Err(Fail::Type(format!("{name} is not a vectro index handle")));
+        }
+        let mut data = ptr::null_mut();
+        // SAFETY: `v` is an external carrying our tag, so `data` is a live Box<T>.
+        check(unsafe { napi_get_value_external(self.env.0, v, &mut data) }, "napi_get_value_external")?;
+        // SAFETY: as above; JS is single-threaded, so no other reference is live during this call.
+        Ok(unsafe { &mut *(data as *mut T) })
+    }
+
     fn value(&self, i: usize, name: &str) -> Result<napi_value> {
         self.values.get(i).copied().ok_or_else(|| Fail::Type(format!("argument {} ({name}) is missing", i + 1)))
     }
@@ -229,6 +267,24 @@ impl Args {
         let (p, n) = self.typed(i, name, typedarray::FLOAT64, 8, true)?;
         // SAFETY: a live, aligned, unaliased Float64Array of n elements.
         Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
+    }
+
+    pub fn u32s<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [u32]> {
+        let (p, n) = self.typed(i, name, typedarray::UINT32, 4, false)?;
+        // SAFETY: a live, aligned Uint32Array of n elements.
+        Ok(unsafe { std::slice::from_raw_parts(p.cast(), n) })
+    }
+
+    /// Any finite number.
+    pub fn number(&self, i: usize, name: &str) -> Result<f64> {
+        let v = self.value(i, name)?;
+        let mut x = f64::NAN;
+        // SAFETY: valid env, value and out pointer; a non-number fails the call.
+        let status = unsafe { napi_get_value_double(self.env.0, v, &mut x) };
+        if status != NAPI_OK || !x.is_finite() {
+            return Err(Fail::Type(format!("{name} must be a finite number")));
+        }
+        Ok(x)
     }
 
     pub fn u32s_mut<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a mut [u32]> {

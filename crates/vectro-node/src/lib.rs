@@ -2,6 +2,7 @@
 //! errors and panics into thrown JS errors. The TypeScript side declares this surface in
 //! src/native/types.ts; keep the two in step.
 
+mod hnsw;
 mod js;
 mod napi;
 
@@ -15,7 +16,7 @@ use vectro_core::flat::{self, IndexMetric};
 use vectro_core::{parallel, simd, topk};
 
 /// Upper bound for a `threads` argument.
-const MAX_THREADS: usize = 1024;
+pub(crate) const MAX_THREADS: usize = 1024;
 
 /// Runs one exported function: panics and errors become JS exceptions, never a crash.
 fn call(env: napi_env, info: napi_callback_info, argc: usize, body: fn(Env, &mut Args) -> Result<napi_value>) -> napi_value {
@@ -40,7 +41,7 @@ fn call(env: napi_env, info: napi_callback_info, argc: usize, body: fn(Env, &mut
     std::ptr::null_mut()
 }
 
-fn core_error(e: vectro_core::Error) -> Fail {
+pub(crate) fn core_error(e: vectro_core::Error) -> Fail {
     Fail::Range(e.to_string())
 }
 
@@ -201,6 +202,12 @@ export!(js_topk, 4, top_k);
 export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
+export!(js_hnsw_create, 6, hnsw::create);
+export!(js_hnsw_add, 2, hnsw::add);
+export!(js_hnsw_search, 7, hnsw::search);
+export!(js_hnsw_info, 1, hnsw::info);
+export!(js_hnsw_export, 5, hnsw::export);
+export!(js_hnsw_import, 11, hnsw::import);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -209,7 +216,7 @@ export!(js_flat_search, 8, flat_search);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 12] = [
+    let functions: [(&str, napi::napi_callback); 18] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -222,6 +229,12 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("copy", js_copy),
         ("peakGflops", js_peak_gflops),
         ("flatSearch", js_flat_search),
+        ("hnswCreate", js_hnsw_create),
+        ("hnswAdd", js_hnsw_add),
+        ("hnswSearch", js_hnsw_search),
+        ("hnswInfo", js_hnsw_info),
+        ("hnswExport", js_hnsw_export),
+        ("hnswImport", js_hnsw_import),
     ];
     for (name, cb) in functions {
         let registered = env.function(name, cb).and_then(|f| env.set(exports, name, f));

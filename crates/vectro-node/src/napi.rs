@@ -25,6 +25,15 @@ pub mod typedarray {
 /// `napi_valuetype` value for numbers.
 pub const NAPI_NUMBER: i32 = 3;
 
+pub type napi_finalize = unsafe extern "C" fn(env: napi_env, data: *mut c_void, hint: *mut c_void);
+
+/// `napi_type_tag`: two u64s that mark an object or external as ours.
+#[repr(C)]
+pub struct napi_type_tag {
+    pub lower: u64,
+    pub upper: u64,
+}
+
 extern "C" {
     pub fn napi_create_function(
         env: napi_env,
@@ -65,4 +74,14 @@ extern "C" {
     pub fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     pub fn napi_throw_range_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     pub fn napi_is_exception_pending(env: napi_env, result: *mut bool) -> napi_status;
+    pub fn napi_create_external(
+        env: napi_env,
+        data: *mut c_void,
+        finalize_cb: napi_finalize,
+        finalize_hint: *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
+    pub fn napi_get_value_external(env: napi_env, value: napi_value, result: *mut *mut c_void) -> napi_status;
+    pub fn napi_type_tag_object(env: napi_env, value: napi_value, tag: *const napi_type_tag) -> napi_status;
+    pub fn napi_check_object_type_tag(env: napi_env, value: napi_value, tag: *const napi_type_tag, result: *mut bool) -> napi_status;
 }

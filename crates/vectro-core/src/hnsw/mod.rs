@@ -19,7 +19,7 @@ use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
 use crate::parallel::{rows_per_block, run_blocks};
 use crate::quant::MAX_DIM;
-use crate::simd::{self, Level};
+use crate::simd;
 
 /// Highest level a node can get (about 1 in M^16 nodes would pass it).
 pub const MAX_LEVEL: usize = 15;
@@ -84,7 +84,8 @@ pub struct Hnsw {
     upper: Vec<Vec<u32>>,
     entry: Option<u32>,
     max_level: usize,
-    simd: Level,
+    /// The pair kernel for `metric`, chosen once: l2sq, or dot (turned into `1 - a.b`).
+    kernel: unsafe fn(&[f32], &[f32]) -> f32,
     visited: Visited,
 }
 
@@ -127,7 +128,7 @@ impl Hnsw {
             upper: Vec::new(),
             entry: None,
             max_level: 0,
-            simd: simd::level(),
+            kernel: kernels(simd::level()).f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
             visited: Visited::new(0),
         })
     }
@@ -166,13 +167,12 @@ impl Hnsw {
 
     #[inline(always)]
     fn distance(&self, a: &[f32], b: &[f32]) -> f32 {
-        let k = kernels(self.simd);
-        // SAFETY: `self.simd` is the process's supported level; vectors have `dim` values.
-        unsafe {
-            match self.metric {
-                IndexMetric::L2 => k.f32_pair[0](a, b),
-                IndexMetric::Ip | IndexMetric::Cosine => 1.0 - k.f32_pair[1](a, b),
-            }
+        // SAFETY: the kernel belongs to the process's supported level; vectors have `dim` values.
+        let d = unsafe { (self.kernel)(a, b) };
+        if self.metric == IndexMetric::L2 {
+            d
+        } else {
+            1.0 - d
         }
     }
 

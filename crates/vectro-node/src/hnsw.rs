@@ -1,0 +1,115 @@
+//! HNSW index handles: a Rust `Hnsw` in a tagged JS external, and the calls that use it.
+
+use crate::js::{Args, Env, Fail, Result};
+use crate::napi::{napi_type_tag, napi_value};
+use crate::{core_error, MAX_THREADS};
+use vectro_core::flat::IndexMetric;
+use vectro_core::hnsw::{Hnsw, HnswParts};
+use vectro_core::quant::MAX_DIM;
+
+/// Marks externals that hold an `Hnsw` (random, fixed for this addon).
+static HNSW_TAG: napi_type_tag = napi_type_tag { lower: 0x5645_4354_524f_484e, upper: 0x9d1c_57a2_e0b3_4f61 };
+
+fn metric_arg(a: &Args, i: usize) -> Result<IndexMetric> {
+    let id = a.index(i, "metric", u32::MAX as usize)?;
+    IndexMetric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index metric id {id}")))
+}
+
+fn seed_arg(a: &Args, i: usize) -> Result<u64> {
+    Ok(((a.index(i, "seedHigh", u32::MAX as usize)? as u64) << 32) | a.index(i + 1, "seedLow", u32::MAX as usize)? as u64)
+}
+
+/// `hnswCreate(dim, metric, m, efConstruction, seedHigh, seedLow) -> handle`
+pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
+    let dim = a.index(0, "dim", MAX_DIM)?;
+    let metric = metric_arg(a, 1)?;
+    let m = a.index(2, "m", 1 << 16)?;
+    let efc = a.index(3, "efConstruction", 1 << 20)?;
+    let seed = seed_arg(a, 4)?;
+    let index = Hnsw::new(dim, metric, m, efc, seed).map_err(core_error)?;
+    env.external(index, &HNSW_TAG)
+}
+
+/// `hnswAdd(handle, x)`: inserts the rows of x, in order.
+pub fn add(env: Env, a: &mut Args) -> Result<napi_value> {
+    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let x = a.f32s(1, "x")?;
+    index.add(x, |_| {}).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `hnswSearch(handle, queries, k, ef, ids, dists, threads) -> distance computations`
+pub fn search(env: Env, a: &mut Args) -> Result<napi_value> {
+    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let queries = a.f32s(1, "queries")?;
+    let k = a.index(2, "k", u32::MAX as usize)?;
+    let ef = a.index(3, "ef", u32::MAX as usize)?;
+    let ids = a.u32s_mut(4, "ids")?;
+    let dists = a.f32s_mut(5, "dists")?;
+    let threads = a.index(6, "threads", MAX_THREADS)?;
+    let count = index.search(queries, k, ef, ids, dists, threads).map_err(core_error)?;
+    env.number(count as f64)
+}
+
+/// `hnswInfo(handle) -> { count, dim, metric, m, efConstruction, maxLevel, entry, seedHigh, seedLow,
+/// vectors, links0, upper }` (the last three: array lengths for `hnswExport`).
+pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
+    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let (m, efc, rng) = index.params();
+    let o = env.object()?;
+    let fields: [(&str, f64); 12] = [
+        ("count", index.len() as f64),
+        ("dim", index.dim() as f64),
+        ("metric", index.metric().id() as f64),
+        ("m", m as f64),
+        ("efConstruction", efc as f64),
+        ("maxLevel", index.max_level() as f64),
+        ("entry", index.entry().map_or(-1.0, |e| e as f64)),
+        ("seedHigh", (rng >> 32) as f64),
+        ("seedLow", (rng & 0xffff_ffff) as f64),
+        ("vectors", index.vectors().len() as f64),
+        ("links0", index.links0().len() as f64),
+        ("upper", index.upper_links().len() as f64),
+    ];
+    for (k, v) in fields {
+        env.set(o, k, env.number(v)?)?;
+    }
+    Ok(o)
+}
+
+/// `hnswExport(handle, vectors, levels, links0, upper)`: copies the arrays (sized from hnswInfo).
+pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
+    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let vectors = a.f32s_mut(1, "vectors")?;
+    let levels = a.bytes_mut(2, "levels")?;
+    let links0 = a.u32s_mut(3, "links0")?;
+    let upper = a.u32s_mut(4, "upper")?;
+    let up = index.upper_links();
+    if vectors.len() != index.vectors().len() || levels.len() != index.len() || links0.len() != index.links0().len() || upper.len() != up.len() {
+        return Err(Fail::Range("export buffers do not match the sizes hnswInfo reports".into()));
+    }
+    vectors.copy_from_slice(index.vectors());
+    levels.copy_from_slice(index.levels());
+    links0.copy_from_slice(index.links0());
+    upper.copy_from_slice(&up);
+    env.undefined()
+}
+
+/// `hnswImport(dim, metric, m, efConstruction, seedHigh, seedLow, vectors, levels, links0, upper, entry) -> handle`
+/// (entry -1 for an empty index). Every part is validated before use.
+pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
+    let dim = a.index(0, "dim", MAX_DIM)?;
+    let metric = metric_arg(a, 1)?;
+    let m = a.index(2, "m", 1 << 16)?;
+    let efc = a.index(3, "efConstruction", 1 << 20)?;
+    let rng = seed_arg(a, 4)?;
+    let vectors = a.f32s(6, "vectors")?;
+    let levels = a.bytes(7, "levels")?;
+    let links0 = a.u32s(8, "links0")?;
+    let upper = a.u32s(9, "upper")?;
+    let entry = a.number(10, "entry")?;
+    let entry = if entry < 0.0 { None } else { Some(entry as u32) };
+    let parts = HnswParts { dim, metric, m, ef_construction: efc, rng, vectors, levels, links0, upper, entry };
+    let index = Hnsw::from_parts(parts).map_err(core_error)?;
+    env.external(index, &HNSW_TAG)
+}
