@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDequantize } from './commands/dequantize.js';
 import { registerGroundTruth } from './commands/groundtruth.js';
+import { registerIndex } from './commands/index.js';
 import { registerInfo } from './commands/info.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
@@ -21,6 +22,7 @@ function buildProgram(): Command {
   registerDequantize(program);
   registerInspect(program);
   registerInfo(program);
+  registerIndex(program);
   registerGroundTruth(program);
   registerBench(program);
   return program;

@@ -1,8 +1,8 @@
-import { crc32 } from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { codeBytes, fileParams, MAX_DIM, schemeById, type Scheme } from '../quant/schemes.js';
 import { AtomicFile, readFully } from './atomic.js';
+import { crcUpdate } from './checksum.js';
 import { openInput, type InputFile } from './input.js';
 
 /**
@@ -110,7 +110,7 @@ async function crcOf(handle: FileHandle, length: number): Promise<number> {
   for (let at = 0; at < length; at += block.length) {
     const part = block.subarray(0, Math.min(block.length, length - at));
     if (!(await readFully(handle, part, at))) throw new Error('file shrank while computing its checksum');
-    crc = crc32(part, crc);
+    crc = crcUpdate(part, crc);
   }
   return crc;
 }

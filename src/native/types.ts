@@ -37,6 +37,19 @@ export interface NativeAddon {
   copy(src: Float32Array, dst: Float32Array): void;
   /** Exact k nearest neighbours of every query (metric ids: l2 0, ip 1, cosine 2). */
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
+  hnswCreate(dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
+  hnswAdd(handle: unknown, x: Float32Array): void;
+  /** Returns the distance computations made. */
+  hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  hnswInfo(handle: unknown): {
+    count: number; dim: number; metric: number; m: number; efConstruction: number; maxLevel: number; entry: number;
+    seedHigh: number; seedLow: number; vectors: number; links0: number; upper: number;
+  };
+  hnswExport(handle: unknown, vectors: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array): void;
+  hnswImport(
+    dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number,
+    vectors: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array, entry: number,
+  ): unknown;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;
 }

@@ -1,0 +1,183 @@
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { INDEX_METRICS } from '../../distance/metrics.js';
+import { DataError, UsageError } from '../../errors.js';
+import { formatRate } from '../../export/format.js';
+import { VECTOR_FORMATS } from '../../formats/detect.js';
+import { VectorWriter, writeIvecs } from '../../formats/writers.js';
+import type { BuildJob } from '../../index/build-worker.js';
+import { readIndex, writeIndex, type IndexData } from '../../index/format.js';
+import { percentile, readNeighbours, recallAtK } from '../../index/recall.js';
+import { runWorker } from '../../index/run-worker.js';
+import type { SearchJob, SearchRun } from '../../index/search-worker.js';
+import { withInterrupt } from '../../signals.js';
+import { commonOptions, parseOptions } from '../options.js';
+import { formatBytes, keyValueTable, printJson } from '../output.js';
+import { Progress } from '../progress.js';
+import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
+
+const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
+const whole = (flag: string, min: number, max = 1 << 30) =>
+  z.coerce.number({ error: `${flag}: expected a whole number` }).int(`${flag}: expected a whole number`).min(min, `${flag}: must be at least ${min}`).max(max, `${flag}: must be at most ${max}`);
+const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional();
+
+const buildOptions = commonOptions.extend({
+  output: z.string({ error: '-o, --output: required (the .vidx index file to write)' }).min(1),
+  type: z.enum(['hnsw', 'flat'], { error: (i) => `--type: expected hnsw or flat, got '${String(i.input)}'` }).default('hnsw'),
+  metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).default('l2'),
+  m: whole('--m', 2, 256).default(16),
+  efConstruction: whole('--ef-construction', 1).default(200),
+  storage: z.enum(['f32'], { error: (i) => `--storage: '${String(i.input)}' is not available yet (f32 only; int8 and binary are planned)` }).default('f32'),
+  seed: whole('--seed', 0, 2 ** 52).default(42),
+  format: formatOption,
+});
+
+const searchOptions = commonOptions.extend({
+  k: whole('-k', 1).default(10),
+  ef: whole('--ef', 1).optional(),
+  output: z.string().optional(),
+  distances: z.string().optional(),
+  groundtruth: z.string().optional(),
+  format: formatOption,
+});
+
+export function registerIndex(program: Command): void {
+  const index = program.command('index').summary('build, search and describe ANN indexes (HNSW, exact flat)');
+
+  const build = index
+    .command('build')
+    .summary('build an index over a vector file')
+    .description('Build an HNSW (or exact flat) index over BASE and save it as a .vidx file (docs/format.md). Parameters: docs/index.md.')
+    .argument('<base>', 'vector file to index')
+    .option('-o, --output <file>', 'the .vidx file to write (required)')
+    .option('--type <type>', 'hnsw or flat', 'hnsw')
+    .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
+    .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
+    .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
+    .option('--storage <kind>', 'how vectors are stored: f32', 'f32')
+    .option('--seed <n>', 'seed of the level generator (same seed, same one-thread build)', '42')
+    .option('--format <name>', 'input format when the extension does not say');
+  addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
+    const opts = parseOptions(buildOptions, raw);
+    if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
+    await checkOutputPath(opts.output, basePath);
+    const backend = chooseBackend(opts.backend, opts.quiet);
+    const progress = new Progress(!opts.quiet);
+    progress.start('reading vectors');
+    const started = performance.now();
+    const job: BuildJob = { basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction, seed: opts.seed, backend: backend.name };
+    const data = await withInterrupt(async (signal) => {
+      const d = await runWorker<IndexData>('./build-worker.js', job, (done, total) => progress.update('inserting', done, total), signal);
+      const bytes = await writeIndex(opts.output, d);
+      return { d, bytes };
+    }).finally(() => progress.stop());
+    const seconds = (performance.now() - started) / 1000;
+    const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, seconds, insertsPerSecond: data.d.count / seconds };
+    if (opts.json) printJson(report);
+    else if (!opts.quiet) console.log(infoTable({ ...report, backend: backendLabel(backend, opts.backend, 1), time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)` }));
+  });
+
+  const search = index
+    .command('search')
+    .summary('search an index with a file of queries; QPS, latency and recall')
+    .description(
+      'Search INDEX for the k nearest neighbours of every query. Times one query per call on one thread (QPS and ' +
+        'latency p50/p95/p99) and a batch over --threads; with --groundtruth, reports recall@k.',
+    )
+    .argument('<index>', '.vidx file')
+    .argument('<queries>', 'vector file of queries')
+    .option('-k <n>', 'neighbours per query', '10')
+    .option('--ef <n>', 'HNSW search width (ef), at least k (default: max(64, k))')
+    .option('-o, --output <file>', 'write the ids, one .ivecs record per query, nearest first')
+    .option('--distances <file>', 'write the distances as .fvecs')
+    .option('--groundtruth <file>', '.ivecs of true neighbours (e.g. from vectro groundtruth): report recall@k')
+    .option('--format <name>', 'queries format when the extension does not say');
+  addCommonOptions(search).action(async (indexPath: string, queriesPath: string, raw: unknown) => {
+    const opts = parseOptions(searchOptions, raw);
+    const ef = opts.ef ?? Math.max(64, opts.k);
+    if (ef < opts.k) throw new UsageError(`--ef ${ef}: must be at least k (${opts.k})`);
+    if (opts.output && extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: results are written as .ivecs`);
+    if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
+    const truth = opts.groundtruth ? await readNeighbours(opts.groundtruth) : undefined;
+    if (truth && truth.width < opts.k) throw new UsageError(`--groundtruth ${opts.groundtruth}: holds ${truth.width} neighbours per query, fewer than k = ${opts.k}`);
+    const backend = chooseBackend(opts.backend, opts.quiet);
+    const progress = new Progress(!opts.quiet);
+    progress.start('loading the index');
+    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, threads: opts.threads, backend: backend.name };
+    const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
+    if (truth && truth.ids.length !== run.queries) {
+      throw new DataError(`--groundtruth ${opts.groundtruth}: has ${truth.ids.length} records for ${run.queries} queries`);
+    }
+    if (opts.output) await writeIvecs(opts.output, run.ids, opts.k);
+    if (opts.distances) {
+      const w = await VectorWriter.create(opts.distances, 'fvecs', opts.k, run.queries);
+      await w.write(run.distances);
+      await w.commit();
+    }
+    const total = run.latencies.reduce((s, v) => s + v, 0) / 1000;
+    const report = {
+      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, backend: backend.name,
+      qps: run.queries / total, batch_qps: run.queries / run.batchSeconds, threads: opts.threads,
+      p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
+      distances_per_query: run.distanceComputations / run.queries,
+      recall: truth ? recallAtK(run.ids, truth.ids, opts.k) : null,
+    };
+    if (opts.json) return printJson(report);
+    if (opts.quiet) return;
+    console.log(
+      keyValueTable([
+        ['index', `${indexPath} (${run.type}, ${run.count.toLocaleString('en-US')} vectors)`],
+        ['queries, k, ef', `${run.queries.toLocaleString('en-US')}, ${opts.k}, ${report.ef ?? 'exact'}`],
+        ['QPS (1 thread)', `${formatRate(report.qps)}  (batch on ${opts.threads} threads: ${formatRate(report.batch_qps)})`],
+        ['latency p50/p95/p99', `${report.p50_ms.toFixed(3)} / ${report.p95_ms.toFixed(3)} / ${report.p99_ms.toFixed(3)} ms`],
+        ['distances per query', report.distances_per_query.toFixed(0)],
+        [`recall@${opts.k}`, report.recall === null ? 'n/a (pass --groundtruth)' : report.recall.toFixed(4)],
+      ]),
+    );
+  });
+
+  index
+    .command('info')
+    .summary('describe an index file')
+    .argument('<index>', '.vidx file')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .action(async (indexPath: string, raw: { json?: boolean }) => {
+      const d = await readIndex(indexPath);
+      const report = { index: indexPath, ...describe(d, d.fileBytes) };
+      if (raw.json) printJson(report);
+      else console.log(infoTable(report));
+    });
+}
+
+/** An index's shape: parameters, sizes, nodes per level, mean bottom-layer degree. */
+function describe(d: IndexData, bytes: number) {
+  const nodesPerLevel: number[] = [];
+  for (const l of d.levels) for (let i = 0; i <= l; i++) nodesPerLevel[i] = (nodesPerLevel[i] ?? 0) + 1;
+  let links = 0;
+  for (let i = 0; i < d.count && d.m > 0; i++) links += d.links0[i * (1 + 2 * d.m)];
+  return {
+    type: d.type, metric: d.metric, storage: d.storage, count: d.count, dim: d.dim,
+    m: d.type === 'hnsw' ? d.m : null, efConstruction: d.type === 'hnsw' ? d.efConstruction : null,
+    levels: d.type === 'hnsw' ? nodesPerLevel : null,
+    meanDegree: d.type === 'hnsw' && d.count > 0 ? links / d.count : null,
+    bytes,
+  };
+}
+
+function infoTable(r: ReturnType<typeof describe> & { index?: string; output?: string; backend?: string; time?: string }): string {
+  const rows: [string, string][] = [
+    [r.output ? 'output' : 'index', (r.output ?? r.index)!],
+    ['type, metric, storage', `${r.type}, ${r.metric}, ${r.storage}`],
+    ['vectors x dim', `${r.count.toLocaleString('en-US')} x ${r.dim}`],
+  ];
+  if (r.type === 'hnsw') {
+    rows.push(['M, efConstruction', `${r.m}, ${r.efConstruction}`]);
+    rows.push(['nodes per level', r.levels!.map((n, l) => `${l}: ${n.toLocaleString('en-US')}`).join(', ')]);
+    rows.push(['mean degree (bottom layer)', (r.meanDegree ?? 0).toFixed(2)]);
+  }
+  rows.push(['bytes', formatBytes(r.bytes)]);
+  if (r.backend) rows.push(['backend', r.backend]);
+  if (r.time) rows.push(['time', r.time]);
+  return keyValueTable(rows);
+}

@@ -1,0 +1,102 @@
+import { selectBackend, type BackendChoice } from '../backends/select.js';
+import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
+import { VectroError } from '../errors.js';
+import { loadNative } from '../native/loader.js';
+import type { NativeAddon } from '../native/types.js';
+import { writeIndex, type IndexData } from './format.js';
+import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
+
+export interface HnswOptions {
+  dim: number;
+  metric?: IndexMetricName;
+  /** Links per node on the upper layers (M in the paper; 2M on the bottom layer). hnswlib: 16. */
+  m?: number;
+  /** Candidate list while inserting (efConstruction). hnswlib: 200. */
+  efConstruction?: number;
+  /** Seed of the level generator: one-thread builds with the same seed are identical. */
+  seed?: number;
+  backend?: BackendChoice;
+}
+
+function nativeFor(choice: BackendChoice = 'auto'): NativeAddon {
+  const backend = selectBackend(choice);
+  const load = loadNative();
+  if (backend.name !== 'native' || !load.ok) {
+    throw new VectroError('HNSW runs on the native backend for now; the js baseline is not written yet (use --backend native)', 2);
+  }
+  return load.addon;
+}
+
+/** A Hierarchical Navigable Small World index (crates/vectro-core/src/hnsw/). */
+export class HnswIndex implements VectorIndex {
+  readonly type = 'hnsw';
+
+  private constructor(
+    private readonly addon: NativeAddon,
+    private readonly handle: unknown,
+    readonly metric: IndexMetricName,
+    readonly dim: number,
+  ) {}
+
+  static create(options: HnswOptions): HnswIndex {
+    const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42 } = options;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number from 0 to 2^53, got ${seed}`);
+    const addon = nativeFor(options.backend);
+    const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
+    return new HnswIndex(addon, handle, metric, dim);
+  }
+
+  static fromData(d: IndexData, backend: BackendChoice = 'auto'): HnswIndex {
+    const addon = nativeFor(backend);
+    const handle = addon.hnswImport(d.dim, INDEX_METRICS[d.metric], d.m, d.efConstruction, d.seedHigh, d.seedLow, d.vectors, d.levels, d.links0, d.upper, d.entry);
+    return new HnswIndex(addon, handle, d.metric, d.dim);
+  }
+
+  get count(): number {
+    return this.addon.hnswInfo(this.handle).count;
+  }
+
+  /** Inserts the rows of `x` (read in place, not copied element by element). */
+  add(x: Float32Array): void {
+    rowsOf(x, this.dim, 'vectors');
+    this.addon.hnswAdd(this.handle, x);
+  }
+
+  search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
+    const m = rowsOf(queries, this.dim, 'queries');
+    const ef = options.ef ?? Math.max(64, k);
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
+    if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
+    const ids = new Uint32Array(m * k);
+    const distances = new Float32Array(m * k);
+    const distanceComputations = this.addon.hnswSearch(this.handle, queries, k, ef, ids, distances, options.threads ?? 0);
+    return { ids, distances, distanceComputations };
+  }
+
+  toData(): IndexData {
+    const info = this.addon.hnswInfo(this.handle);
+    const d: IndexData = {
+      type: 'hnsw',
+      metric: this.metric,
+      storage: 'f32',
+      dim: info.dim,
+      count: info.count,
+      m: info.m,
+      efConstruction: info.efConstruction,
+      maxLevel: info.maxLevel,
+      entry: info.entry,
+      seedHigh: info.seedHigh,
+      seedLow: info.seedLow,
+      vectors: new Float32Array(info.vectors),
+      levels: new Uint8Array(info.count),
+      links0: new Uint32Array(info.links0),
+      upper: new Uint32Array(info.upper),
+    };
+    this.addon.hnswExport(this.handle, d.vectors, d.levels, d.links0, d.upper);
+    return d;
+  }
+
+  save(path: string): Promise<number> {
+    return writeIndex(path, this.toData());
+  }
+}

@@ -1,0 +1,36 @@
+import type { IndexMetricName } from '../distance/metrics.js';
+import type { IndexData, IndexType } from './format.js';
+
+export interface SearchOptions {
+  /** HNSW search width (called ef in the paper); at least k. */
+  ef?: number;
+  /** Threads for batch search (0 = all cores). */
+  threads?: number;
+}
+
+export interface SearchResult {
+  /** k ids per query, nearest first; 4294967295 where fewer than k were found. */
+  ids: Uint32Array;
+  distances: Float32Array;
+  /** Distance computations made, in all (exact search: queries x count). */
+  distanceComputations: number;
+}
+
+/** What both index kinds offer. */
+export interface VectorIndex {
+  readonly type: IndexType;
+  readonly metric: IndexMetricName;
+  readonly dim: number;
+  readonly count: number;
+  add(x: Float32Array): void;
+  search(queries: Float32Array, k: number, options?: SearchOptions): SearchResult;
+  toData(): IndexData;
+  save(path: string): Promise<number>;
+}
+
+/** Checks that `x` holds whole vectors of `dim`; returns how many. */
+export function rowsOf(x: Float32Array, dim: number, what: string): number {
+  if (!(x instanceof Float32Array)) throw new TypeError(`${what} must be a Float32Array`);
+  if (x.length % dim !== 0) throw new RangeError(`${what} holds ${x.length} floats, not whole vectors of dimension ${dim}`);
+  return x.length / dim;
+}

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { FlatIndex } from '../src/index/flat.js';
+import { readIndex } from '../src/index/format.js';
+import { HnswIndex } from '../src/index/hnsw.js';
+import { loadIndex } from '../src/index/load.js';
+import { readNeighbours, recallAtK } from '../src/index/recall.js';
+import { crcUpdate } from '../src/formats/checksum.js';
+import { VectorReader } from '../src/formats/vectors.js';
+import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile } from './helpers.js';
+
+const SIFT = `${ROOT}/fixtures/siftsmall`;
+
+async function readAll(path: string): Promise<Float32Array> {
+  const r = await VectorReader.open(path);
+  const x = new Float32Array(r.info.count * r.info.dim);
+  await r.read(0, r.info.count, x);
+  await r.close();
+  return x;
+}
+
+test('crcUpdate: an empty chunk leaves the checksum alone (Node 20 zlib returns 0 there)', () => {
+  const empty = new Uint8Array(new Uint32Array(0).buffer, 0, 0);
+  assert.equal(crcUpdate(empty, 12345), 12345);
+  assert.equal(crcUpdate(Uint8Array.of(1, 2, 3), crcUpdate(empty, crcUpdate(Uint8Array.of(9)))), crc32(Uint8Array.of(9, 1, 2, 3)));
+});
+
+describe('HnswIndex', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+
+  test('siftsmall: recall@10 against the published ground truth, save and load, deterministic files', async () => {
+    const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
+    const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
+    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const index = HnswIndex.create({ dim: 128, m: 16, efConstruction: 200, seed: 7 });
+    index.add(base.subarray(0, 5000 * 128));
+    index.add(base.subarray(5000 * 128)); // in two batches
+    assert.equal(index.count, 10_000);
+    const r64 = index.search(queries, 10, { ef: 64 });
+    const recall = recallAtK(r64.ids, truth, 10);
+    assert.ok(recall >= 0.99, `recall@10 at ef=64: ${recall}`);
+    assert.ok(r64.distanceComputations > 100 * 100 && r64.distanceComputations < 100 * 10_000, 'far fewer distances than exact search');
+    assert.ok(recallAtK(index.search(queries, 10, { ef: 10 }).ids, truth, 10) <= recall);
+
+    await index.save(`${dir}/a.vidx`);
+    const { index: back } = await loadIndex(`${dir}/a.vidx`);
+    assert.deepEqual(back.search(queries, 10, { ef: 64 }), r64);
+
+    const again = HnswIndex.create({ dim: 128, m: 16, efConstruction: 200, seed: 7 });
+    again.add(base);
+    await again.save(`${dir}/b.vidx`);
+    assert.ok(readFileSync(`${dir}/a.vidx`).equals(readFileSync(`${dir}/b.vidx`)), 'same input and seed, same bytes');
+  });
+
+  test('arguments are checked before native code runs', () => {
+    const index = HnswIndex.create({ dim: 4 });
+    assert.throws(() => index.add(new Float32Array(6)), /6 floats, not whole vectors of dimension 4/);
+    index.add(new Float32Array(8).fill(1));
+    assert.throws(() => index.search(new Float32Array(4), 10, { ef: 5 }), /ef \(5\) must be at least k \(10\)/);
+    assert.throws(() => HnswIndex.create({ dim: 4, m: 1 }), /M must be between 2 and 256/);
+    assert.throws(() => HnswIndex.create({ dim: 4, backend: 'js' }), /js baseline is not written yet/);
+  });
+});
+
+describe('FlatIndex', () => {
+  const dir = tempDir();
+  test('both backends find the published neighbour sets, and read each other\'s files', async () => {
+    const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
+    const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
+    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const backends = native.ok ? (['native', 'js'] as const) : (['js'] as const);
+    for (const backend of backends) {
+      const index = FlatIndex.create({ dim: 128, backend });
+      index.add(base);
+      assert.equal(recallAtK(index.search(queries, 100).ids, truth, 100), 1, backend);
+      await index.save(`${dir}/${backend}.vidx`);
+    }
+    if (native.ok) {
+      assert.ok(readFileSync(`${dir}/native.vidx`).equals(readFileSync(`${dir}/js.vidx`)));
+      const { index } = await loadIndex(`${dir}/native.vidx`, 'js');
+      assert.equal(recallAtK(index.search(queries, 10).ids, truth, 10), 1);
+    }
+  });
+});
+
+describe('corrupt index files are refused', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+  const good = () => {
+    const index = HnswIndex.create({ dim: 3, m: 4, seed: 1 });
+    index.add(Float32Array.from({ length: 300 }, (_, i) => Math.sin(i)));
+    return index.save(`${dir}/good.vidx`).then(() => readFileSync(`${dir}/good.vidx`));
+  };
+  /** Rewrites the trailer so only the graph check can catch the damage. */
+  const resealed = (b: Buffer) => (b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4), b);
+  const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
+    ['bad magic', (b) => (b.write('VECTROXX', 0, 'latin1'), b), /not a vectro index \(bad magic\)/],
+    ['version', (b) => (b.writeUInt32LE(9, 8), b), /unsupported index version 9/],
+    ['truncated', (b) => b.subarray(0, b.length - 100), /truncated: 100 vectors need \d+ bytes but the file has \d+/],
+    ['flipped byte', (b) => (b[200] ^= 0xff, b), /checksum mismatch: the file is corrupt/],
+    ['neighbour id past the end, checksum fixed', (b) => {
+      const links0 = readIndexOffsets(b).links0;
+      b.writeUInt32LE(1, links0);       // node 0 has one link...
+      b.writeUInt32LE(5000, links0 + 4); // ...to a node that does not exist
+      return resealed(b);
+    }, /corrupt index: node 0 links to 5000 on layer 0, which is not a node there/],
+  ];
+  for (const [name, corrupt, message] of cases) {
+    test(name, async () => {
+      const path = writeFile(dir, `${name.replace(/\W+/g, '-')}.vidx`, corrupt(Buffer.from(await good())));
+      await assert.rejects(loadIndex(path), message);
+    });
+  }
+});
+
+/** Offsets of the sections in a .vidx buffer (recomputed from docs/format.md, independently). */
+function readIndexOffsets(b: Buffer) {
+  const align = (n: number) => Math.ceil(n / 64) * 64;
+  const count = Number(b.readBigUInt64LE(40));
+  const dim = b.readUInt32LE(24);
+  const vectors = 128;
+  const levels = align(vectors + count * dim * 4);
+  const links0 = align(levels + count);
+  return { vectors, levels, links0 };
+}
+
+describe('vectro index, end to end', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+  test('build, info, search with recall, results files', () => {
+    const built = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/s.vidx`, '--m', '12', '--ef-construction', '100', '--json']);
+    assert.equal(built.code, 0, built.stderr);
+    const b = JSON.parse(built.stdout);
+    assert.deepEqual([b.type, b.metric, b.count, b.dim, b.m, b.efConstruction, b.levels[0]], ['hnsw', 'l2', 10_000, 128, 12, 100, 10_000]);
+    assert.ok(b.meanDegree > 5 && b.meanDegree <= 24);
+    const info = JSON.parse(cli(['index', 'info', `${dir}/s.vidx`, '--json']).stdout);
+    assert.deepEqual(info.levels, b.levels);
+    const s = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--ef', '100', '--groundtruth', `${SIFT}/siftsmall_groundtruth.ivecs`, '-o', `${dir}/r.ivecs`, '--distances', `${dir}/r.fvecs`, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const r = JSON.parse(s.stdout);
+    assert.ok(r.recall >= 0.99, `recall ${r.recall}`);
+    assert.ok(r.qps > 0 && r.batch_qps > 0 && r.p50_ms <= r.p95_ms && r.p95_ms <= r.p99_ms);
+    assert.equal(readFileSync(`${dir}/r.ivecs`).length, 100 * 44);
+    assert.equal(readFileSync(`${dir}/r.fvecs`).length, 100 * 44);
+  });
+
+  test('bad input: one error line, exit code, nothing left behind', () => {
+    writeFile(dir, 'q3.fvecs', texmexBytes([[1, 2, 3]], 'f4'));
+    writeFileSync(`${dir}/junk.vidx`, 'not an index at all, just text padding it out to more than 132 bytes'.repeat(3));
+    const before = listDir(dir);
+    const cases: [string[], number, RegExp][] = [
+      [['index', 'search', `${dir}/s.vidx`, `${dir}/q3.fvecs`], 1, /q3\.fvecs: queries have dimension 3, the index has 128$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '20000'], 2, /^error: -k 20000: the index holds only 10000 vectors$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '50', '--ef', '10'], 2, /^error: --ef 10: must be at least k \(50\)$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '0'], 2, /^error: -k: must be at least 1$/],
+      [['index', 'search', `${dir}/missing.vidx`, `${SIFT}/siftsmall_query.fvecs`], 2, /missing\.vidx: no such file$/],
+      [['index', 'search', `${dir}/junk.vidx`, `${SIFT}/siftsmall_query.fvecs`], 1, /junk\.vidx: not a vectro index \(bad magic\)$/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--metric', 'hamming'], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int8'], 2, /--storage: 'int8' is not available yet/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2$/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--backend', 'js'], 2, /js baseline is not written yet/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    }
+    assert.deepEqual(listDir(dir), before);
+  });
+});
+
+test('readIndex reports the header of a flat file', async () => {
+  const dir = tempDir();
+  const index = FlatIndex.create({ dim: 2, metric: 'cosine', backend: 'js' });
+  index.add(Float32Array.of(1, 0, 0, 1, 1, 1));
+  await index.save(`${dir}/f.vidx`);
+  const d = await readIndex(`${dir}/f.vidx`);
+  assert.deepEqual([d.type, d.metric, d.count, d.dim, d.m, Array.from(d.vectors)], ['flat', 'cosine', 3, 2, 0, [1, 0, 0, 1, 1, 1]]);
+});
