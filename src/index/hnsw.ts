@@ -1,9 +1,10 @@
 import { selectBackend, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
-import { VectroError } from '../errors.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
 import { writeIndex, type IndexData } from './format.js';
+import { JsHnsw } from './js-hnsw.js';
+import { MAX_DIM } from '../quant/schemes.js';
 import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 export interface HnswOptions {
@@ -18,48 +19,93 @@ export interface HnswOptions {
   backend?: BackendChoice;
 }
 
-function nativeFor(choice: BackendChoice = 'auto'): NativeAddon {
-  const backend = selectBackend(choice);
-  const load = loadNative();
-  if (backend.name !== 'native' || !load.ok) {
-    throw new VectroError('HNSW runs on the native backend for now; the js baseline is not written yet (use --backend native)', 2);
-  }
-  return load.addon;
+/** What HnswIndex needs from an implementation: the Rust index or the TypeScript baseline. */
+interface HnswEngine {
+  readonly count: number;
+  add(x: Float32Array): void;
+  /** Returns the distance computations made. */
+  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  toData(): IndexData;
 }
 
-/** A Hierarchical Navigable Small World index (crates/vectro-core/src/hnsw/). */
-export class HnswIndex implements VectorIndex {
-  readonly type = 'hnsw';
-
-  private constructor(
+class NativeHnsw implements HnswEngine {
+  constructor(
     private readonly addon: NativeAddon,
     private readonly handle: unknown,
-    readonly metric: IndexMetricName,
-    readonly dim: number,
+    private readonly metric: IndexMetricName,
   ) {}
-
-  static create(options: HnswOptions): HnswIndex {
-    const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42 } = options;
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number from 0 to 2^53, got ${seed}`);
-    const addon = nativeFor(options.backend);
-    const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
-    return new HnswIndex(addon, handle, metric, dim);
-  }
-
-  static fromData(d: IndexData, backend: BackendChoice = 'auto'): HnswIndex {
-    const addon = nativeFor(backend);
-    const handle = addon.hnswImport(d.dim, INDEX_METRICS[d.metric], d.m, d.efConstruction, d.seedHigh, d.seedLow, d.vectors, d.levels, d.links0, d.upper, d.entry);
-    return new HnswIndex(addon, handle, d.metric, d.dim);
-  }
 
   get count(): number {
     return this.addon.hnswInfo(this.handle).count;
   }
 
+  add(x: Float32Array): void {
+    this.addon.hnswAdd(this.handle, x);
+  }
+
+  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
+    return this.addon.hnswSearch(this.handle, queries, k, ef, ids, dists, threads);
+  }
+
+  toData(): IndexData {
+    const info = this.addon.hnswInfo(this.handle);
+    const d: IndexData = {
+      type: 'hnsw', metric: this.metric, storage: 'f32', dim: info.dim, count: info.count, m: info.m,
+      efConstruction: info.efConstruction, maxLevel: info.maxLevel, entry: info.entry,
+      seedHigh: info.seedHigh, seedLow: info.seedLow,
+      vectors: new Float32Array(info.vectors), levels: new Uint8Array(info.count),
+      links0: new Uint32Array(info.links0), upper: new Uint32Array(info.upper),
+    };
+    this.addon.hnswExport(this.handle, d.vectors, d.levels, d.links0, d.upper);
+    return d;
+  }
+}
+
+/** The native addon when the chosen backend is native, else undefined (the js baseline). */
+function addonFor(choice: BackendChoice = 'auto'): NativeAddon | undefined {
+  if (selectBackend(choice).name !== 'native') return undefined;
+  const load = loadNative();
+  return load.ok ? load.addon : undefined;
+}
+
+/** A Hierarchical Navigable Small World index (crates/vectro-core/src/hnsw/, src/index/js-hnsw.ts). */
+export class HnswIndex implements VectorIndex {
+  readonly type = 'hnsw';
+
+  private constructor(
+    private readonly engine: HnswEngine,
+    readonly metric: IndexMetricName,
+    readonly dim: number,
+    /** `native` or `js`. */
+    readonly backend: string,
+  ) {}
+
+  static create(options: HnswOptions): HnswIndex {
+    const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42 } = options;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number from 0 to 2^53, got ${seed}`);
+    if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`dim must be between 1 and ${MAX_DIM}, got ${dim}`);
+    const addon = addonFor(options.backend);
+    if (!addon) return new HnswIndex(new JsHnsw(dim, metric, m, efConstruction, BigInt(seed)), metric, dim, 'js');
+    const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
+    return new HnswIndex(new NativeHnsw(addon, handle, metric), metric, dim, 'native');
+  }
+
+  /** An index from file data (either backend reads files written by either); the graph is checked. */
+  static fromData(d: IndexData, backend: BackendChoice = 'auto'): HnswIndex {
+    const addon = addonFor(backend);
+    if (!addon) return new HnswIndex(JsHnsw.fromData(d), d.metric, d.dim, 'js');
+    const handle = addon.hnswImport(d.dim, INDEX_METRICS[d.metric], d.m, d.efConstruction, d.seedHigh, d.seedLow, d.vectors, d.levels, d.links0, d.upper, d.entry);
+    return new HnswIndex(new NativeHnsw(addon, handle, d.metric), d.metric, d.dim, 'native');
+  }
+
+  get count(): number {
+    return this.engine.count;
+  }
+
   /** Inserts the rows of `x` (read in place, not copied element by element). */
   add(x: Float32Array): void {
     rowsOf(x, this.dim, 'vectors');
-    this.addon.hnswAdd(this.handle, x);
+    this.engine.add(x);
   }
 
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
@@ -69,31 +115,12 @@ export class HnswIndex implements VectorIndex {
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
-    const distanceComputations = this.addon.hnswSearch(this.handle, queries, k, ef, ids, distances, options.threads ?? 0);
+    const distanceComputations = this.engine.search(queries, k, ef, ids, distances, options.threads ?? 0);
     return { ids, distances, distanceComputations };
   }
 
   toData(): IndexData {
-    const info = this.addon.hnswInfo(this.handle);
-    const d: IndexData = {
-      type: 'hnsw',
-      metric: this.metric,
-      storage: 'f32',
-      dim: info.dim,
-      count: info.count,
-      m: info.m,
-      efConstruction: info.efConstruction,
-      maxLevel: info.maxLevel,
-      entry: info.entry,
-      seedHigh: info.seedHigh,
-      seedLow: info.seedLow,
-      vectors: new Float32Array(info.vectors),
-      levels: new Uint8Array(info.count),
-      links0: new Uint32Array(info.links0),
-      upper: new Uint32Array(info.upper),
-    };
-    this.addon.hnswExport(this.handle, d.vectors, d.levels, d.links0, d.upper);
-    return d;
+    return this.engine.toData();
   }
 
   save(path: string): Promise<number> {

@@ -9,7 +9,7 @@ const POPCOUNT16 = (() => {
 
 // float32 kernels: four accumulators (in float64, as JS numbers are), one pass.
 
-function l2sqF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+export function l2sqF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -24,7 +24,7 @@ function l2sqF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: nu
   return s0 + s1 + (s2 + s3);
 }
 
-function dotF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+export function dotF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -1,0 +1,279 @@
+import { dotF32, l2sqF32 } from '../backends/js/distance.js';
+import type { IndexMetricName } from '../distance/metrics.js';
+import type { IndexData } from './format.js';
+import { PairHeap } from './heap.js';
+
+/** Highest level a node can get (as in the Rust index). */
+const MAX_LEVEL = 15;
+
+/**
+ * The TypeScript baseline of the HNSW index: the same algorithm as crates/vectro-core/src/hnsw/
+ * (same parameters, heuristic, level generator: same seed, same levels), over typed arrays.
+ * Distances are computed in float64 here and float32 natively, so the graphs can differ slightly.
+ */
+export class JsHnsw {
+  private vectors = new Float32Array(0);
+  private levels = new Uint8Array(0);
+  private links0 = new Uint32Array(0);
+  private upper: Uint32Array[] = [];
+  private rows = 0;
+  private entry = -1;
+  private maxLevel = 0;
+  private rng: bigint;
+  private visited = new Uint32Array(0);
+  private generation = 0;
+  private readonly levelMult: number;
+  private readonly candidates = new PairHeap(false);
+  private readonly found = new PairHeap(true);
+
+  constructor(
+    readonly dim: number,
+    readonly metric: IndexMetricName,
+    readonly m: number,
+    readonly efConstruction: number,
+    seed: bigint,
+  ) {
+    if (!Number.isInteger(m) || m < 2 || m > 256) throw new RangeError(`M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got ${m}`);
+    if (!Number.isInteger(efConstruction) || efConstruction < 1) throw new RangeError('ef_construction must be at least 1');
+    this.rng = BigInt.asUintN(64, seed);
+    this.levelMult = 1 / Math.log(m);
+  }
+
+  get count(): number {
+    return this.rows;
+  }
+
+  private get slot0(): number {
+    return 1 + 2 * this.m;
+  }
+
+  /** SplitMix64, as the Rust index: a level with P(level >= l) = M^-l. */
+  private randomLevel(): number {
+    const mask = (1n << 64n) - 1n;
+    this.rng = (this.rng + 0x9e3779b97f4a7c15n) & mask;
+    let z = this.rng;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
+    z ^= z >> 31n;
+    const uniform = (Number(z >> 11n) + 1) / 2 ** 53;
+    return Math.min(Math.floor(-Math.log(uniform) * this.levelMult), MAX_LEVEL);
+  }
+
+  private distance(q: Float32Array, qo: number, id: number): number {
+    const d = this.metric === 'l2' ? l2sqF32(q, qo, this.vectors, id * this.dim, this.dim) : 1 - dotF32(q, qo, this.vectors, id * this.dim, this.dim);
+    return Math.fround(d);
+  }
+
+  private links(id: number, layer: number): Uint32Array {
+    if (layer === 0) {
+      const at = id * this.slot0;
+      return this.links0.subarray(at + 1, at + 1 + this.links0[at]);
+    }
+    const s = this.upper[id];
+    const at = (layer - 1) * (1 + this.m);
+    return s.subarray(at + 1, at + 1 + s[at]);
+  }
+
+  private setLinks(id: number, layer: number, ids: ArrayLike<number>): void {
+    const [arr, at] = layer === 0 ? [this.links0, id * this.slot0] : [this.upper[id], (layer - 1) * (1 + this.m)];
+    arr[at] = ids.length;
+    for (let i = 0; i < ids.length; i++) arr[at + 1 + i] = ids[i];
+  }
+
+  private grow(extra: number): void {
+    const need = this.rows + extra;
+    if (need * this.dim <= this.vectors.length) return;
+    const cap = Math.max(need, this.rows * 2, 16);
+    const v = new Float32Array(cap * this.dim); v.set(this.vectors.subarray(0, this.rows * this.dim)); this.vectors = v;
+    const l = new Uint8Array(cap); l.set(this.levels.subarray(0, this.rows)); this.levels = l;
+    const k = new Uint32Array(cap * this.slot0); k.set(this.links0.subarray(0, this.rows * this.slot0)); this.links0 = k;
+    const vis = new Uint32Array(cap); vis.set(this.visited); this.visited = vis;
+  }
+
+  private greedy(q: Float32Array, qo: number, best: { d: number; id: number }, layer: number, count: { n: number }) {
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const n of this.links(best.id, layer)) {
+        const d = this.distance(q, qo, n);
+        count.n++;
+        if (d < best.d) {
+          best = { d, id: n };
+          moved = true;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Best-first search of one layer with `ef` candidates; returns them, nearest first. */
+  private searchLayer(q: Float32Array, qo: number, entry: { d: number; id: number }, ef: number, layer: number, count: { n: number }) {
+    if (++this.generation === 0xffffffff) {
+      this.visited.fill(0);
+      this.generation = 1;
+    }
+    const gen = this.generation;
+    const { candidates, found } = this;
+    candidates.clear();
+    found.clear();
+    this.visited[entry.id] = gen;
+    candidates.push(entry.d, entry.id);
+    found.push(entry.d, entry.id);
+    while (candidates.size > 0) {
+      const cd = candidates.topDistance();
+      const cid = candidates.topId();
+      candidates.pop();
+      if (cd > found.topDistance() && found.size >= ef) break;
+      for (const n of this.links(cid, layer)) {
+        if (this.visited[n] === gen) continue;
+        this.visited[n] = gen;
+        const d = this.distance(q, qo, n);
+        count.n++;
+        if (found.size < ef || d < found.topDistance()) {
+          candidates.push(d, n);
+          found.push(d, n);
+          if (found.size > ef) found.pop();
+        }
+      }
+    }
+    return found.drainSorted();
+  }
+
+  /** The paper's heuristic, nearest first, up to `limit`. */
+  private select(candidates: { d: number; id: number }[], limit: number): number[] {
+    candidates.sort((a, b) => a.d - b.d || a.id - b.id);
+    if (candidates.length <= limit) return candidates.map((c) => c.id);
+    const kept: { d: number; id: number }[] = [];
+    for (const c of candidates) {
+      if (kept.length >= limit) break;
+      if (kept.every((k) => this.distance(this.vectors, c.id * this.dim, k.id) >= c.d)) kept.push(c);
+    }
+    return kept.map((c) => c.id);
+  }
+
+  add(x: Float32Array): void {
+    const n = x.length / this.dim;
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RangeError('vectors hold NaN or infinite values');
+    this.grow(n);
+    for (let r = 0; r < n; r++) this.insert(x.subarray(r * this.dim, (r + 1) * this.dim));
+  }
+
+  private insert(row: Float32Array): void {
+    const id = this.rows++;
+    const at = id * this.dim;
+    this.vectors.set(row, at);
+    if (this.metric === 'cosine') {
+      let norm = 0;
+      for (let i = 0; i < this.dim; i++) norm += row[i] * row[i];
+      norm = Math.fround(Math.sqrt(norm));
+      for (let i = 0; i < this.dim; i++) this.vectors[at + i] = norm > 0 ? row[i] / norm : 0;
+    }
+    const level = this.randomLevel();
+    this.levels[id] = level;
+    this.upper[id] = new Uint32Array(level * (1 + this.m));
+    if (this.entry < 0) {
+      this.entry = id;
+      this.maxLevel = level;
+      return;
+    }
+    const count = { n: 0 };
+    const q = this.vectors;
+    let ep = { d: this.distance(q, at, this.entry), id: this.entry };
+    for (let layer = this.maxLevel; layer > level; layer--) ep = this.greedy(q, at, ep, layer, count);
+    for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
+      const found = this.searchLayer(q, at, ep, this.efConstruction, layer, count);
+      ep = found[0];
+      const neighbours = this.select(found, this.m);
+      this.setLinks(id, layer, neighbours);
+      const cap = layer === 0 ? 2 * this.m : this.m;
+      for (const n of neighbours) {
+        let links = Array.from(this.links(n, layer));
+        if (links.length < cap) links.push(id);
+        else links = this.select([...links, id].map((l) => ({ d: this.distance(this.vectors, n * this.dim, l), id: l })), cap);
+        this.setLinks(n, layer, links);
+      }
+    }
+    if (level > this.maxLevel) {
+      this.maxLevel = level;
+      this.entry = id;
+    }
+  }
+
+  /** k nearest of each query; returns the distance computations made. */
+  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array): number {
+    const m = queries.length / this.dim;
+    let total = 0;
+    const prepared = new Float32Array(this.dim);
+    for (let r = 0; r < m; r++) {
+      let q = queries.subarray(r * this.dim, (r + 1) * this.dim);
+      if (this.metric === 'cosine') {
+        let norm = 0;
+        for (const v of q) norm += v * v;
+        norm = Math.fround(Math.sqrt(norm));
+        for (let i = 0; i < this.dim; i++) prepared[i] = norm > 0 ? q[i] / norm : 0;
+        q = prepared;
+      }
+      let found: { d: number; id: number }[] = [];
+      if (this.entry >= 0) {
+        const count = { n: 1 };
+        let ep = { d: this.distance(q, 0, this.entry), id: this.entry };
+        for (let layer = this.maxLevel; layer >= 1; layer--) ep = this.greedy(q, 0, ep, layer, count);
+        found = this.searchLayer(q, 0, ep, Math.max(ef, k), 0, count);
+        total += count.n;
+      }
+      for (let j = 0; j < k; j++) {
+        ids[r * k + j] = j < found.length ? found[j].id : 0xffffffff;
+        dists[r * k + j] = j < found.length ? found[j].d : Infinity;
+      }
+    }
+    return total;
+  }
+
+  toData(): IndexData {
+    return {
+      type: 'hnsw', metric: this.metric, storage: 'f32', dim: this.dim, count: this.rows, m: this.m,
+      efConstruction: this.efConstruction, maxLevel: this.maxLevel, entry: this.entry,
+      seedHigh: Number(this.rng >> 32n), seedLow: Number(this.rng & 0xffffffffn),
+      vectors: this.vectors.slice(0, this.rows * this.dim),
+      levels: this.levels.slice(0, this.rows),
+      links0: this.links0.slice(0, this.rows * this.slot0),
+      upper: Uint32Array.from(this.upper.slice(0, this.rows).flatMap((u) => Array.from(u))),
+    };
+  }
+
+  /** Rebuilds an index from file data, checking what the Rust `from_parts` checks. */
+  static fromData(d: IndexData): JsHnsw {
+    const h = new JsHnsw(d.dim, d.metric, d.m, d.efConstruction, (BigInt(d.seedHigh) << 32n) | BigInt(d.seedLow));
+    const n = d.count;
+    const slot0 = 1 + 2 * d.m;
+    if (d.vectors.length !== n * d.dim || d.levels.length !== n || d.links0.length !== n * slot0) throw new RangeError('index arrays do not match the header');
+    const upperLen = d.levels.reduce((s, l) => s + l * (1 + d.m), 0);
+    if (d.upper.length !== upperLen) throw new RangeError(`upper layers hold ${d.upper.length} slots, the levels need ${upperLen}`);
+    const top = d.levels.reduce((a, b) => Math.max(a, b), 0);
+    if (top > MAX_LEVEL) throw new RangeError(`a level of ${top} is beyond the maximum ${MAX_LEVEL}`);
+    if (n > 0 && (d.entry < 0 || d.entry >= n || d.levels[d.entry] !== top)) throw new RangeError(`entry point ${d.entry} is not a node of the top level`);
+    const check = (slot: Uint32Array, cap: number, node: number, layer: number) => {
+      if (slot[0] > cap) throw new RangeError(`node ${node} has ${slot[0]} links on layer ${layer}, at most ${cap}`);
+      for (let i = 1; i <= slot[0]; i++) {
+        const id = slot[i];
+        if (id >= n || (layer > 0 && d.levels[id] < layer)) throw new RangeError(`node ${node} links to ${id} on layer ${layer}, which is not a node there`);
+      }
+    };
+    let at = 0;
+    h.grow(n);
+    for (let node = 0; node < n; node++) {
+      check(d.links0.subarray(node * slot0, (node + 1) * slot0), 2 * d.m, node, 0);
+      const own = d.upper.slice(at, at + d.levels[node] * (1 + d.m));
+      for (let layer = 1; layer <= d.levels[node]; layer++) check(own.subarray((layer - 1) * (1 + d.m), layer * (1 + d.m)), d.m, node, layer);
+      h.upper[node] = own;
+      at += own.length;
+    }
+    for (const v of d.vectors) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
+    h.vectors.set(d.vectors);
+    h.levels.set(d.levels);
+    h.links0.set(d.links0);
+    h.rows = n;
+    h.entry = d.entry;
+    h.maxLevel = top;
+    return h;
+  }
+}
