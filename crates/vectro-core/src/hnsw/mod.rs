@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::distance::kernels;
+use crate::distance::{kernels, prefetch};
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
 use crate::parallel::{rows_per_block, run_blocks};
@@ -36,6 +36,20 @@ impl PartialOrd for Near {
 impl Ord for Near {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// Buffers one search (or insert) reuses: visited marks, the two heaps, unvisited neighbours.
+pub struct Scratch {
+    visited: Visited,
+    candidates: BinaryHeap<Reverse<Near>>,
+    found: BinaryHeap<Near>,
+    fresh: Vec<u32>,
+}
+
+impl Scratch {
+    pub fn new(n: usize) -> Scratch {
+        Scratch { visited: Visited::new(n), candidates: BinaryHeap::new(), found: BinaryHeap::new(), fresh: Vec::new() }
     }
 }
 
@@ -86,7 +100,7 @@ pub struct Hnsw {
     max_level: usize,
     /// The pair kernel for `metric`, chosen once: l2sq, or dot (turned into `1 - a.b`).
     kernel: unsafe fn(&[f32], &[f32]) -> f32,
-    visited: Visited,
+    scratch: Scratch,
 }
 
 /// The parts of an index, as saved in a file (see `Hnsw::parts` and `Hnsw::from_parts`).
@@ -129,7 +143,7 @@ impl Hnsw {
             entry: None,
             max_level: 0,
             kernel: kernels(simd::level()).f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
-            visited: Visited::new(0),
+            scratch: Scratch::new(0),
         })
     }
 
@@ -225,20 +239,34 @@ impl Hnsw {
         }
     }
 
-    /// Best-first search of one layer with a candidate list of `ef`; returns the `ef` nearest found.
-    fn search_layer(&self, q: &[f32], entry: Near, ef: usize, layer: usize, visited: &mut Visited, count: &mut u64) -> BinaryHeap<Near> {
+    /// Best-first search of one layer with a candidate list of `ef`; leaves the `ef` nearest found
+    /// in `scratch.found`.
+    fn search_layer(&self, q: &[f32], entry: Near, ef: usize, layer: usize, scratch: &mut Scratch, count: &mut u64) {
+        let Scratch { visited, candidates, found, fresh } = scratch;
         visited.reset(self.len());
         visited.first_visit(entry.1);
-        let mut candidates = BinaryHeap::from([Reverse(entry)]);
-        let mut found = BinaryHeap::from([entry]);
+        candidates.clear();
+        found.clear();
+        candidates.push(Reverse(entry));
+        found.push(entry);
         while let Some(Reverse(c)) = candidates.pop() {
             if c.0 > found.peek().unwrap().0 && found.len() >= ef {
                 break;
             }
+            if let (0, Some(Reverse(next))) = (layer, candidates.peek()) {
+                // The next candidate's link list is the next miss on this path: ask for it now.
+                prefetch(self.links0[next.1 as usize * (1 + self.m0())..].as_ptr() as *const u8, (1 + self.m0()) * 4);
+            }
+            // Unvisited neighbours: their vectors are all requested before any is measured, so
+            // the cache misses overlap instead of following one another.
+            fresh.clear();
             for &n in self.links(c.1, layer) {
-                if !visited.first_visit(n) {
-                    continue;
+                if visited.first_visit(n) {
+                    prefetch(self.vector(n).as_ptr() as *const u8, self.dim * 4);
+                    fresh.push(n);
                 }
+            }
+            for &n in fresh.iter() {
                 let d = self.distance(q, self.vector(n));
                 *count += 1;
                 if found.len() < ef || d < found.peek().unwrap().0 {
@@ -250,7 +278,6 @@ impl Hnsw {
                 }
             }
         }
-        found
     }
 
     /// The paper's heuristic: keep a candidate (nearest first) unless it is nearer to an already
@@ -284,18 +311,19 @@ impl Hnsw {
         if self.len() + x.len() / self.dim > u32::MAX as usize {
             return Err(invalid("an index holds at most 2^32 - 1 vectors"));
         }
-        let mut visited = std::mem::replace(&mut self.visited, Visited::new(0));
-        let mut buf = Vec::new();
+        let mut scratch = std::mem::replace(&mut self.scratch, Scratch::new(0));
+        let (mut buf, mut q) = (Vec::new(), Vec::new());
         for (i, row) in x.chunks_exact(self.dim).enumerate() {
-            let q = self.prepared(row, &mut buf).to_vec();
-            self.insert(&q, &mut visited);
+            q.clear();
+            q.extend_from_slice(self.prepared(row, &mut buf));
+            self.insert(&q, &mut scratch);
             progress(i + 1);
         }
-        self.visited = visited;
+        self.scratch = scratch;
         Ok(())
     }
 
-    fn insert(&mut self, q: &[f32], visited: &mut Visited) {
+    fn insert(&mut self, q: &[f32], scratch: &mut Scratch) {
         let id = self.len() as u32;
         let level = self.random_level();
         self.vectors.extend_from_slice(q);
@@ -313,7 +341,8 @@ impl Hnsw {
             ep = self.greedy(q, ep, layer, &mut count);
         }
         for layer in (0..=level.min(self.max_level)).rev() {
-            let found = self.search_layer(q, ep, self.ef_construction, layer, visited, &mut count).into_vec();
+            self.search_layer(q, ep, self.ef_construction, layer, scratch, &mut count);
+            let found: Vec<Near> = scratch.found.drain().collect();
             ep = *found.iter().min().unwrap();
             let neighbours = self.select(found, self.m);
             self.set_links(id, layer, &neighbours);
@@ -337,14 +366,16 @@ impl Hnsw {
     }
 
     /// The k nearest of one query (prepared), nearest first, and the distance computations made.
-    fn search_one(&self, q: &[f32], k: usize, ef: usize, visited: &mut Visited) -> (Vec<Near>, u64) {
+    fn search_one(&self, q: &[f32], k: usize, ef: usize, scratch: &mut Scratch) -> (Vec<Near>, u64) {
         let Some(entry) = self.entry else { return (Vec::new(), 0) };
         let mut count = 1u64;
         let mut ep = Near(self.distance(q, self.vector(entry)), entry);
         for layer in (1..=self.max_level).rev() {
             ep = self.greedy(q, ep, layer, &mut count);
         }
-        let mut found = self.search_layer(q, ep, ef.max(k), 0, visited, &mut count).into_sorted_vec();
+        self.search_layer(q, ep, ef.max(k), 0, scratch, &mut count);
+        let mut found: Vec<Near> = scratch.found.drain().collect();
+        found.sort_unstable();
         found.truncate(k);
         (found, count)
     }
@@ -368,12 +399,12 @@ impl Hnsw {
         let per = rows_per_block(m, threads.min(m.div_ceil(64)).max(1));
         let blocks: Vec<_> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().collect();
         let counts = run_blocks(blocks, |(b, (ids, dists))| {
-            let mut visited = Visited::new(self.len());
+            let mut scratch = Scratch::new(self.len());
             let mut buf = Vec::new();
             let mut total = 0;
             for r in 0..ids.len() / k {
                 let row = &queries[(b * per + r) * self.dim..(b * per + r + 1) * self.dim];
-                let (found, count) = self.search_one(self.prepared(row, &mut buf), k, ef, &mut visited);
+                let (found, count) = self.search_one(self.prepared(row, &mut buf), k, ef, &mut scratch);
                 total += count;
                 for j in 0..k {
                     let (d, id) = found.get(j).map_or((f32::INFINITY, u32::MAX), |n| (n.0, n.1));
