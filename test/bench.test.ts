@@ -108,8 +108,8 @@ describe('vectro bench, end to end', () => {
 
   test('bad options and files: one error line, exit 2 or 1', () => {
     const cases: [string[], number, RegExp][] = [
-      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk\)$/],
-      [['bench', '--backend', 'gpu'], 2, /^error: --backend: unknown backend 'gpu' \(backends: native, js\)$/],
+      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk, hnsw-build, hnsw-search\)$/],
+      [['bench', '--backend', 'gpu'], 2, /^error: --backend: unknown backend 'gpu' \(backends: native, js, hnswlib, usearch\)$/],
       [['bench', '--quick', '--full'], 2, /^error: --quick and --full: choose one$/],
       [['bench', '--dim', '0'], 2, /^error: --dim: must be at least 1$/],
       [['bench', '--runs', 'x'], 2, /^error: --runs: expected a whole number$/],
@@ -140,5 +140,34 @@ describe('vectro bench, end to end', () => {
     assert.ok(kept.results.length < 42, 'it stopped before the end');
     assert.match(stderr, /results kept in .*partial\.json\nerror: interrupted\n$/);
     assert.deepEqual(listDir(sub), ['partial.json'], 'no temp files left');
+  });
+});
+
+describe('index suites', () => {
+  test('hnsw-build and hnsw-search: results carry threads, index bytes, ef and recall', () => {
+    const r = cli(['bench', 'hnsw-build', 'hnsw-search', '--quick', '--count', '2000', '--backend', native.ok ? 'native,js' : 'js', '--json', '-']);
+    assert.equal(r.code, 0, r.stderr);
+    const file = benchFileSchema.parse(JSON.parse(r.stdout));
+    const builds = file.results.filter((x) => x.suite === 'hnsw-build');
+    assert.ok(builds.length >= 1);
+    for (const b of builds) {
+      assert.equal(b.case, `build 2000x128 threads=${b.threads}`);
+      assert.ok(b.index_bytes! > 2000 * 128 * 4, 'the index holds at least its vectors');
+      assert.equal(b.runs, 1);
+    }
+    const searches = file.results.filter((x) => x.suite === 'hnsw-search');
+    assert.deepEqual([...new Set(searches.map((x) => x.ef))], [16, 32, 64, 128, 256]);
+    for (const s of searches) {
+      assert.equal(s.unit, 'queries/s');
+      assert.ok(s.recall! > 0.5 && s.recall! <= 1, `${s.case} ${s.backend}: recall ${s.recall}`);
+    }
+    const at = (ef: number) => searches.find((x) => x.ef === ef && x.backend === searches[0].backend)!.recall!;
+    assert.ok(at(256) >= at(16), 'recall grows with ef');
+  });
+
+  test('an unknown or missing peer is named', () => {
+    const r = cli(['bench', 'hnsw-build', '--backend', 'faiss']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: --backend: unknown backend 'faiss' \(backends: native, js, hnswlib, usearch\)$/m);
   });
 });

@@ -1,4 +1,3 @@
-import type { BackendName } from '../backends/backend.js';
 import type { BenchResult } from './schema.js';
 import type { RunLimits } from './runner.js';
 import type { SuiteOptions } from './suite.js';
@@ -6,7 +5,8 @@ import type { SuiteOptions } from './suite.js';
 /** What the main thread asks the bench worker to measure. */
 export interface BenchPlan {
   suites: string[];
-  backends: BackendName[];
+  /** native, js, and for the index suites any installed peer (hnswlib, usearch). */
+  backends: string[];
   options: SuiteOptions;
   limits: RunLimits;
   peakGflops: number | null;

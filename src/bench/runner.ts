@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { Backend } from '../backends/backend.js';
 import type { BenchResult } from './schema.js';
 import { summarize } from './stats.js';
 import type { BenchCase } from './suite.js';
@@ -23,30 +22,35 @@ const MIN_SAMPLE_SECONDS = 1e-3;
  * faster than a millisecond is repeated within each sample (as Google Benchmark does), and the
  * sample's work scaled to match.
  */
-export function measure(suite: string, c: BenchCase, run: (b: Backend) => void, backend: Backend, limits: RunLimits, peakGflops: number | null): BenchResult {
-  const time = (repeat: number) => {
+export async function measure(suite: string, c: BenchCase, run: () => void | Promise<void>, target: string, limits: RunLimits, peakGflops: number | null): Promise<BenchResult> {
+  const time = async (repeat: number) => {
     const t0 = performance.now();
-    for (let i = 0; i < repeat; i++) run(backend);
+    for (let i = 0; i < repeat; i++) await run();
     return (performance.now() - t0) / 1000;
   };
-  const first = time(1); // the first warm-up run also sizes the samples
-  for (let i = 1; i < limits.warmup; i++) time(1);
-  const repeat = Math.min(10_000, Math.max(1, Math.ceil(MIN_SAMPLE_SECONDS / Math.max(first, 1e-7))));
   const seconds: number[] = [];
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  while (
-    seconds.length < 2 ||
-    ((seconds.length < limits.minRuns || elapsed() < limits.minSeconds) && elapsed() < limits.maxSeconds)
-  ) {
-    seconds.push(time(repeat));
+  let repeat = 1;
+  if (c.runs !== undefined) {
+    for (let i = 0; i < c.runs; i++) seconds.push(await time(1));
+  } else {
+    const first = await time(1); // the first warm-up run also sizes the samples
+    for (let i = 1; i < limits.warmup; i++) await time(1);
+    repeat = Math.min(10_000, Math.max(1, Math.ceil(MIN_SAMPLE_SECONDS / Math.max(first, 1e-7))));
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    while (
+      seconds.length < 2 ||
+      ((seconds.length < limits.minRuns || elapsed() < limits.minSeconds) && elapsed() < limits.maxSeconds)
+    ) {
+      seconds.push(await time(repeat));
+    }
   }
   const s = summarize(seconds, c.work * repeat);
-  const threads = backend.name === 'native' ? (c.threads ?? 1) : 1;
+  const threads = target === 'js' ? 1 : (c.threads ?? 1);
   const result: BenchResult = {
     suite,
     case: c.name,
-    backend: backend.name,
+    backend: target,
     unit: c.unit,
     median: s.median,
     mean: s.mean,
@@ -61,5 +65,5 @@ export function measure(suite: string, c: BenchCase, run: (b: Backend) => void, 
   };
   if (c.bytes !== undefined) result.gb_per_s = ((s.median / c.work) * c.bytes) / 1e9;
   if (c.flop !== undefined && peakGflops) result.peak_share = s.median / threads / peakGflops;
-  return result;
+  return { ...result, ...(c.extra ? await c.extra(target) : {}) };
 }

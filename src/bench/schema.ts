@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 /** Units of a throughput: larger always means faster. */
-export const UNITS = ['vec/s', 'pairs/s', 'GFLOP/s', 'scores/s'] as const;
+export const UNITS = ['vec/s', 'pairs/s', 'GFLOP/s', 'scores/s', 'queries/s'] as const;
 export type Unit = (typeof UNITS)[number];
 
 export const machineSchema = z.object({
@@ -52,6 +52,11 @@ export const resultSchema = z.object({
   gb_per_s: z.number().optional(),
   /** Median GFLOP/s per thread over the measured per-core peak (matrix suite). */
   peak_share: z.number().optional(),
+  /** hnsw-search: the search width, and recall@10 against exact search. */
+  ef: z.number().int().optional(),
+  recall: z.number().optional(),
+  /** hnsw-build: the index's size as saved to a file. */
+  index_bytes: z.number().int().optional(),
 });
 export type BenchResult = z.infer<typeof resultSchema>;
 

@@ -1,4 +1,4 @@
-import type { Backend, BackendName } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 import type { Unit } from './schema.js';
 
 export type SizeClass = 'quick' | 'default' | 'full';
@@ -26,10 +26,16 @@ export interface BenchCase {
   threads?: number;
   /** FLOP per run, for cases reported against the core's peak. */
   flop?: number;
-  /** Backends that run it (default: all); a case too slow for js at some size says so. */
-  backends?: readonly BackendName[];
-  /** Creates the case's data (shared by the backends) and returns one run. */
-  setup(): (backend: Backend) => void;
+  /** Backends that run it (default: native and js); a case too slow for js at some size says so. */
+  backends?: readonly string[];
+  /** Exactly this many timed runs and no warm-up (cases that take seconds, like index builds). */
+  runs?: number;
+  /** Creates the case's data (shared by the backends) and returns one run on a kernel backend... */
+  setup?(): (backend: Backend) => void;
+  /** ...or one run by contender name (native, js, hnswlib, usearch), for index suites. */
+  setupTarget?(): (target: string) => void | Promise<void>;
+  /** Fields to add to a target's result once it is measured (recall, ef, index bytes). */
+  extra?(target: string): Promise<Record<string, number>> | Record<string, number>;
 }
 
 /** A suite declares its cases as data, so new suites plug in the same way. */

@@ -3,6 +3,7 @@
  * as it goes, so the main thread keeps the spinner moving, answers Ctrl-C and writes exports.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Backend } from '../backends/backend.js';
 import { selectBackend } from '../backends/select.js';
 import type { BenchEvent, BenchPlan } from './plan.js';
 import { measure } from './runner.js';
@@ -10,18 +11,23 @@ import { suiteByName } from './suites/index.js';
 
 const plan = workerData as BenchPlan;
 const post = (event: BenchEvent) => parentPort!.postMessage(event);
-const backends = plan.backends.map((name) => selectBackend(name));
+/** Kernel backends by name; index suites also name peers (hnswlib, usearch). */
+const kernels = new Map<string, Backend>(
+  plan.backends.filter((n): n is 'native' | 'js' => n === 'native' || n === 'js').map((n) => [n, selectBackend(n)]),
+);
 
 for (const suiteName of plan.suites) {
   const suite = suiteByName(suiteName)!;
   const cases = suite.cases(plan.options);
   for (const [index, c] of cases.entries()) {
-    const runners = backends.filter((b) => !c.backends || c.backends.includes(b.name));
-    if (runners.length === 0) continue;
-    const run = c.setup();
-    for (const backend of runners) {
-      post({ type: 'case', suite: suite.name, case: c.name, backend: backend.name, index, total: cases.length });
-      post({ type: 'result', result: measure(suite.name, c, run, backend, plan.limits, plan.peakGflops) });
+    const targets = plan.backends.filter((b) => (c.backends ?? ['native', 'js']).includes(b));
+    if (targets.length === 0) continue;
+    const kernelRun = c.setup?.();
+    const targetRun = c.setupTarget?.();
+    for (const target of targets) {
+      post({ type: 'case', suite: suite.name, case: c.name, backend: target, index, total: cases.length });
+      const run = targetRun ? () => targetRun(target) : () => kernelRun!(kernels.get(target)!);
+      post({ type: 'result', result: await measure(suite.name, c, run, target, plan.limits, plan.peakGflops) });
     }
   }
   post({ type: 'suite-done', suite: suite.name });

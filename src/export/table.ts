@@ -10,39 +10,46 @@ export interface TableModel {
 
 export const FLAG_LEGEND = '* outliers among the runs, ~ noisy (wide spread), ! first timed run much slower than the rest';
 
-const BACKEND_ORDER = ['native', 'js'];
+const BACKEND_ORDER = ['native', 'js', 'hnswlib', 'usearch'];
 const byBackendOrder = (a: string, b: string) =>
   (BACKEND_ORDER.indexOf(a) + 1 || 99) - (BACKEND_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
 
 /** `median [min-max]`, the case's natural extra (GB/s or share of peak), and flags. */
 export function cell(r: BenchResult): string {
-  const extra = r.peak_share !== undefined ? ` ${Math.round(r.peak_share * 100)}% of peak` : r.gb_per_s !== undefined ? ` ${formatRate(r.gb_per_s)} GB/s` : '';
+  const extra =
+    r.recall !== undefined ? ` recall ${r.recall.toFixed(3)}`
+    : r.index_bytes !== undefined ? ` ${formatRate(r.index_bytes)}B`
+    : r.peak_share !== undefined ? ` ${Math.round(r.peak_share * 100)}% of peak`
+    : r.gb_per_s !== undefined ? ` ${formatRate(r.gb_per_s)} GB/s`
+    : '';
   const flags = `${r.outliers > 0 ? '*' : ''}${r.noisy ? '~' : ''}${r.first_run_slow ? '!' : ''}`;
   return `${formatRate(r.median)} [${formatRate(r.min)}-${formatRate(r.max)}]${extra}${flags ? ' ' + flags : ''}`;
 }
 
-/** One table per suite: rows are cases, columns each backend's median, then speedups over js. */
+/** One table per suite: rows are cases, columns each backend's median, then native's speedup over each. */
 export function suiteTables(file: BenchFile): TableModel[] {
   const suites = [...new Set(file.results.map((r) => r.suite))];
   return suites.map((suite) => {
     const results = file.results.filter((r) => r.suite === suite);
     const backends = [...new Set(results.map((r) => r.backend))].sort(byBackendOrder);
-    const speedups = backends.includes('js') ? backends.filter((b) => b !== 'js') : [];
+    // Native over each other backend (js, and the peers in the index suites).
+    const speedups: [string, string][] = backends.includes('native')
+      ? backends.filter((b) => b !== 'native').map((b): [string, string] => ['native', b])
+      : [];
     const cases = [...new Set(results.map((r) => r.case))];
     const rows = cases.map((name) => {
       const of = (b: string) => results.find((r) => r.case === name && r.backend === b);
-      const js = of('js');
       const first = results.find((r) => r.case === name)!;
       return [
         name,
         first.unit + (first.threads > 1 ? `, ${first.threads} thr` : ''),
         ...backends.map((b) => (of(b) ? cell(of(b)!) : '-')),
-        ...speedups.map((b) => {
-          const r = of(b);
-          return r && js ? `${(r.median / js.median).toFixed(1)}x` : '-';
+        ...speedups.map(([a, b]) => {
+          const [ra, rb] = [of(a), of(b)];
+          return ra && rb ? `${(ra.median / rb.median).toFixed(1)}x` : '-';
         }),
       ];
     });
-    return { suite, header: ['case', 'unit', ...backends, ...speedups.map((b) => `${b}/js`)], rows };
+    return { suite, header: ['case', 'unit', ...backends, ...speedups.map(([a, b]) => `${a}/${b}`)], rows };
   });
 }

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { BACKEND_NAMES, type BackendName } from '../../backends/backend.js';
+import { BACKEND_NAMES } from '../../backends/backend.js';
 import { loadNative } from '../../native/loader.js';
+import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
 import { compareRuns, loadBenchFile } from '../../bench/compare.js';
 import { runPlan } from '../../bench/harness.js';
 import { describeMachine } from '../../bench/machine.js';
@@ -59,20 +60,30 @@ const benchOptions = z
     },
   });
 
-/** `--backend native,js`: the named backends, or every available one. */
-function chooseBackends(list: string | undefined): BackendName[] {
+/** `--backend native,js,hnswlib,usearch`: the named backends, or every available one. */
+function chooseBackends(list: string | undefined): string[] {
   const nativeLoad = loadNative();
+  const known = [...BACKEND_NAMES, ...PEER_NAMES] as string[];
   if (list === undefined) {
     if (!nativeLoad.ok) process.stderr.write(`note: native backend unavailable (${nativeLoad.reason}); measuring js only\n`);
-    return nativeLoad.ok ? ['native', 'js'] : ['js'];
+    const peers = PEER_NAMES.filter((p) => {
+      const peer = loadPeer(p);
+      if (!peer.ok) process.stderr.write(`note: skipping ${p} in the index suites: ${peer.reason}\n`);
+      return peer.ok;
+    });
+    return [...(nativeLoad.ok ? ['native'] : []), 'js', ...peers];
   }
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) {
-    if (!(BACKEND_NAMES as readonly string[]).includes(n)) throw new UsageError(`--backend: unknown backend '${n}' (backends: ${BACKEND_NAMES.join(', ')})`);
-  }
+  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
   if (names.length === 0) throw new UsageError('--backend: name at least one backend');
+  for (const n of names) {
+    if (!known.includes(n)) throw new UsageError(`--backend: unknown backend '${n}' (backends: ${known.join(', ')})`);
+  }
   if (names.includes('native') && !nativeLoad.ok) throw new UsageError(`--backend native: the native addon could not be loaded: ${nativeLoad.reason}`);
-  return [...new Set(names)] as BackendName[];
+  for (const p of PEER_NAMES) {
+    const peer = names.includes(p) ? loadPeer(p) : undefined;
+    if (peer && !peer.ok) throw new UsageError(`--backend ${p}: ${peer.reason}`);
+  }
+  return names;
 }
 
 export function registerBench(program: Command): void {
@@ -87,7 +98,7 @@ export function registerBench(program: Command): void {
     .argument('[suites...]', `suites to run (default: all): ${SUITE_NAMES.join(', ')}`)
     // bench's options stay before `compare`, so `bench compare --json` is compare's own flag.
     .enablePositionalOptions()
-    .option('--backend <list>', 'comma-separated backends (default: every available one): native, js')
+    .option('--backend <list>', 'comma-separated backends (default: every available one): native, js; hnswlib and usearch join the index suites when installed')
     .option('--quick', 'small sizes and few runs, about 10 s (smoke tests)')
     .option('--full', 'the large sizes (1M vectors, 100k-row matrices); several minutes')
     .option('--dim <n>', 'dimension for the quantize, distance and matrix suites (default: their own)')

@@ -1,0 +1,97 @@
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HnswIndex } from '../index/hnsw.js';
+
+/**
+ * HNSW contenders for the hnsw-build and hnsw-search suites: vectro's two backends and, when they
+ * are installed (devDependencies), hnswlib-node and usearch, each used the way its users use it.
+ */
+export const PEER_NAMES = ['hnswlib', 'usearch'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+const PACKAGES: Record<PeerName, string> = { hnswlib: 'hnswlib-node', usearch: 'usearch' };
+
+const require = createRequire(import.meta.url);
+
+/** The peer's module, or the reason it cannot be used. */
+export function loadPeer(name: PeerName): { ok: true; module: any } | { ok: false; reason: string } {
+  try {
+    return { ok: true, module: require(PACKAGES[name]) };
+  } catch (err) {
+    return { ok: false, reason: `${PACKAGES[name]} is not installed (${(err as Error).message.split('\n')[0]})` };
+  }
+}
+
+export interface HnswParams {
+  dim: number;
+  m: number;
+  efConstruction: number;
+  seed: number;
+  threads: number;
+}
+
+/** An index a contender built: one-query search, and its size on disk. */
+export interface BuiltIndex {
+  /** Sets the search width; false when the contender cannot change it after building. */
+  setEf(ef: number): boolean;
+  searchOne(query: Float32Array, k: number, ids: Uint32Array): void;
+  /** Bytes of the index as saved to a file. */
+  bytes(): Promise<number>;
+}
+
+/** Whether the contender can spread one build over several threads. */
+export function buildsWithThreads(name: string): boolean {
+  return name === 'usearch';
+}
+
+/** Size of whatever `save` writes, measured in a temporary folder. */
+async function savedBytes(save: (path: string) => unknown): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'vectro-peer-'));
+  try {
+    const path = join(dir, 'index.vidx');
+    await save(path);
+    return statSync(path).size;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds an index over `base` with contender `name` (native, js, hnswlib or usearch). */
+export function buildWith(name: string, base: Float32Array, p: HnswParams): BuiltIndex {
+  const n = base.length / p.dim;
+  if (name === 'native' || name === 'js') {
+    const index = HnswIndex.create({ dim: p.dim, m: p.m, efConstruction: p.efConstruction, seed: p.seed, backend: name });
+    index.add(base);
+    let ef = 64;
+    return {
+      setEf: (e) => ((ef = e), true),
+      searchOne: (q, k, ids) => ids.set(index.search(q, k, { ef, threads: 1 }).ids),
+      bytes: () => savedBytes((path) => index.save(path)),
+    };
+  }
+  const peer = loadPeer(name as PeerName);
+  if (!peer.ok) throw new Error(peer.reason);
+  if (name === 'hnswlib') {
+    const index = new peer.module.HierarchicalNSW('l2', p.dim);
+    index.initIndex(n, p.m, p.efConstruction, p.seed);
+    // hnswlib-node takes plain arrays only: the copy is part of what its users pay.
+    for (let i = 0; i < n; i++) index.addPoint(Array.from(base.subarray(i * p.dim, (i + 1) * p.dim)), i);
+    return {
+      setEf: (ef) => (index.setEf(ef), true),
+      searchOne: (q, k, ids) => ids.set(index.searchKnn(Array.from(q), k).neighbors),
+      bytes: () => savedBytes((path) => index.writeIndexSync(path)),
+    };
+  }
+  // usearch: the search width (expansion_search) is fixed when the index is made.
+  const index = new peer.module.Index({ metric: 'l2sq', connectivity: p.m, dimensions: p.dim, expansion_add: p.efConstruction, expansion_search: 64 });
+  index.add(BigUint64Array.from({ length: n }, (_, i) => BigInt(i)), base, p.threads);
+  return {
+    setEf: (ef) => ef === 64,
+    searchOne: (q, k, ids) => {
+      const r = index.search(q, k, 1);
+      for (let j = 0; j < k; j++) ids[j] = Number(r.keys[j]);
+    },
+    bytes: () => savedBytes((path) => index.save(path)),
+  };
+}

@@ -1,0 +1,70 @@
+import { FlatIndex } from '../../index/flat.js';
+import { buildWith, type BuiltIndex, type HnswParams } from '../peers.js';
+import { seeded, type SuiteOptions } from '../suite.js';
+
+/** Contenders of the index suites, in table order. */
+export const HNSW_TARGETS = ['native', 'js', 'hnswlib', 'usearch'] as const;
+
+export interface HnswDataset {
+  label: string;
+  dim: number;
+  base: Float32Array;
+  queries: Float32Array;
+  /** Exact 10 nearest neighbours of every query. */
+  truth: Uint32Array;
+}
+
+/** Seeded clustered data (100 gaussian-ish clusters), base and queries from the same distribution. */
+function clustered(count: number, dim: number, next: () => number, centers: Float32Array): Float32Array {
+  const clusters = centers.length / dim;
+  const x = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    const c = Math.floor(next() * clusters);
+    for (let j = 0; j < dim; j++) x[i * dim + j] = centers[c * dim + j] + (next() - 0.5) * 20;
+  }
+  return x;
+}
+
+const datasets = new Map<string, HnswDataset>();
+const built = new Map<string, BuiltIndex>();
+
+export function hnswDataset(count: number, dim: number, queries: number, seed: number): HnswDataset {
+  const label = `${count}x${dim}`;
+  let d = datasets.get(label);
+  if (!d) {
+    const next = seeded(seed);
+    const centers = Float32Array.from({ length: 100 * dim }, () => next() * 100);
+    const base = clustered(count, dim, next, centers);
+    const q = clustered(queries, dim, next, centers);
+    const exact = FlatIndex.create({ dim });
+    exact.add(base);
+    d = { label, dim, base, queries: q, truth: exact.search(q, 10).ids };
+    datasets.clear(); // one size in memory at a time
+    datasets.set(label, d);
+  }
+  return d;
+}
+
+/** M and efConstruction as hnswlib's defaults, the same for every contender. */
+export const HNSW_PARAMS = { m: 16, efConstruction: 200 };
+
+/** Builds (and remembers, for hnsw-search) a contender's index over a dataset. */
+export function buildIndex(target: string, d: HnswDataset, o: SuiteOptions, threads: number): BuiltIndex {
+  const params: HnswParams = { dim: d.dim, ...HNSW_PARAMS, seed: o.seed, threads };
+  const index = buildWith(target, d.base, params);
+  if (threads === 1) built.set(`${target} ${d.label}`, index);
+  return index;
+}
+
+/** The contender's one-thread index over the dataset, built now if hnsw-build did not. */
+export function builtIndex(target: string, d: HnswDataset, o: SuiteOptions): BuiltIndex {
+  return built.get(`${target} ${d.label}`) ?? buildIndex(target, d, o, 1);
+}
+
+export function sizesFor(o: SuiteOptions): { count: number; dim: number }[] {
+  const dim = o.dim ?? 128;
+  if (o.count) return [{ count: o.count, dim }];
+  if (o.size === 'quick') return [{ count: 10_000, dim }];
+  if (o.size === 'default') return [{ count: 100_000, dim }];
+  return [1000, 10_000, 100_000].flatMap((count) => (o.dim ? [{ count, dim }] : [{ count, dim: 128 }, { count, dim: 768 }]));
+}

@@ -1,0 +1,45 @@
+import type { BenchCase, Suite } from '../suite.js';
+import { builtIndex, hnswDataset, HNSW_TARGETS, sizesFor } from './hnsw-data.js';
+
+const EFS = [16, 32, 64, 128, 256];
+const K = 10;
+
+export const hnswSearchSuite: Suite = {
+  name: 'hnsw-search',
+  description: 'HNSW search, one query per call on one thread: QPS and recall@10 (against exact search) across ef',
+  cases(o) {
+    return sizesFor(o).flatMap(({ count, dim }) =>
+      EFS.map((ef): BenchCase => {
+        const nq = o.size === 'quick' ? 200 : 1000;
+        const found = new Map<string, Uint32Array>();
+        return {
+          name: `ef=${ef} ${count}x${dim}`,
+          unit: 'queries/s',
+          work: nq,
+          // usearch fixes its search width when it builds, at 64 here.
+          backends: ef === 64 ? HNSW_TARGETS : HNSW_TARGETS.filter((t) => t !== 'usearch'),
+          setupTarget() {
+            const d = hnswDataset(count, dim, nq, o.seed);
+            return (target) => {
+              const index = builtIndex(target, d, o);
+              index.setEf(ef);
+              const ids = found.get(target) ?? new Uint32Array(nq * K);
+              found.set(target, ids);
+              for (let q = 0; q < nq; q++) index.searchOne(d.queries.subarray(q * dim, (q + 1) * dim), K, ids.subarray(q * K, (q + 1) * K));
+            };
+          },
+          extra(target) {
+            const d = hnswDataset(count, dim, nq, o.seed);
+            const ids = found.get(target)!;
+            let hits = 0;
+            for (let q = 0; q < nq; q++) {
+              const truth = new Set(d.truth.subarray(q * K, (q + 1) * K));
+              for (let j = 0; j < K; j++) if (truth.has(ids[q * K + j])) hits++;
+            }
+            return { ef, recall: hits / (nq * K) };
+          },
+        };
+      }),
+    );
+  },
+};
