@@ -54,6 +54,17 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
     assert.ok(readFileSync(`${dir}/a.vidx`).equals(readFileSync(`${dir}/b.vidx`)), 'same input and seed, same bytes');
   });
 
+  test('a two-thread build loads back and keeps its recall', async () => {
+    const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
+    const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
+    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const index = HnswIndex.create({ dim: 128 });
+    index.add(base, { threads: 2 });
+    await index.save(`${dir}/threads.vidx`);
+    const { index: back } = await loadIndex(`${dir}/threads.vidx`);
+    assert.ok(recallAtK(back.search(queries, 10, { ef: 64 }).ids, truth, 10) >= 0.99);
+  });
+
   test('arguments are checked before native code runs', () => {
     const index = HnswIndex.create({ dim: 4 });
     assert.throws(() => index.add(new Float32Array(6)), /6 floats, not whole vectors of dimension 4/);

@@ -42,7 +42,7 @@ export interface BuiltIndex {
 
 /** Whether the contender can spread one build over several threads. */
 export function buildsWithThreads(name: string): boolean {
-  return name === 'usearch';
+  return name === 'native' || name === 'usearch';
 }
 
 /** Size of whatever `save` writes, measured in a temporary folder. */
@@ -62,7 +62,7 @@ export function buildWith(name: string, base: Float32Array, p: HnswParams): Buil
   const n = base.length / p.dim;
   if (name === 'native' || name === 'js') {
     const index = HnswIndex.create({ dim: p.dim, m: p.m, efConstruction: p.efConstruction, seed: p.seed, backend: name });
-    index.add(base);
+    index.add(base, { threads: p.threads });
     let ef = 64;
     return {
       setEf: (e) => ((ef = e), true),

@@ -19,6 +19,7 @@ export interface BuildJob {
   efConstruction: number;
   seed: number;
   backend: BackendChoice;
+  threads: number;
 }
 
 /** Vectors per insert call: small enough for steady progress, large enough to amortise the call. */
@@ -44,7 +45,7 @@ await serveWorker<IndexData>(
         if (bad >= 0) {
           throw new DataError(`${job.basePath}: vector ${start + Math.floor(bad / dim)}, dimension ${bad % dim} is ${x[bad]} (indexes from 0)`);
         }
-        index.add(x);
+        index.add(x, { threads: job.threads });
         progress(start + n, count);
       }
       const data = index.toData();

@@ -2,7 +2,7 @@ import { selectBackend, type BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { writeIndex, type IndexData } from './format.js';
-import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
+import { rowsOf, type AddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 /** Exact search over every vector (both backends): the baseline and the ground truth. */
 export class FlatIndex implements VectorIndex {
@@ -32,7 +32,7 @@ export class FlatIndex implements VectorIndex {
   }
 
   /** Appends the rows of `x` (copied once into the index's own growing buffer). */
-  add(x: Float32Array): void {
+  add(x: Float32Array, _options?: AddOptions): void {
     const n = rowsOf(x, this.dim, 'vectors');
     if (!x.every(Number.isFinite)) throw new RangeError('vectors hold NaN or infinite values');
     const needed = (this.rows + n) * this.dim;

@@ -5,7 +5,7 @@ import type { NativeAddon } from '../native/types.js';
 import { writeIndex, type IndexData } from './format.js';
 import { JsHnsw } from './js-hnsw.js';
 import { MAX_DIM } from '../quant/schemes.js';
-import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
+import { rowsOf, type AddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 export interface HnswOptions {
   dim: number;
@@ -22,7 +22,7 @@ export interface HnswOptions {
 /** What HnswIndex needs from an implementation: the Rust index or the TypeScript baseline. */
 interface HnswEngine {
   readonly count: number;
-  add(x: Float32Array): void;
+  add(x: Float32Array, threads: number): void;
   /** Returns the distance computations made. */
   search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   toData(): IndexData;
@@ -39,8 +39,8 @@ class NativeHnsw implements HnswEngine {
     return this.addon.hnswInfo(this.handle).count;
   }
 
-  add(x: Float32Array): void {
-    this.addon.hnswAdd(this.handle, x);
+  add(x: Float32Array, threads: number): void {
+    this.addon.hnswAdd(this.handle, x, threads);
   }
 
   search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
@@ -102,10 +102,10 @@ export class HnswIndex implements VectorIndex {
     return this.engine.count;
   }
 
-  /** Inserts the rows of `x` (read in place, not copied element by element). */
-  add(x: Float32Array): void {
+  /** Inserts the rows of `x` (read in place, not copied element by element). The js baseline uses one thread. */
+  add(x: Float32Array, options: AddOptions = {}): void {
     rowsOf(x, this.dim, 'vectors');
-    this.engine.add(x);
+    this.engine.add(x, options.threads ?? 1);
   }
 
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {

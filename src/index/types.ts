@@ -8,6 +8,14 @@ export interface SearchOptions {
   threads?: number;
 }
 
+export interface AddOptions {
+  /**
+   * Threads to insert with (0 = all cores; default 1). One thread gives the same index for the same
+   * input and seed; more threads insert concurrently, building a different but equally good graph.
+   */
+  threads?: number;
+}
+
 export interface SearchResult {
   /** k ids per query, nearest first; 4294967295 where fewer than k were found. */
   ids: Uint32Array;
@@ -22,7 +30,7 @@ export interface VectorIndex {
   readonly metric: IndexMetricName;
   readonly dim: number;
   readonly count: number;
-  add(x: Float32Array): void;
+  add(x: Float32Array, options?: AddOptions): void;
   search(queries: Float32Array, k: number, options?: SearchOptions): SearchResult;
   toData(): IndexData;
   save(path: string): Promise<number>;

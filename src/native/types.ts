@@ -38,7 +38,7 @@ export interface NativeAddon {
   /** Exact k nearest neighbours of every query (metric ids: l2 0, ip 1, cosine 2). */
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
   hnswCreate(dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
-  hnswAdd(handle: unknown, x: Float32Array): void;
+  hnswAdd(handle: unknown, x: Float32Array, threads: number): void;
   /** Returns the distance computations made. */
   hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   hnswInfo(handle: unknown): {

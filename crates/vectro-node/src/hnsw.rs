@@ -30,11 +30,12 @@ pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
     env.external(index, &HNSW_TAG)
 }
 
-/// `hnswAdd(handle, x)`: inserts the rows of x, in order.
+/// `hnswAdd(handle, x, threads)`: inserts the rows of x (one thread: in order, reproducibly).
 pub fn add(env: Env, a: &mut Args) -> Result<napi_value> {
     let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
     let x = a.f32s(1, "x")?;
-    index.add(x, |_| {}).map_err(core_error)?;
+    let threads = a.index(2, "threads", MAX_THREADS)?;
+    index.add(x, threads).map_err(core_error)?;
     env.undefined()
 }
 

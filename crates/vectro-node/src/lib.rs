@@ -203,7 +203,7 @@ export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
 export!(js_hnsw_create, 6, hnsw::create);
-export!(js_hnsw_add, 2, hnsw::add);
+export!(js_hnsw_add, 3, hnsw::add);
 export!(js_hnsw_search, 7, hnsw::search);
 export!(js_hnsw_info, 1, hnsw::info);
 export!(js_hnsw_export, 5, hnsw::export);

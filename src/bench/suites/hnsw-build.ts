@@ -17,7 +17,7 @@ export const hnswBuildSuite: Suite = {
             work: count,
             runs: 1,
             threads,
-            // Only usearch spreads one build over threads so far; vectro's builds are one-thread.
+            // hnswlib-node has no threaded insert, and vectro's js baseline runs on one thread.
             backends: threads === 1 ? HNSW_TARGETS : HNSW_TARGETS.filter(buildsWithThreads),
             setupTarget() {
               const d = hnswDataset(count, dim, o.size === 'quick' ? 200 : 1000, o.seed);

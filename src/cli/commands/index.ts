@@ -56,7 +56,7 @@ export function registerIndex(program: Command): void {
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
     .option('--storage <kind>', 'how vectors are stored: f32', 'f32')
-    .option('--seed <n>', 'seed of the level generator (same seed, same one-thread build)', '42')
+    .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
   addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
     const opts = parseOptions(buildOptions, raw);
@@ -66,16 +66,17 @@ export function registerIndex(program: Command): void {
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
     const started = performance.now();
-    const job: BuildJob = { basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction, seed: opts.seed, backend: backend.name };
+    const job: BuildJob = { basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction, seed: opts.seed, backend: backend.name, threads: opts.threads };
     const data = await withInterrupt(async (signal) => {
       const d = await runWorker<IndexData>('./build-worker.js', job, (done, total) => progress.update('inserting', done, total), signal);
       const bytes = await writeIndex(opts.output, d);
       return { d, bytes };
     }).finally(() => progress.stop());
     const seconds = (performance.now() - started) / 1000;
-    const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, seconds, insertsPerSecond: data.d.count / seconds };
+    const threads = opts.type === 'hnsw' && backend.name === 'native' ? opts.threads : 1;
+    const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, threads, seconds, insertsPerSecond: data.d.count / seconds };
     if (opts.json) printJson(report);
-    else if (!opts.quiet) console.log(infoTable({ ...report, backend: backendLabel(backend, opts.backend, 1), time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)` }));
+    else if (!opts.quiet) console.log(infoTable({ ...report, backend: backendLabel(backend, opts.backend, threads), time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)` }));
   });
 
   const search = index

@@ -13,6 +13,8 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::distance::{kernels, prefetch};
 use crate::error::{invalid, Error};
@@ -45,13 +47,89 @@ pub struct Scratch {
     candidates: BinaryHeap<Reverse<Near>>,
     found: BinaryHeap<Near>,
     fresh: Vec<u32>,
+    links: Vec<u32>,
 }
 
 impl Scratch {
     pub fn new(n: usize) -> Scratch {
-        Scratch { visited: Visited::new(n), candidates: BinaryHeap::new(), found: BinaryHeap::new(), fresh: Vec::new() }
+        Scratch { visited: Visited::new(n), candidates: BinaryHeap::new(), found: BinaryHeap::new(), fresh: Vec::new(), links: Vec::new() }
     }
 }
+
+/// Read access to the link lists: the index itself (searches), or `RawGraph` while inserting.
+trait Graph {
+    /// Copies the links of `id` on `layer` into `buf`.
+    fn read(&self, id: u32, layer: usize, buf: &mut Vec<u32>);
+    /// Where `id`'s bottom-layer slot starts, to prefetch it.
+    fn slot0_addr(&self, id: u32) -> *const u8;
+}
+
+/// Link storage while inserting, through raw pointers so that threads can write the slots of
+/// different nodes at once. With `LOCKED`, every read and update of a node's slot holds that node's
+/// lock (parallel builds); without, nothing is locked (one thread, which owns the index).
+struct RawGraph<'a, const LOCKED: bool> {
+    links0: *mut u32,
+    upper: Vec<*mut u32>,
+    slot0: usize,
+    slot: usize,
+    locks: &'a [Mutex<()>],
+}
+
+// SAFETY: slots are only touched under their node's lock (LOCKED) or by one thread (!LOCKED).
+unsafe impl<const LOCKED: bool> Sync for RawGraph<'_, LOCKED> {}
+
+impl<const LOCKED: bool> RawGraph<'_, LOCKED> {
+    /// The slot (count, then ids) of `id` on `layer`.
+    ///
+    /// # Safety
+    /// The caller holds `id`'s lock (LOCKED) or is the only thread; no other reference to the slot lives.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slot(&self, id: u32, layer: usize) -> &mut [u32] {
+        if layer == 0 {
+            std::slice::from_raw_parts_mut(self.links0.add(id as usize * self.slot0), self.slot0)
+        } else {
+            std::slice::from_raw_parts_mut(self.upper[id as usize].add((layer - 1) * self.slot), self.slot)
+        }
+    }
+
+    fn lock(&self, id: u32) -> Option<MutexGuard<'_, ()>> {
+        LOCKED.then(|| self.locks[id as usize].lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Runs `f` on the slot of `id` on `layer`, exclusively.
+    fn update<R>(&self, id: u32, layer: usize, f: impl FnOnce(&mut [u32]) -> R) -> R {
+        let _guard = self.lock(id);
+        // SAFETY: exclusive under the guard (or one thread).
+        f(unsafe { self.slot(id, layer) })
+    }
+}
+
+impl<const LOCKED: bool> Graph for RawGraph<'_, LOCKED> {
+    fn read(&self, id: u32, layer: usize, buf: &mut Vec<u32>) {
+        self.update(id, layer, |slot| {
+            buf.clear();
+            buf.extend_from_slice(&slot[1..1 + slot[0] as usize]);
+        })
+    }
+
+    fn slot0_addr(&self, id: u32) -> *const u8 {
+        self.links0.wrapping_add(id as usize * self.slot0) as *const u8
+    }
+}
+
+impl Graph for Hnsw {
+    fn read(&self, id: u32, layer: usize, buf: &mut Vec<u32>) {
+        buf.clear();
+        buf.extend_from_slice(self.links(id, layer));
+    }
+
+    fn slot0_addr(&self, id: u32) -> *const u8 {
+        self.links0[id as usize * (1 + self.m0())..].as_ptr() as *const u8
+    }
+}
+
+/// The entry point and the top level, shared by inserting threads.
+type Top = Mutex<(Option<u32>, usize)>;
 
 /// Marks of visited nodes for one search, cleared in O(1) by bumping a generation.
 pub struct Visited {
@@ -100,7 +178,6 @@ pub struct Hnsw {
     max_level: usize,
     /// The pair kernel for `metric`, chosen once: l2sq, or dot (turned into `1 - a.b`).
     kernel: unsafe fn(&[f32], &[f32]) -> f32,
-    scratch: Scratch,
 }
 
 /// The parts of an index, as saved in a file (see `Hnsw::parts` and `Hnsw::from_parts`).
@@ -143,7 +220,6 @@ impl Hnsw {
             entry: None,
             max_level: 0,
             kernel: kernels(simd::level()).f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
-            scratch: Scratch::new(0),
         })
     }
 
@@ -199,16 +275,6 @@ impl Hnsw {
         &slot[1..1 + slot[0] as usize]
     }
 
-    fn set_links(&mut self, id: u32, layer: usize, ids: &[u32]) {
-        let (m0, m) = (self.m0(), self.m);
-        let slot = if layer == 0 {
-            &mut self.links0[id as usize * (1 + m0)..(id as usize + 1) * (1 + m0)]
-        } else {
-            &mut self.upper[id as usize][(layer - 1) * (1 + m)..layer * (1 + m)]
-        };
-        slot[0] = ids.len() as u32;
-        slot[1..1 + ids.len()].copy_from_slice(ids);
-    }
 
     /// Cosine is searched as `1 - a.b` on unit vectors.
     fn prepared<'a>(&self, q: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
@@ -222,10 +288,11 @@ impl Hnsw {
     }
 
     /// Greedy walk on one layer from `entry` to a local minimum.
-    fn greedy(&self, q: &[f32], mut best: Near, layer: usize, count: &mut u64) -> Near {
+    fn greedy<G: Graph>(&self, g: &G, q: &[f32], mut best: Near, layer: usize, links: &mut Vec<u32>, count: &mut u64) -> Near {
         loop {
             let mut moved = false;
-            for &n in self.links(best.1, layer) {
+            g.read(best.1, layer, links);
+            for &n in links.iter() {
                 let d = self.distance(q, self.vector(n));
                 *count += 1;
                 if d < best.0 {
@@ -241,8 +308,8 @@ impl Hnsw {
 
     /// Best-first search of one layer with a candidate list of `ef`; leaves the `ef` nearest found
     /// in `scratch.found`.
-    fn search_layer(&self, q: &[f32], entry: Near, ef: usize, layer: usize, scratch: &mut Scratch, count: &mut u64) {
-        let Scratch { visited, candidates, found, fresh } = scratch;
+    fn search_layer<G: Graph>(&self, g: &G, q: &[f32], entry: Near, ef: usize, layer: usize, scratch: &mut Scratch, count: &mut u64) {
+        let Scratch { visited, candidates, found, fresh, links } = scratch;
         visited.reset(self.len());
         visited.first_visit(entry.1);
         candidates.clear();
@@ -255,12 +322,13 @@ impl Hnsw {
             }
             if let (0, Some(Reverse(next))) = (layer, candidates.peek()) {
                 // The next candidate's link list is the next miss on this path: ask for it now.
-                prefetch(self.links0[next.1 as usize * (1 + self.m0())..].as_ptr() as *const u8, (1 + self.m0()) * 4);
+                prefetch(g.slot0_addr(next.1), (1 + self.m0()) * 4);
             }
             // Unvisited neighbours: their vectors are all requested before any is measured, so
             // the cache misses overlap instead of following one another.
             fresh.clear();
-            for &n in self.links(c.1, layer) {
+            g.read(c.1, layer, links);
+            for &n in links.iter() {
                 if visited.first_visit(n) {
                     prefetch(self.vector(n).as_ptr() as *const u8, self.dim * 4);
                     fresh.push(n);
@@ -300,8 +368,11 @@ impl Hnsw {
         kept.into_iter().map(|c| c.1).collect()
     }
 
-    /// Inserts rows of `x` (row-major, `dim` wide), one after another.
-    pub fn add(&mut self, x: &[f32], mut progress: impl FnMut(usize)) -> Result<(), Error> {
+    /// Inserts rows of `x` (row-major, `dim` wide) on `threads` threads (0 = all). With one thread
+    /// the result depends only on the input and the seed; with more, nodes are inserted
+    /// concurrently (per-node locks, as hnswlib does), which changes the graph but not its quality.
+    /// Every node's level is drawn up front, in order, so levels never depend on the thread count.
+    pub fn add(&mut self, x: &[f32], threads: usize) -> Result<(), Error> {
         if x.len() % self.dim != 0 {
             return Err(invalid(format!("{} values are not whole vectors of dim {}", x.len(), self.dim)));
         }
@@ -311,57 +382,106 @@ impl Hnsw {
         if self.len() + x.len() / self.dim > u32::MAX as usize {
             return Err(invalid("an index holds at most 2^32 - 1 vectors"));
         }
-        let mut scratch = std::mem::replace(&mut self.scratch, Scratch::new(0));
-        let (mut buf, mut q) = (Vec::new(), Vec::new());
-        for (i, row) in x.chunks_exact(self.dim).enumerate() {
-            q.clear();
-            q.extend_from_slice(self.prepared(row, &mut buf));
-            self.insert(&q, &mut scratch);
-            progress(i + 1);
+        let first = self.len();
+        let mut buf = Vec::new();
+        for row in x.chunks_exact(self.dim) {
+            let level = self.random_level();
+            let prepared = self.prepared(row, &mut buf).to_vec();
+            self.vectors.extend_from_slice(&prepared);
+            self.levels.push(level as u8);
+            self.links0.resize(self.links0.len() + 1 + self.m0(), 0);
+            self.upper.push(vec![0; level * (1 + self.m)]);
         }
-        self.scratch = scratch;
+        let n = self.len();
+        let threads = if threads == 0 { crate::parallel::available_threads() } else { threads };
+        let threads = threads.min((n - first) / 64).max(1);
+        let top: Top = Mutex::new((self.entry, self.max_level));
+        let locks: Vec<Mutex<()>> = if threads > 1 { (0..n).map(|_| Mutex::new(())).collect() } else { Vec::new() };
+        let (links0, upper) = (self.links0.as_mut_ptr(), self.upper.iter_mut().map(|u| u.as_mut_ptr()).collect::<Vec<_>>());
+        let (slot0, slot) = (1 + self.m0(), 1 + self.m);
+        let this = &*self;
+        if threads == 1 {
+            let g = RawGraph::<false> { links0, upper, slot0, slot, locks: &locks };
+            let mut scratch = Scratch::new(n);
+            for id in first..n {
+                this.insert(&g, &top, id as u32, &mut scratch);
+            }
+        } else {
+            let g = RawGraph::<true> { links0, upper, slot0, slot, locks: &locks };
+            let next = AtomicUsize::new(first);
+            std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(|| {
+                        let mut scratch = Scratch::new(n);
+                        loop {
+                            let id = next.fetch_add(1, Ordering::Relaxed);
+                            if id >= n {
+                                break;
+                            }
+                            this.insert(&g, &top, id as u32, &mut scratch);
+                        }
+                    });
+                }
+            });
+        }
+        let (entry, max_level) = top.into_inner().unwrap_or_else(|p| p.into_inner());
+        self.entry = entry;
+        self.max_level = max_level;
         Ok(())
     }
 
-    fn insert(&mut self, q: &[f32], scratch: &mut Scratch) {
-        let id = self.len() as u32;
-        let level = self.random_level();
-        self.vectors.extend_from_slice(q);
-        self.levels.push(level as u8);
-        self.links0.resize(self.links0.len() + 1 + self.m0(), 0);
-        self.upper.push(vec![0; level * (1 + self.m)]);
-        let Some(entry) = self.entry else {
-            self.entry = Some(id);
-            self.max_level = level;
+    /// Links node `id` (its vector and level already stored) into the graph.
+    fn insert<const LOCKED: bool>(&self, g: &RawGraph<'_, LOCKED>, top: &Top, id: u32, scratch: &mut Scratch) {
+        let level = self.levels[id as usize] as usize;
+        let q = self.vector(id);
+        // A node that raises the top level holds the top lock for its whole insertion (as hnswlib).
+        let mut top_guard = Some(top.lock().unwrap_or_else(|p| p.into_inner()));
+        let (entry, max_level) = **top_guard.as_ref().unwrap();
+        let Some(entry) = entry else {
+            *top_guard.unwrap() = (Some(id), level);
             return;
         };
-        let mut count = 0u64;
-        let mut ep = Near(self.distance(q, self.vector(entry)), entry);
-        for layer in (level + 1..=self.max_level).rev() {
-            ep = self.greedy(q, ep, layer, &mut count);
+        if level <= max_level {
+            top_guard = None;
         }
-        for layer in (0..=level.min(self.max_level)).rev() {
-            self.search_layer(q, ep, self.ef_construction, layer, scratch, &mut count);
+        let mut count = 0u64;
+        let mut links = std::mem::take(&mut scratch.links);
+        let mut ep = Near(self.distance(q, self.vector(entry)), entry);
+        for layer in (level + 1..=max_level).rev() {
+            ep = self.greedy(g, q, ep, layer, &mut links, &mut count);
+        }
+        scratch.links = links;
+        for layer in (0..=level.min(max_level)).rev() {
+            self.search_layer(g, q, ep, self.ef_construction, layer, scratch, &mut count);
             let found: Vec<Near> = scratch.found.drain().collect();
             ep = *found.iter().min().unwrap();
             let neighbours = self.select(found, self.m);
-            self.set_links(id, layer, &neighbours);
+            g.update(id, layer, |slot| {
+                slot[0] = neighbours.len() as u32;
+                slot[1..1 + neighbours.len()].copy_from_slice(&neighbours);
+            });
             let cap = if layer == 0 { self.m0() } else { self.m };
             for &n in &neighbours {
-                let mut links = self.links(n, layer).to_vec();
-                if links.len() < cap {
-                    links.push(id);
-                } else {
+                g.update(n, layer, |slot| {
+                    let len = slot[0] as usize;
+                    if slot[1..1 + len].contains(&id) {
+                        return;
+                    }
+                    if len < cap {
+                        slot[1 + len] = id;
+                        slot[0] += 1;
+                        return;
+                    }
                     let nv = self.vector(n);
-                    let scored = links.iter().chain([&id]).map(|&l| Near(self.distance(nv, self.vector(l)), l)).collect();
-                    links = self.select(scored, cap);
-                }
-                self.set_links(n, layer, &links);
+                    let scored = slot[1..1 + len].iter().chain([&id]).map(|&l| Near(self.distance(nv, self.vector(l)), l)).collect();
+                    let kept = self.select(scored, cap);
+                    slot[0] = kept.len() as u32;
+                    slot[1..1 + kept.len()].copy_from_slice(&kept);
+                });
             }
         }
-        if level > self.max_level {
-            self.max_level = level;
-            self.entry = Some(id);
+        if let Some(mut guard) = top_guard {
+            *guard = (Some(id), level);
         }
     }
 
@@ -370,10 +490,12 @@ impl Hnsw {
         let Some(entry) = self.entry else { return (Vec::new(), 0) };
         let mut count = 1u64;
         let mut ep = Near(self.distance(q, self.vector(entry)), entry);
+        let mut links = std::mem::take(&mut scratch.links);
         for layer in (1..=self.max_level).rev() {
-            ep = self.greedy(q, ep, layer, &mut count);
+            ep = self.greedy(self, q, ep, layer, &mut links, &mut count);
         }
-        self.search_layer(q, ep, ef.max(k), 0, scratch, &mut count);
+        scratch.links = links;
+        self.search_layer(self, q, ep, ef.max(k), 0, scratch, &mut count);
         let mut found: Vec<Near> = scratch.found.drain().collect();
         found.sort_unstable();
         found.truncate(k);

@@ -34,7 +34,7 @@ fn siftsmall_recall_at_10() {
     let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
     let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
     let mut index = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
-    index.add(&base, |_| {}).unwrap();
+    index.add(&base, 1).unwrap();
     let r16 = recall(&index, &base, &queries, dim, 10, 16);
     let r64 = recall(&index, &base, &queries, dim, 10, 64);
     println!("siftsmall recall@10: ef=16 {r16:.3}, ef=64 {r64:.3}");
@@ -61,7 +61,7 @@ fn ip_and_cosine_find_their_neighbours() {
     let queries = random(50, dim, 6);
     for metric in [IndexMetric::Ip, IndexMetric::Cosine] {
         let mut index = Hnsw::new(dim, metric, 16, 100, 1).unwrap();
-        index.add(&base, |_| {}).unwrap();
+        index.add(&base, 1).unwrap();
         let r = recall(&index, &base, &queries, dim, 10, 100);
         assert!(r >= 0.95, "{metric:?} recall {r}");
     }
@@ -73,7 +73,7 @@ fn same_seed_same_graph_other_seed_other_levels() {
     let base = random(2000, dim, 9);
     let build = |seed| {
         let mut h = Hnsw::new(dim, IndexMetric::L2, 8, 50, seed).unwrap();
-        h.add(&base, |_| {}).unwrap();
+        h.add(&base, 1).unwrap();
         h
     };
     let (a, b, c) = (build(7), build(7), build(8));
@@ -106,7 +106,7 @@ fn parts_round_trip_and_corrupt_parts_are_refused() {
     let dim = 6;
     let base = random(500, dim, 3);
     let mut h = Hnsw::new(dim, IndexMetric::L2, 4, 40, 11).unwrap();
-    h.add(&base, |_| {}).unwrap();
+    h.add(&base, 1).unwrap();
     let back = reload(&h).unwrap();
     let q = random(5, dim, 4);
     let (mut i1, mut d1, mut i2, mut d2) = (vec![0; 50], vec![0.0; 50], vec![0; 50], vec![0.0; 50]);
@@ -134,10 +134,26 @@ fn small_indexes_and_bad_arguments() {
     let (mut ids, mut d) = (vec![0u32; 4], vec![0f32; 4]);
     h.search(&[0.0; 3], 4, 10, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [u32::MAX; 4], "empty index: nothing found");
-    h.add(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], |_| {}).unwrap();
+    h.add(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 1).unwrap();
     h.search(&[1.0, 0.1, 0.0], 4, 10, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [0, 1, u32::MAX, u32::MAX]);
-    assert!(h.add(&[f32::NAN, 0.0, 0.0], |_| {}).is_err());
-    assert!(h.add(&[1.0; 4], |_| {}).is_err());
+    assert!(h.add(&[f32::NAN, 0.0, 0.0], 1).is_err());
+    assert!(h.add(&[1.0; 4], 1).is_err());
     assert!(Hnsw::new(3, IndexMetric::L2, 1, 10, 1).is_err());
+}
+
+#[test]
+fn two_threads_build_as_good_a_graph() {
+    let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
+    let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
+    let mut one = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
+    one.add(&base, 1).unwrap();
+    let mut two = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
+    two.add(&base[..1000 * dim], 2).unwrap(); // a first batch, then the rest: batches append
+    two.add(&base[1000 * dim..], 2).unwrap();
+    assert_eq!(one.levels(), two.levels(), "levels are drawn in order, whatever the threads");
+    let (r1, r2) = (recall(&one, &base, &queries, dim, 10, 64), recall(&two, &base, &queries, dim, 10, 64));
+    assert!(r2 >= 0.99 && (r1 - r2).abs() <= 0.01, "one thread {r1}, two {r2}");
+    // Every link is a valid node, within capacity: what a reload checks.
+    assert!(reload(&two).is_ok());
 }
