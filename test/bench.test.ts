@@ -5,7 +5,7 @@ import { compareRuns } from '../src/bench/compare.js';
 import { benchFileSchema, type BenchFile, type BenchResult } from '../src/bench/schema.js';
 import { countOutliers, median, summarize } from '../src/bench/stats.js';
 import { SUITES } from '../src/bench/suites/index.js';
-import { cli, cliSpawn, listDir, native, tempDir } from './helpers.js';
+import { cli, cliSpawn, listDir, native, tempDir, expectCliErrors } from './helpers.js';
 
 describe('statistics', () => {
   test('median, mean, stddev, min and max of the throughput', () => {
@@ -118,12 +118,7 @@ describe('vectro bench, end to end', () => {
       [['bench', 'compare', `${dir}/a.csv`.replace('a.csv', 'bad.json'), `${dir}/a.json`], 1, /bad\.json: not a vectro bench result file: machine: /],
     ];
     writeFileSync(`${dir}/bad.json`, '{"results": []}');
-    for (const [args, code, message] of cases) {
-      const r = cli(args);
-      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr.trim(), message);
-    }
+    expectCliErrors(cases);
   });
 
   test('Ctrl-C stops cleanly and keeps what was measured', async () => {

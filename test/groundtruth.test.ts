@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { ROOT, cli, listDir, native, randomVectors, tempDir, texmexBytes, writeFile } from './helpers.js';
+import { ROOT, cli, listDir, native, randomVectors, tempDir, texmexBytes, writeFile, expectCliErrors } from './helpers.js';
 
 const SIFT = `${ROOT}/fixtures/siftsmall`;
 
@@ -79,12 +79,7 @@ describe('vectro groundtruth', () => {
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '--metric', 'hamming', '-o', `${dir}/x.ivecs`], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/missing.fvecs`, '-o', `${dir}/x.ivecs`], 2, /missing\.fvecs: no such file$/],
     ];
-    for (const [args, code, message] of cases) {
-      const r = cli(args);
-      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr.trim(), message);
-    }
+    expectCliErrors(cases);
     assert.deepEqual(listDir(dir), before);
   });
 });

@@ -120,3 +120,17 @@ export function cliSpawn(args: string[]) {
 }
 
 export const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/**
+ * Runs each command line and checks it fails as a user should see it: exactly one stderr line,
+ * matching `message`, and the given exit code.
+ */
+export function expectCliErrors(cases: [string[], number, RegExp][]): void {
+  for (const [args, code, message] of cases) {
+    const r = cli(args);
+    if (r.code !== code) throw new Error(`${args.join(' ')}: exit ${r.code}, expected ${code}; stderr: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    if (lines.length !== 1) throw new Error(`${args.join(' ')}: expected one error line, got:\n${r.stderr}`);
+    if (!message.test(lines[0])) throw new Error(`${args.join(' ')}: '${lines[0]}' does not match ${message}`);
+  }
+}

@@ -9,7 +9,7 @@ import { loadIndex } from '../src/index/load.js';
 import { readNeighbours, recallAtK } from '../src/index/recall.js';
 import { crcUpdate } from '../src/formats/checksum.js';
 import { VectorReader } from '../src/formats/vectors.js';
-import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile } from './helpers.js';
+import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile, expectCliErrors } from './helpers.js';
 
 const SIFT = `${ROOT}/fixtures/siftsmall`;
 
@@ -209,12 +209,7 @@ describe('vectro index, end to end', () => {
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2$/],
     ];
-    for (const [args, code, message] of cases) {
-      const r = cli(args);
-      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr.trim(), message);
-    }
+    expectCliErrors(cases);
     assert.deepEqual(listDir(dir), before);
   });
 });

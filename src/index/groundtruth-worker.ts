@@ -3,10 +3,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backends/select.js';
 import { DataError, VectroError } from '../errors.js';
 import { VectorReader } from '../formats/vectors.js';
-import type { GroundTruthMessage, GroundTruthOptions } from './groundtruth.js';
+import type { GroundTruth, GroundTruthOptions } from './groundtruth.js';
+import { serveWorker, type WorkerMessage } from './run-worker.js';
 
 const job = workerData as Omit<GroundTruthOptions, 'onProgress' | 'signal'> & { basePath: string; queriesPath: string };
-const post = (m: GroundTruthMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 /** Queries per block: a progress update about every block. */
 const BLOCK = 256;
@@ -22,26 +22,26 @@ async function readAll(path: string, format?: GroundTruthOptions['baseFormat']) 
   }
 }
 
-try {
-  const backend = selectBackend(job.backend);
-  const base = await readAll(job.basePath, job.baseFormat);
-  const queries = await readAll(job.queriesPath, job.queriesFormat);
-  const dim = base.info.dim;
-  if (queries.info.dim !== dim) {
-    throw new DataError(`${job.queriesPath}: queries have dimension ${queries.info.dim}, but the base ${job.basePath} has ${dim}`);
-  }
-  const n = base.info.count;
-  if (job.k > n) throw new VectroError(`-k ${job.k}: the base has only ${n} vectors`, 2);
-  const m = queries.info.count;
-  const ids = new Uint32Array(m * job.k);
-  const dists = new Float32Array(m * job.k);
-  for (let q0 = 0; q0 < m; q0 += BLOCK) {
-    const q1 = Math.min(m, q0 + BLOCK);
-    backend.flatSearch(job.metric, base.x, dim, queries.x.subarray(q0 * dim, q1 * dim), job.k, ids.subarray(q0 * job.k, q1 * job.k), dists.subarray(q0 * job.k, q1 * job.k), job.threads);
-    post({ type: 'progress', done: q1, total: m });
-  }
-  post({ type: 'done', result: { ids, dists, queries: m, base: n, dim, backend: backend.name } }, [ids.buffer, dists.buffer]);
-} catch (err) {
-  const exitCode = err instanceof VectroError ? err.exitCode : 1;
-  post({ type: 'error', message: err instanceof Error ? err.message : String(err), exitCode });
-}
+await serveWorker<GroundTruth>(
+  (m: WorkerMessage<GroundTruth>, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer ?? []),
+  async (progress) => {
+    const backend = selectBackend(job.backend);
+    const base = await readAll(job.basePath, job.baseFormat);
+    const queries = await readAll(job.queriesPath, job.queriesFormat);
+    const dim = base.info.dim;
+    if (queries.info.dim !== dim) {
+      throw new DataError(`${job.queriesPath}: queries have dimension ${queries.info.dim}, but the base ${job.basePath} has ${dim}`);
+    }
+    const n = base.info.count;
+    if (job.k > n) throw new VectroError(`-k ${job.k}: the base has only ${n} vectors`, 2);
+    const m = queries.info.count;
+    const ids = new Uint32Array(m * job.k);
+    const dists = new Float32Array(m * job.k);
+    for (let q0 = 0; q0 < m; q0 += BLOCK) {
+      const q1 = Math.min(m, q0 + BLOCK);
+      backend.flatSearch(job.metric, base.x, dim, queries.x.subarray(q0 * dim, q1 * dim), job.k, ids.subarray(q0 * job.k, q1 * job.k), dists.subarray(q0 * job.k, q1 * job.k), job.threads);
+      progress(q1, m);
+    }
+    return { result: { ids, dists, queries: m, base: n, dim, backend: backend.name }, transfer: [ids.buffer, dists.buffer] };
+  },
+);
