@@ -14,6 +14,6 @@ export { VectroError, UsageError, DataError, InterruptedError } from './errors.j
 export { HnswIndex, type HnswOptions } from './index/hnsw.js';
 export { FlatIndex } from './index/flat.js';
 export { loadIndex } from './index/load.js';
-export type { VectorIndex, SearchOptions, SearchResult } from './index/types.js';
+export type { VectorIndex, SearchOptions, SearchResult, AddOptions, AsyncAddOptions } from './index/types.js';
 export { computeGroundTruth } from './index/groundtruth.js';
 export { VERSION } from './version.js';

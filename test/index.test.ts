@@ -222,3 +222,48 @@ test('readIndex reports the header of a flat file', async () => {
   const d = await readIndex(`${dir}/f.vidx`);
   assert.deepEqual([d.type, d.metric, d.count, d.dim, d.m, Array.from(d.vectors)], ['flat', 'cosine', 3, 2, 0, [1, 0, 0, 1, 1, 1]]);
 });
+
+describe('Promise versions: off the main thread, with progress', () => {
+  const backends = native.ok ? (['native', 'js'] as const) : (['js'] as const);
+  for (const backend of backends) {
+    test(`${backend}: addAsync builds what add builds, reports progress; searchAsync matches search`, async () => {
+      const base = (await readAll(`${SIFT}/siftsmall_base.fvecs`)).subarray(0, (backend === 'js' ? 2000 : 10_000) * 128);
+      const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
+      const sync = HnswIndex.create({ dim: 128, m: 8, efConstruction: 40, seed: 5, backend });
+      sync.add(base);
+      const async = HnswIndex.create({ dim: 128, m: 8, efConstruction: 40, seed: 5, backend });
+      const progress: number[] = [];
+      await async.addAsync(base, { onProgress: (done, total) => progress.push(done / total) });
+      assert.equal(progress.at(-1), 1);
+      assert.ok(progress.every((p, i) => i === 0 || p > progress[i - 1]), 'progress only grows');
+      const bytes = (d: ReturnType<HnswIndex['toData']>) => [d.vectors, d.levels, d.links0, d.upper].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'));
+      assert.deepEqual(bytes(async.toData()), bytes(sync.toData()), 'one thread, same order: same index');
+      const [a, b] = [await async.searchAsync(queries, 10, { ef: 32 }), sync.search(queries, 10, { ef: 32 })];
+      assert.deepEqual(a.ids, b.ids);
+      assert.equal(a.distanceComputations, b.distanceComputations);
+    });
+  }
+
+  test('native: the event loop keeps turning during addAsync, and sync calls on the busy index throw', { skip: skipWithoutNative }, async () => {
+    const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
+    const index = HnswIndex.create({ dim: 128, efConstruction: 400 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    let busy: Error | undefined;
+    const adding = index.addAsync(base);
+    while (!busy) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      try {
+        void index.count;
+      } catch (err) {
+        busy = err as Error;
+      }
+      if (ticks > 2000) break;
+    }
+    await adding;
+    clearInterval(timer);
+    assert.match(busy?.message ?? 'never busy', /the index is busy with an async add or search; await it/);
+    assert.ok(ticks >= 3, `the timer fired ${ticks} times during the add`);
+    assert.equal(index.count, 10_000);
+  });
+});

@@ -5,7 +5,7 @@ import type { NativeAddon } from '../native/types.js';
 import { writeIndex, type IndexData } from './format.js';
 import { JsHnsw } from './js-hnsw.js';
 import { MAX_DIM } from '../quant/schemes.js';
-import { rowsOf, type AddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
+import { rowsOf, type AddOptions, type AsyncAddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 export interface HnswOptions {
   dim: number;
@@ -23,6 +23,9 @@ export interface HnswOptions {
 interface HnswEngine {
   readonly count: number;
   add(x: Float32Array, threads: number): void;
+  /** Off the main thread where the engine can (native); undefined: run `add` between event-loop turns. */
+  addAsync?(x: Float32Array, threads: number): Promise<void>;
+  searchAsync?(queries: Float32Array, k: number, ef: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
   search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   toData(): IndexData;
@@ -41,6 +44,14 @@ class NativeHnsw implements HnswEngine {
 
   add(x: Float32Array, threads: number): void {
     this.addon.hnswAdd(this.handle, x, threads);
+  }
+
+  addAsync(x: Float32Array, threads: number): Promise<void> {
+    return this.addon.hnswAddAsync(this.handle, x, threads);
+  }
+
+  searchAsync(queries: Float32Array, k: number, ef: number, threads: number) {
+    return this.addon.hnswSearchAsync(this.handle, queries, k, ef, threads);
   }
 
   search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
@@ -108,11 +119,48 @@ export class HnswIndex implements VectorIndex {
     this.engine.add(x, options.threads ?? 1);
   }
 
-  search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
-    const m = rowsOf(queries, this.dim, 'queries');
+  /**
+   * `add` without blocking the event loop: native inserts run on libuv's thread pool, chunk by
+   * chunk (progress after each); the js baseline inserts a chunk between event-loop turns.
+   * Sync calls on the index throw while it runs.
+   */
+  async addAsync(x: Float32Array, options: AsyncAddOptions = {}): Promise<void> {
+    const n = rowsOf(x, this.dim, 'vectors');
+    const chunk = this.engine.addAsync ? 10_000 : 250;
+    for (let start = 0; start < n; start += chunk) {
+      const part = x.subarray(start * this.dim, Math.min(n, start + chunk) * this.dim);
+      if (this.engine.addAsync) await this.engine.addAsync(part, options.threads ?? 1);
+      else {
+        await new Promise((resolve) => setImmediate(resolve));
+        this.engine.add(part, 1);
+      }
+      options.onProgress?.(Math.min(n, start + chunk), n);
+    }
+  }
+
+  /** `search` without blocking the event loop (native: on libuv's thread pool). */
+  async searchAsync(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    const ef = this.checkSearch(queries, k, options);
+    if (this.engine.searchAsync) {
+      const r = await this.engine.searchAsync(queries, k, ef, options.threads ?? 0);
+      return { ids: r.ids, distances: r.dists, distanceComputations: r.count };
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.search(queries, k, options);
+  }
+
+  /** Checks a search's arguments; returns the ef to use. */
+  private checkSearch(queries: Float32Array, k: number, options: SearchOptions): number {
+    rowsOf(queries, this.dim, 'queries');
     const ef = options.ef ?? Math.max(64, k);
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
+    return ef;
+  }
+
+  search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
+    const m = rowsOf(queries, this.dim, 'queries');
+    const ef = this.checkSearch(queries, k, options);
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
     const distanceComputations = this.engine.search(queries, k, ef, ids, distances, options.threads ?? 0);

@@ -16,6 +16,11 @@ export interface AddOptions {
   threads?: number;
 }
 
+export interface AsyncAddOptions extends AddOptions {
+  /** Called after each chunk with the vectors added so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface SearchResult {
   /** k ids per query, nearest first; 4294967295 where fewer than k were found. */
   ids: Uint32Array;

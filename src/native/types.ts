@@ -39,6 +39,9 @@ export interface NativeAddon {
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
   hnswCreate(dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
   hnswAdd(handle: unknown, x: Float32Array, threads: number): void;
+  /** hnswAdd on libuv's thread pool (x is copied first). */
+  hnswAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;
+  hnswSearchAsync(handle: unknown, queries: Float32Array, k: number, ef: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
   hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   hnswInfo(handle: unknown): {

@@ -1,6 +1,12 @@
 //! HNSW index handles: a Rust `Hnsw` in a tagged JS external, and the calls that use it.
+//!
+//! The handle holds an `Arc<RwLock<Hnsw>>`. Async calls copy their inputs into Rust and clone the
+//! Arc, so the index outlives its JS handle while they run on libuv's pool; searches share the
+//! lock, adds take it alone. Sync calls never wait on it: on a busy index they throw.
 
-use crate::js::{Args, Env, Fail, Result};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::js::{Args, AsyncOutput, Env, Fail, Result};
 use crate::napi::{napi_type_tag, napi_value};
 use crate::{core_error, MAX_THREADS};
 use vectro_core::flat::IndexMetric;
@@ -9,6 +15,18 @@ use vectro_core::quant::MAX_DIM;
 
 /// Marks externals that hold an `Hnsw` (random, fixed for this addon).
 static HNSW_TAG: napi_type_tag = napi_type_tag { lower: 0x5645_4354_524f_484e, upper: 0x9d1c_57a2_e0b3_4f61 };
+
+type Handle = Arc<RwLock<Hnsw>>;
+
+const BUSY: &str = "the index is busy with an async add or search; await it before calling the sync API";
+
+fn read(h: &Handle) -> Result<RwLockReadGuard<'_, Hnsw>> {
+    h.try_read().map_err(|_| Fail::Error(BUSY.into()))
+}
+
+fn write(h: &Handle) -> Result<RwLockWriteGuard<'_, Hnsw>> {
+    h.try_write().map_err(|_| Fail::Error(BUSY.into()))
+}
 
 fn metric_arg(a: &Args, i: usize) -> Result<IndexMetric> {
     let id = a.index(i, "metric", u32::MAX as usize)?;
@@ -27,21 +45,72 @@ pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
     let efc = a.index(3, "efConstruction", 1 << 20)?;
     let seed = seed_arg(a, 4)?;
     let index = Hnsw::new(dim, metric, m, efc, seed).map_err(core_error)?;
-    env.external(index, &HNSW_TAG)
+    env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }
 
 /// `hnswAdd(handle, x, threads)`: inserts the rows of x (one thread: in order, reproducibly).
 pub fn add(env: Env, a: &mut Args) -> Result<napi_value> {
-    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
     let x = a.f32s(1, "x")?;
     let threads = a.index(2, "threads", MAX_THREADS)?;
-    index.add(x, threads).map_err(core_error)?;
+    write(handle)?.add(x, threads).map_err(core_error)?;
     env.undefined()
+}
+
+/// `hnswAddAsync(handle, x, threads) -> Promise<undefined>`: `hnswAdd` on libuv's thread pool.
+pub fn add_async(env: Env, a: &mut Args) -> Result<napi_value> {
+    let handle: Handle = a.external::<Handle>(0, "handle", &HNSW_TAG)?.clone();
+    let x = a.f32s(1, "x")?.to_vec();
+    let threads = a.index(2, "threads", MAX_THREADS)?;
+    env.run_async(
+        "vectro.hnswAdd",
+        move || {
+            let mut index = handle.write().unwrap_or_else(|p| p.into_inner());
+            index.add(&x, threads).map_err(|e| e.to_string())?;
+            Ok(Box::new(()) as AsyncOutput)
+        },
+        |env, _| env.undefined(),
+    )
+}
+
+/// Ids, distances and distance computations of a batch search, handed from the pool thread.
+struct Found {
+    ids: Vec<u32>,
+    dists: Vec<f32>,
+    count: u64,
+}
+
+/// `hnswSearchAsync(handle, queries, k, ef, threads) -> Promise<{ ids, dists, count }>`.
+pub fn search_async(env: Env, a: &mut Args) -> Result<napi_value> {
+    let handle: Handle = a.external::<Handle>(0, "handle", &HNSW_TAG)?.clone();
+    let queries = a.f32s(1, "queries")?.to_vec();
+    let k = a.index(2, "k", u32::MAX as usize)?;
+    let ef = a.index(3, "ef", u32::MAX as usize)?;
+    let threads = a.index(4, "threads", MAX_THREADS)?;
+    env.run_async(
+        "vectro.hnswSearch",
+        move || {
+            let index = handle.read().unwrap_or_else(|p| p.into_inner());
+            let m = queries.len() / index.dim().max(1);
+            let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
+            let count = index.search(&queries, k, ef, &mut ids, &mut dists, threads).map_err(|e| e.to_string())?;
+            Ok(Box::new(Found { ids, dists, count }) as AsyncOutput)
+        },
+        |env, out| {
+            let found = out.downcast::<Found>().map_err(|_| Fail::Error("internal: unexpected async result".into()))?;
+            let o = env.object()?;
+            env.set(o, "ids", env.u32_array(&found.ids)?)?;
+            env.set(o, "dists", env.f32_array(&found.dists)?)?;
+            env.set(o, "count", env.number(found.count as f64)?)?;
+            Ok(o)
+        },
+    )
 }
 
 /// `hnswSearch(handle, queries, k, ef, ids, dists, threads) -> distance computations`
 pub fn search(env: Env, a: &mut Args) -> Result<napi_value> {
-    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
+    let index = read(handle)?;
     let queries = a.f32s(1, "queries")?;
     let k = a.index(2, "k", u32::MAX as usize)?;
     let ef = a.index(3, "ef", u32::MAX as usize)?;
@@ -55,7 +124,8 @@ pub fn search(env: Env, a: &mut Args) -> Result<napi_value> {
 /// `hnswInfo(handle) -> { count, dim, metric, m, efConstruction, maxLevel, entry, seedHigh, seedLow,
 /// vectors, links0, upper }` (the last three: array lengths for `hnswExport`).
 pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
-    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
+    let index = read(handle)?;
     let (m, efc, rng) = index.params();
     let o = env.object()?;
     let fields: [(&str, f64); 12] = [
@@ -80,7 +150,8 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
 
 /// `hnswExport(handle, vectors, levels, links0, upper)`: copies the arrays (sized from hnswInfo).
 pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
-    let index: &mut Hnsw = a.external(0, "handle", &HNSW_TAG)?;
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
+    let index = read(handle)?;
     let vectors = a.f32s_mut(1, "vectors")?;
     let levels = a.bytes_mut(2, "levels")?;
     let links0 = a.u32s_mut(3, "links0")?;
@@ -112,5 +183,5 @@ pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
     let entry = if entry < 0.0 { None } else { Some(entry as u32) };
     let parts = HnswParts { dim, metric, m, ef_construction: efc, rng, vectors, levels, links0, upper, entry };
     let index = Hnsw::from_parts(parts).map_err(core_error)?;
-    env.external(index, &HNSW_TAG)
+    env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }

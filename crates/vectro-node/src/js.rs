@@ -136,7 +136,128 @@ impl Env {
     }
 }
 
+impl Fail {
+    pub fn message(self) -> String {
+        match self {
+            Fail::Type(m) | Fail::Range(m) | Fail::Error(m) => m,
+        }
+    }
+}
+
+/// A result an async job hands from its worker thread to the main thread.
+pub type AsyncOutput = Box<dyn std::any::Any + Send>;
+type AsyncJob = Box<dyn FnOnce() -> std::result::Result<AsyncOutput, String> + Send>;
+
+/// One queued Node-API async work: the job (run on libuv's thread pool), its outcome, and how to
+/// turn that outcome into the promise's value (on the main thread).
+struct AsyncTask {
+    deferred: napi_deferred,
+    work: napi_async_work,
+    job: Option<AsyncJob>,
+    outcome: Option<std::result::Result<AsyncOutput, String>>,
+    finish: fn(Env, AsyncOutput) -> Result<napi_value>,
+}
+
+unsafe extern "C" fn async_execute(_env: napi_env, data: *mut c_void) {
+    // SAFETY: `data` is the AsyncTask queued by `run_async`; Node runs execute once, before complete.
+    let task = unsafe { &mut *(data as *mut AsyncTask) };
+    let job = task.job.take();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.map_or(Err("job already ran".into()), |j| j())));
+    task.outcome = Some(outcome.unwrap_or_else(|p| {
+        let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+        Err(format!("internal error in vectro's native code: {}", msg.unwrap_or_else(|| "unknown panic".into())))
+    }));
+}
+
+unsafe extern "C" fn async_complete(env: napi_env, status: napi_status, data: *mut c_void) {
+    // SAFETY: `data` is the boxed AsyncTask; complete runs once, on the main thread, after execute.
+    let task = unsafe { Box::from_raw(data as *mut AsyncTask) };
+    let env = Env(env);
+    // SAFETY: the work belongs to this task and is done.
+    unsafe { napi_delete_async_work(env.0, task.work) };
+    let settled = match (status, task.outcome) {
+        (NAPI_OK, Some(Ok(value))) => (task.finish)(env, value).map_err(Fail::message),
+        (NAPI_OK, Some(Err(msg))) => Err(msg),
+        _ => Err(format!("the async operation was cancelled (status {status})")),
+    };
+    // SAFETY: the deferred belongs to this task and is settled exactly once, here.
+    unsafe {
+        match settled {
+            Ok(value) => napi_resolve_deferred(env.0, task.deferred, value),
+            Err(msg) => {
+                let error = env.error_value(&msg).unwrap_or(ptr::null_mut());
+                napi_reject_deferred(env.0, task.deferred, error)
+            }
+        };
+    }
+}
+
 impl Env {
+    /// Runs `job` on libuv's thread pool and returns a promise settled with `finish(result)`, or
+    /// rejected with the job's error. The job must own everything it touches (no JS memory).
+    pub fn run_async(
+        self,
+        name: &str,
+        job: impl FnOnce() -> std::result::Result<AsyncOutput, String> + Send + 'static,
+        finish: fn(Env, AsyncOutput) -> Result<napi_value>,
+    ) -> Result<napi_value> {
+        let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid env and out pointers.
+        check(unsafe { napi_create_promise(self.0, &mut deferred, &mut promise) }, "napi_create_promise")?;
+        let task = Box::into_raw(Box::new(AsyncTask { deferred, work: ptr::null_mut(), job: Some(Box::new(job)), outcome: None, finish }));
+        let resource_name = self.string(name)?;
+        // SAFETY: `task` lives until async_complete frees it; the callbacks match Node's signatures.
+        let created = unsafe {
+            napi_create_async_work(self.0, ptr::null_mut(), resource_name, async_execute, async_complete, task.cast(), &mut (*task).work)
+        };
+        // SAFETY: the work was created for this task.
+        let queued = if created == NAPI_OK { unsafe { napi_queue_async_work(self.0, (*task).work) } } else { created };
+        if queued != NAPI_OK {
+            // SAFETY: Node did not take the task; the work (if any) is deleted with it.
+            unsafe {
+                if !(*task).work.is_null() {
+                    napi_delete_async_work(self.0, (*task).work);
+                }
+                drop(Box::from_raw(task));
+            }
+            return Err(Fail::Error(format!("queuing the async operation failed with status {queued}")));
+        }
+        Ok(promise)
+    }
+
+    /// A JS Error with `message` (and code VECTRO_NATIVE), as a value.
+    pub fn error_value(self, message: &str) -> Result<napi_value> {
+        let (code, msg) = (self.string("VECTRO_NATIVE")?, self.string(message)?);
+        let mut e = ptr::null_mut();
+        // SAFETY: valid env and string values.
+        check(unsafe { napi_create_error(self.0, code, msg, &mut e) }, "napi_create_error")?;
+        Ok(e)
+    }
+
+    /// A new typed array (`kind`, elements of `elem` bytes) holding a copy of `bytes`.
+    fn typed_copy(self, kind: i32, elem: usize, bytes: &[u8]) -> Result<napi_value> {
+        let (mut data, mut buffer, mut array) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid env; Node allocates `bytes.len()` bytes at `data`.
+        check(unsafe { napi_create_arraybuffer(self.0, bytes.len(), &mut data, &mut buffer) }, "napi_create_arraybuffer")?;
+        if !bytes.is_empty() {
+            // SAFETY: `data` holds bytes.len() bytes and does not overlap `bytes`.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data as *mut u8, bytes.len()) };
+        }
+        // SAFETY: `buffer` holds exactly the array's bytes.
+        check(unsafe { napi_create_typedarray(self.0, kind, bytes.len() / elem, buffer, 0, &mut array) }, "napi_create_typedarray")?;
+        Ok(array)
+    }
+
+    pub fn f32_array(self, values: &[f32]) -> Result<napi_value> {
+        // SAFETY: f32 has no padding; viewing it as bytes is sound.
+        self.typed_copy(typedarray::FLOAT32, 4, unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len() * 4) })
+    }
+
+    pub fn u32_array(self, values: &[u32]) -> Result<napi_value> {
+        // SAFETY: u32 has no padding; viewing it as bytes is sound.
+        self.typed_copy(typedarray::UINT32, 4, unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len() * 4) })
+    }
+
     /// Wraps `value` in a JS external tagged with `tag`; Rust drops it when JS collects the external.
     pub fn external<T: 'static>(self, value: T, tag: &'static napi_type_tag) -> Result<napi_value> {
         unsafe extern "C" fn drop_box<T>(_env: napi_env, data: *mut c_void, _hint: *mut c_void) {

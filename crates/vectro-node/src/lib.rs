@@ -204,6 +204,8 @@ export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
 export!(js_hnsw_create, 6, hnsw::create);
 export!(js_hnsw_add, 3, hnsw::add);
+export!(js_hnsw_add_async, 3, hnsw::add_async);
+export!(js_hnsw_search_async, 5, hnsw::search_async);
 export!(js_hnsw_search, 7, hnsw::search);
 export!(js_hnsw_info, 1, hnsw::info);
 export!(js_hnsw_export, 5, hnsw::export);
@@ -216,7 +218,7 @@ export!(js_hnsw_import, 11, hnsw::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 18] = [
+    let functions: [(&str, napi::napi_callback); 20] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -231,6 +233,8 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("flatSearch", js_flat_search),
         ("hnswCreate", js_hnsw_create),
         ("hnswAdd", js_hnsw_add),
+        ("hnswAddAsync", js_hnsw_add_async),
+        ("hnswSearchAsync", js_hnsw_search_async),
         ("hnswSearch", js_hnsw_search),
         ("hnswInfo", js_hnsw_info),
         ("hnswExport", js_hnsw_export),
