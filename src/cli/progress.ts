@@ -19,7 +19,7 @@ export class Progress {
     this.spinner?.start(text);
   }
 
-  /** `label: done/total (pct%), rate vectors/s`. */
+  /** `label: done/total (pct%), rate/s, ETA`. The rate counts from the start of the label's phase. */
   update(label: string, done: number, total: number): void {
     if (!this.spinner) return;
     if (label !== this.label) {
@@ -29,11 +29,21 @@ export class Progress {
     }
     const seconds = (performance.now() - this.startedAt) / 1000;
     const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
-    const rate = seconds > 0 ? `, ${formatRate(done / seconds)} vectors/s` : '';
-    this.spinner.text = `${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${pct}%)${rate}`;
+    const perSecond = seconds > 0 ? done / seconds : 0;
+    const rate = perSecond > 0 ? `, ${formatRate(perSecond)}/s` : '';
+    const eta = perSecond > 0 && done < total ? `, ETA ${formatDuration((total - done) / perSecond)}` : '';
+    this.spinner.text = `${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${pct}%)${rate}${eta}`;
   }
 
   stop(): void {
     this.spinner?.stop();
   }
+}
+
+/** 75 -> "1m15s"; 9.2 -> "9s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
