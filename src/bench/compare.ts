@@ -52,12 +52,12 @@ export function compareRuns(oldFile: BenchFile, newFile: BenchFile): Comparison[
   return keys.map((k) => {
     const o = olds.get(k);
     const n = news.get(k);
-    const any = (n ?? o)!;
+    const either = (n ?? o)!;
     let verdict: Verdict = 'within noise';
     if (!o) verdict = 'only in new';
     else if (!n) verdict = 'only in old';
     else if (n.min > o.max) verdict = 'faster';
     else if (n.max < o.min) verdict = 'slower';
-    return { suite: any.suite, case: any.case, backend: any.backend, unit: any.unit, old: o, new: n, ratio: o && n ? n.median / o.median : null, verdict };
+    return { suite: either.suite, case: either.case, backend: either.backend, unit: either.unit, old: o, new: n, ratio: o && n ? n.median / o.median : null, verdict };
   });
 }

@@ -14,10 +14,32 @@ const PACKAGES: Record<PeerName, string> = { hnswlib: 'hnswlib-node', usearch: '
 
 const require = createRequire(import.meta.url);
 
+/** The parts of hnswlib-node 3 that vectro uses. */
+interface HnswlibModule {
+  HierarchicalNSW: new (space: 'l2', dim: number) => {
+    initIndex(maxElements: number, m: number, efConstruction: number, seed: number): void;
+    addPoint(point: number[], label: number): void;
+    setEf(ef: number): void;
+    searchKnn(query: number[], k: number): { neighbors: number[] };
+    writeIndexSync(path: string): void;
+  };
+}
+
+/** The parts of usearch 2.25 that vectro uses. */
+interface UsearchModule {
+  Index: new (config: { metric: 'l2sq'; connectivity: number; dimensions: number; expansion_add: number; expansion_search: number }) => {
+    add(keys: BigUint64Array, vectors: Float32Array, threads: number): void;
+    search(query: Float32Array, k: number, threads: number): { keys: BigUint64Array };
+    save(path: string): void;
+  };
+}
+
+type PeerModule = HnswlibModule | UsearchModule;
+
 /** The peer's module, or the reason it cannot be used. */
-export function loadPeer(name: PeerName): { ok: true; module: any } | { ok: false; reason: string } {
+export function loadPeer(name: PeerName): { ok: true; module: PeerModule } | { ok: false; reason: string } {
   try {
-    return { ok: true, module: require(PACKAGES[name]) };
+    return { ok: true, module: require(PACKAGES[name]) as PeerModule };
   } catch (err) {
     return { ok: false, reason: `${PACKAGES[name]} is not installed (${(err as Error).message.split('\n')[0]})` };
   }
@@ -73,7 +95,7 @@ export function buildWith(name: string, base: Float32Array, p: HnswParams): Buil
   const peer = loadPeer(name as PeerName);
   if (!peer.ok) throw new Error(peer.reason);
   if (name === 'hnswlib') {
-    const index = new peer.module.HierarchicalNSW('l2', p.dim);
+    const index = new (peer.module as HnswlibModule).HierarchicalNSW('l2', p.dim);
     index.initIndex(n, p.m, p.efConstruction, p.seed);
     // hnswlib-node takes plain arrays only: the copy is part of what its users pay.
     for (let i = 0; i < n; i++) index.addPoint(Array.from(base.subarray(i * p.dim, (i + 1) * p.dim)), i);
@@ -84,7 +106,7 @@ export function buildWith(name: string, base: Float32Array, p: HnswParams): Buil
     };
   }
   // usearch: the search width (expansion_search) is fixed when the index is made.
-  const index = new peer.module.Index({ metric: 'l2sq', connectivity: p.m, dimensions: p.dim, expansion_add: p.efConstruction, expansion_search: 64 });
+  const index = new (peer.module as UsearchModule).Index({ metric: 'l2sq', connectivity: p.m, dimensions: p.dim, expansion_add: p.efConstruction, expansion_search: 64 });
   index.add(BigUint64Array.from({ length: n }, (_, i) => BigInt(i)), base, p.threads);
   return {
     setEf: (ef) => ef === 64,

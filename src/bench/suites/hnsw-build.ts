@@ -10,7 +10,7 @@ export const hnswBuildSuite: Suite = {
       [1, o.threads]
         .filter((t, i, all) => all.indexOf(t) === i)
         .map((threads): BenchCase => {
-          let bytes = new Map<string, number>();
+          const bytes = new Map<string, number>();
           return {
             name: `build ${count}x${dim} threads=${threads}`,
             unit: 'vec/s',
