@@ -140,7 +140,7 @@ export class HnswIndex implements VectorIndex {
 
   /** `search` without blocking the event loop (native: on libuv's thread pool). */
   async searchAsync(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchResult> {
-    const ef = this.checkSearch(queries, k, options);
+    const { ef } = this.checkSearch(queries, k, options);
     if (this.engine.searchAsync) {
       const r = await this.engine.searchAsync(queries, k, ef, options.threads ?? 0);
       return { ids: r.ids, distances: r.dists, distanceComputations: r.count };
@@ -149,18 +149,17 @@ export class HnswIndex implements VectorIndex {
     return this.search(queries, k, options);
   }
 
-  /** Checks a search's arguments; returns the ef to use. */
-  private checkSearch(queries: Float32Array, k: number, options: SearchOptions): number {
-    rowsOf(queries, this.dim, 'queries');
+  /** Checks a search's arguments; returns the query count and the ef to use. */
+  private checkSearch(queries: Float32Array, k: number, options: SearchOptions): { m: number; ef: number } {
+    const m = rowsOf(queries, this.dim, 'queries');
     const ef = options.ef ?? Math.max(64, k);
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
-    return ef;
+    return { m, ef };
   }
 
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
-    const m = rowsOf(queries, this.dim, 'queries');
-    const ef = this.checkSearch(queries, k, options);
+    const { m, ef } = this.checkSearch(queries, k, options);
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
     const distanceComputations = this.engine.search(queries, k, ef, ids, distances, options.threads ?? 0);

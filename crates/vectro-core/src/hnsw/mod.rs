@@ -180,7 +180,8 @@ pub struct Hnsw {
     kernel: unsafe fn(&[f32], &[f32]) -> f32,
 }
 
-/// The parts of an index, as saved in a file (see `Hnsw::parts` and `Hnsw::from_parts`).
+/// The parts of an index, as saved in a file: what the accessors (`vectors`, `levels`, `links0`,
+/// `upper_links`, `entry`, `params`) return and what `Hnsw::from_parts` checks and reads back.
 pub struct HnswParts<'a> {
     pub dim: usize,
     pub metric: IndexMetric,
