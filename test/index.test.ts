@@ -196,6 +196,10 @@ describe('vectro index, end to end', () => {
   test('bad input: one error line, exit code, nothing left behind', () => {
     writeFile(dir, 'q3.fvecs', texmexBytes([[1, 2, 3]], 'f4'));
     writeFileSync(`${dir}/junk.vidx`, 'not an index at all, just text padding it out to more than 132 bytes'.repeat(3));
+    // 2500 vectors (more than one 2000-vector build chunk), with a NaN in the second chunk.
+    const nanRows = Array.from({ length: 2500 }, (_, i) => [i, 1, 2]);
+    nanRows[2100][2] = NaN;
+    writeFile(dir, 'nan.fvecs', texmexBytes(nanRows, 'f4'));
     const before = listDir(dir);
     const cases: [string[], number, RegExp][] = [
       [['index', 'search', `${dir}/s.vidx`, `${dir}/q3.fvecs`], 1, /q3\.fvecs: queries have dimension 3, the index has 128$/],
@@ -208,6 +212,7 @@ describe('vectro index, end to end', () => {
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int8'], 2, /--storage: 'int8' is not available yet/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2$/],
+      [['index', 'build', `${dir}/nan.fvecs`, '-o', `${dir}/x.vidx`], 1, /nan\.fvecs: vector 2100, dimension 2 is NaN \(indexes from 0\)/],
     ];
     expectCliErrors(cases);
     assert.deepEqual(listDir(dir), before);

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendChoice } from '../backends/select.js';
 import { DataError } from '../errors.js';
+import { describeNonFinite } from '../quant/pipeline.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VectorReader } from '../formats/vectors.js';
@@ -41,10 +42,8 @@ await serveWorker<IndexData>(
         const n = Math.min(CHUNK, count - start);
         const x = chunk.subarray(0, n * dim);
         await reader.read(start, n, x);
-        const bad = x.findIndex((v) => !Number.isFinite(v));
-        if (bad >= 0) {
-          throw new DataError(`${job.basePath}: vector ${start + Math.floor(bad / dim)}, dimension ${bad % dim} is ${x[bad]} (indexes from 0)`);
-        }
+        const bad = describeNonFinite(job.basePath, x, dim, start);
+        if (bad) throw new DataError(bad);
         index.add(x, { threads: job.threads });
         progress(start + n, count);
       }

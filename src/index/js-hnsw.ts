@@ -3,6 +3,17 @@ import type { IndexMetricName } from '../distance/metrics.js';
 import type { IndexData } from './format.js';
 import { PairHeap } from './heap.js';
 
+/** The arrays one after another, in one Uint32Array. */
+function concat(parts: Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Highest level a node can get (as in the Rust index). */
 const MAX_LEVEL = 15;
 
@@ -236,7 +247,7 @@ export class JsHnsw {
       vectors: this.vectors.slice(0, this.rows * this.dim),
       levels: this.levels.slice(0, this.rows),
       links0: this.links0.slice(0, this.rows * this.slot0),
-      upper: Uint32Array.from(this.upper.slice(0, this.rows).flatMap((u) => Array.from(u))),
+      upper: concat(this.upper.slice(0, this.rows)),
     };
   }
 

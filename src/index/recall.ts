@@ -1,12 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { openInput } from '../formats/input.js';
 
 /** Neighbour ids from an `.ivecs` ground-truth file: one record per query, as int32 (not floats). */
 export async function readNeighbours(path: string): Promise<{ ids: Int32Array[]; width: number }> {
   const input = await openInput(path);
-  await input.handle.close();
-  const b = await readFile(path);
+  let b: Buffer;
+  try {
+    b = await input.handle.readFile();
+  } finally {
+    await input.handle.close();
+  }
   const view = new DataView(b.buffer, b.byteOffset, b.length);
   const ids: Int32Array[] = [];
   let width = -1;

@@ -19,10 +19,17 @@ export function centerFromSums(sums: Float64Array, count: number): Float32Array 
   return Float32Array.from(sums, (s) => (count > 0 ? s / count : 0));
 }
 
+/** Where the first NaN or infinite value of `x` (rows of `dim`, the first being row `first`) is, said for users; undefined if none. */
+export function describeNonFinite(source: string, x: Float32Array, dim: number, first = 0): string | undefined {
+  const at = x.findIndex((v) => !Number.isFinite(v));
+  if (at < 0) return undefined;
+  return `${source}: vector ${first + Math.floor(at / dim)}, dimension ${at % dim} is ${x[at]} (indexes from 0); vectro does not take NaN or infinite values`;
+}
+
 /** Why row `index` (its values in `row`) could not be encoded: the first non-finite value, else overflow. */
 export function describeBadVector(source: string, scheme: Scheme, row: Float32Array, index: number): string {
-  const d = row.findIndex((v) => !Number.isFinite(v));
-  if (d >= 0) return `${source}: vector ${index}, dimension ${d} is ${row[d]} (indexes from 0); vectro does not encode NaN or infinite values`;
+  const nonFinite = describeNonFinite(source, row, row.length, index);
+  if (nonFinite) return nonFinite;
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of row) {

@@ -140,7 +140,7 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
         ("seedLow", (rng & 0xffff_ffff) as f64),
         ("vectors", index.vectors().len() as f64),
         ("links0", index.links0().len() as f64),
-        ("upper", index.upper_links().len() as f64),
+        ("upper", index.upper_len() as f64),
     ];
     for (k, v) in fields {
         env.set(o, k, env.number(v)?)?;
@@ -156,14 +156,13 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let levels = a.bytes_mut(2, "levels")?;
     let links0 = a.u32s_mut(3, "links0")?;
     let upper = a.u32s_mut(4, "upper")?;
-    let up = index.upper_links();
-    if vectors.len() != index.vectors().len() || levels.len() != index.len() || links0.len() != index.links0().len() || upper.len() != up.len() {
+    if vectors.len() != index.vectors().len() || levels.len() != index.len() || links0.len() != index.links0().len() || upper.len() != index.upper_len() {
         return Err(Fail::Range("export buffers do not match the sizes hnswInfo reports".into()));
     }
     vectors.copy_from_slice(index.vectors());
     levels.copy_from_slice(index.levels());
     links0.copy_from_slice(index.links0());
-    upper.copy_from_slice(&up);
+    upper.copy_from_slice(&index.upper_links());
     env.undefined()
 }
 

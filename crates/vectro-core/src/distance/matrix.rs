@@ -189,16 +189,6 @@ pub fn matrix_at(
     Ok(())
 }
 
-/// float32 FLOP counted per query-row pair and dimension: 2 for the dot-product metrics (a
-/// multiply and an add, one FMA), 3 for manhattan (subtract, absolute value, add).
-pub fn flops_per_element(metric: Metric) -> f64 {
-    if metric == Metric::Manhattan {
-        3.0
-    } else {
-        2.0
-    }
-}
-
 /// One core's float32 throughput at `level`, measured: independent FMA chains for about
 /// `millis` milliseconds. The yardstick for the matrix suite's "share of peak".
 pub fn peak_gflops(level: Level, millis: u64) -> f64 {

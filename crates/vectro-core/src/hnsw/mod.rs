@@ -553,6 +553,11 @@ impl Hnsw {
         &self.links0
     }
 
+    /// Length of `upper_links()`, without building it.
+    pub fn upper_len(&self) -> usize {
+        self.upper.iter().map(Vec::len).sum()
+    }
+
     /// Upper-layer links of every node with level > 0, concatenated in node order.
     pub fn upper_links(&self) -> Vec<u32> {
         self.upper.concat()
