@@ -147,17 +147,37 @@ macro_rules! many_loops_for {
 }
 pub(crate) use many_loops_for;
 
+/// Every AVX-512 table this CPU can run (with and without VNNI and VPOPCNTDQ), so that tests check
+/// each against the scalar one, not only the table `kernels` picks.
+#[cfg(test)]
+pub(crate) fn all_tables() -> Vec<(&'static str, &'static Kernels)> {
+    let mut out: Vec<(&'static str, &'static Kernels)> = vec![("scalar", &scalar::KERNELS)];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if Level::Avx2.is_supported() {
+            out.push(("avx2", &x86_avx2::KERNELS));
+        }
+        if Level::Avx512.is_supported() {
+            let vnni = std::arch::is_x86_feature_detected!("avx512vnni");
+            let popcnt = std::arch::is_x86_feature_detected!("avx512vpopcntdq");
+            for (name, v, p) in [("avx512", false, false), ("avx512+vnni", true, false), ("avx512+vpopcntdq", false, true), ("avx512+vnni+vpopcntdq", true, true)] {
+                if (!v || vnni) && (!p || popcnt) {
+                    out.push((name, x86_avx512::table(v, p)));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The kernel table of a supported level.
 pub(crate) fn kernels(level: Level) -> &'static Kernels {
     match simd::best_level(level) {
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => {
-            if std::arch::is_x86_feature_detected!("avx512vpopcntdq") {
-                &x86_avx512::KERNELS
-            } else {
-                &x86_avx512::KERNELS_WITHOUT_VPOPCNTDQ
-            }
-        }
+        Level::Avx512 => x86_avx512::table(
+            std::arch::is_x86_feature_detected!("avx512vnni"),
+            std::arch::is_x86_feature_detected!("avx512vpopcntdq"),
+        ),
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => &x86_avx2::KERNELS,
         _ => &scalar::KERNELS,

@@ -91,6 +91,38 @@ fn int8_and_hamming_kernels_are_exact_at_every_level() {
 }
 
 #[test]
+fn every_avx512_variant_is_exact_on_int8_and_hamming() {
+    // `kernels` picks one AVX-512 table per CPU; the others (without VNNI or VPOPCNTDQ) run here too.
+    let scalar = all_tables()[0].1;
+    for dim in DIMS.into_iter().chain([MAX_DIM]) {
+        let mut rng = Rng(dim as u64 * 11 + 5);
+        let (a, rows) = (rng.i8s(dim), rng.i8s(dim * 3));
+        let (x, bits) = (rng.bytes(dim), rng.bytes(dim * 3));
+        for (name, k) in all_tables() {
+            for slot in 0..3 {
+                let (mut want, mut got) = (vec![0f32; 3], vec![0f32; 3]);
+                // SAFETY: `all_tables` lists only tables this CPU supports; lengths match.
+                unsafe {
+                    (scalar.i8_many[slot])(&a, &rows, &mut want);
+                    (k.i8_many[slot])(&a, &rows, &mut got);
+                    assert_eq!(got, want, "{name} int8 slot {slot} dim {dim}");
+                    assert_eq!((k.i8_pair[slot])(&a, &rows[..dim]), want[0], "{name} int8 pair slot {slot} dim {dim}");
+                    (scalar.hamming_many)(&x, &bits, &mut want);
+                    (k.hamming_many)(&x, &bits, &mut got);
+                    assert_eq!(got, want, "{name} hamming dim {dim}");
+                }
+            }
+        }
+    }
+    // Extremes: -128 is where the VNNI offset (a ^ 0x80) wraps to 0.
+    let (a, b) = (vec![-128i8; 4099], vec![-128i8; 4099]);
+    for (name, k) in all_tables() {
+        // SAFETY: as above.
+        assert_eq!(unsafe { (k.i8_pair[1])(&a, &b) }, (16_384 * 4099) as f32, "{name}");
+    }
+}
+
+#[test]
 fn int8_l2sq_uses_the_full_u32_range() {
     // 65,536 x 255^2 = 4,261,478,400: past i32, within u32.
     let (a, b) = (vec![-128i8; MAX_DIM], vec![127i8; MAX_DIM]);

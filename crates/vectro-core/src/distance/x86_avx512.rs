@@ -128,6 +128,26 @@ unsafe fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
     cosine_from(reduce_i8::<DOT>(a, b) as f64, reduce_i8::<DOT>(a, a) as f64, reduce_i8::<DOT>(b, b) as f64)
 }
 
+/// Exact int8 dot product with AVX-512 VNNI. `vpdpbusd` multiplies unsigned bytes by signed ones,
+/// so `a` is offset to `a + 128` (`a ^ 0x80`) and `128 * sum(b)`, summed by a second `vpdpbusd`, is
+/// taken back off. Masked tails load zeros in both, which add nothing to either sum.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn dot_i8_vnni(a: &[i8], b: &[i8]) -> f32 {
+    let n = a.len().min(b.len());
+    let bias = _mm512_set1_epi8(-128);
+    let (mut ab, mut bias_b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+    let mut i = 0;
+    while i < n {
+        let m: __mmask64 = if n - i >= 64 { u64::MAX } else { (1u64 << (n - i)) - 1 };
+        let va = _mm512_maskz_loadu_epi8(m, a.as_ptr().add(i));
+        let vb = _mm512_maskz_loadu_epi8(m, b.as_ptr().add(i));
+        ab = _mm512_dpbusd_epi32(ab, _mm512_xor_si512(va, bias), vb);
+        bias_b = _mm512_dpbusd_epi32(bias_b, bias, vb);
+        i += 64;
+    }
+    _mm512_reduce_add_epi32(_mm512_sub_epi32(ab, bias_b)) as f32
+}
+
 /// Hamming distance with 512-bit popcounts (AVX-512 VPOPCNTDQ); masked tail.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq")]
 unsafe fn hamming(a: &[u8], b: &[u8]) -> f32 {
@@ -152,22 +172,32 @@ many_loops_for!("avx512f,avx512bw,avx512vl,avx2,fma",
     cosine_i8_many = cosine_i8: i8,
 );
 many_loops_for!("avx512f,avx512bw,avx512vl,avx512vpopcntdq", hamming_many = hamming: u8);
+many_loops_for!("avx512f,avx512bw,avx512vnni", dot_i8_vnni_many = dot_i8_vnni: i8);
 
-pub(super) static KERNELS: Kernels = Kernels {
+/// AVX-512 F/BW/VL only (Skylake-X); the tables below add what later CPUs have.
+static BASE: Kernels = Kernels {
     f32_pair: [l2sq_f32, dot_f32, cosine_f32, manhattan_f32],
     f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
-    hamming_pair: hamming,
-    hamming_many,
-};
-
-/// For AVX-512 CPUs without VPOPCNTDQ (Skylake-X): hamming from the AVX2 table.
-pub(super) static KERNELS_WITHOUT_VPOPCNTDQ: Kernels = Kernels {
     hamming_pair: super::x86_avx2::KERNELS.hamming_pair,
     hamming_many: super::x86_avx2::KERNELS.hamming_many,
-    ..KERNELS
 };
+
+static WITH_VNNI: Kernels = Kernels { i8_pair: [l2sq_i8, dot_i8_vnni, cosine_i8], i8_many: [l2sq_i8_many, dot_i8_vnni_many, cosine_i8_many], ..BASE };
+static WITH_VPOPCNTDQ: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..BASE };
+static WITH_BOTH: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..WITH_VNNI };
+
+/// The AVX-512 table for a CPU with or without VNNI (int8 dot) and VPOPCNTDQ (hamming); without
+/// VPOPCNTDQ, hamming comes from the AVX2 table.
+pub(super) fn table(vnni: bool, vpopcntdq: bool) -> &'static Kernels {
+    match (vnni, vpopcntdq) {
+        (true, true) => &WITH_BOTH,
+        (true, false) => &WITH_VNNI,
+        (false, true) => &WITH_VPOPCNTDQ,
+        (false, false) => &BASE,
+    }
+}
 
 /// Matrix tile (see `matrix.rs`): up to 8 query rows x 32 panel columns, sums kept in 16 zmm,
 /// finished and stored with masks for a short last panel.
