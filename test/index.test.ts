@@ -146,12 +146,19 @@ describe('corrupt index files are refused by both backends', () => {
     ['version', (b) => (b.writeUInt32LE(9, 8), b), /unsupported index version 9/],
     ['truncated', (b) => b.subarray(0, b.length - 100), /truncated: 100 vectors need \d+ bytes but the file has \d+/],
     ['flipped byte', (b) => (b[200] ^= 0xff, b), /checksum mismatch: the file is corrupt/],
+    // The graph starts with node 0's bottom-layer list: a LEB128 count, then its first id (< 128 here).
     ['neighbour id past the end, checksum fixed', (b) => {
-      const links0 = readIndexOffsets(b).links0;
-      b.writeUInt32LE(1, links0);       // node 0 has one link...
-      b.writeUInt32LE(5000, links0 + 4); // ...to a node that does not exist
+      b[readIndexOffsets(b).graph + 1] = 127; // 100 nodes: there is no node 127
       return resealed(b);
-    }, /corrupt index: node 0 links to 5000 on layer 0, which is not a node there/],
+    }, /corrupt graph: node 0 links to 127 on layer 0, which is not a node there/],
+    ['too many links, checksum fixed', (b) => {
+      b[readIndexOffsets(b).graph] = 9; // 2M = 8 at most
+      return resealed(b);
+    }, /corrupt graph: node 0 has 9 links on layer 0, at most 8/],
+    ['a number past 32 bits, checksum fixed', (b) => {
+      b.fill(0xff, readIndexOffsets(b).graph, readIndexOffsets(b).graph + 6);
+      return resealed(b);
+    }, /corrupt graph: a number in the graph at byte 5 does not fit 32 bits/],
   ];
   for (const [name, corrupt, message] of cases) {
     test(name, async () => {
@@ -163,15 +170,15 @@ describe('corrupt index files are refused by both backends', () => {
   }
 });
 
-/** Offsets of the sections in a .vidx buffer (recomputed from docs/format.md, independently). */
+/** Offsets of the sections of an f32 HNSW .vidx buffer (recomputed from docs/format.md, independently). */
 function readIndexOffsets(b: Buffer) {
   const align = (n: number) => Math.ceil(n / 64) * 64;
   const count = Number(b.readBigUInt64LE(40));
   const dim = b.readUInt32LE(24);
   const vectors = 128;
-  const levels = align(vectors + count * dim * 4);
-  const links0 = align(levels + count);
-  return { vectors, levels, links0 };
+  const levels = align(vectors + count * dim * 4); // codes, scales and center are empty
+  const graph = align(levels + count);
+  return { vectors, levels, graph };
 }
 
 describe('vectro index, end to end', () => {
@@ -209,7 +216,11 @@ describe('vectro index, end to end', () => {
       [['index', 'search', `${dir}/missing.vidx`, `${SIFT}/siftsmall_query.fvecs`], 2, /missing\.vidx: no such file$/],
       [['index', 'search', `${dir}/junk.vidx`, `${SIFT}/siftsmall_query.fvecs`], 1, /junk\.vidx: not a vectro index \(bad magic\)$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--metric', 'hamming'], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int8'], 2, /--storage: 'int8' is not available yet/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int4'], 2, /^error: --storage: expected one of f32, int8, binary, got 'int4'$/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--keep-vectors'], 2, /^error: --keep-vectors: applies to --storage int8 or binary/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'flat', '--storage', 'int8'], 2, /^error: --storage int8: flat indexes store f32 vectors/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '40'], 2, /^error: --rerank 40: .*s\.vidx measures exact float32 distances already \(hnsw, f32\)$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--rerank', '5'], 2, /^error: --rerank 5: must be at least k \(10\)$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2$/],
       [['index', 'build', `${dir}/nan.fvecs`, '-o', `${dir}/x.vidx`], 1, /nan\.fvecs: vector 2100, dimension 2 is NaN \(indexes from 0\)/],
@@ -241,7 +252,7 @@ describe('Promise versions: off the main thread, with progress', () => {
       await async.addAsync(base, { onProgress: (done, total) => progress.push(done / total) });
       assert.equal(progress.at(-1), 1);
       assert.ok(progress.every((p, i) => i === 0 || p > progress[i - 1]), 'progress only grows');
-      const bytes = (d: ReturnType<HnswIndex['toData']>) => [d.vectors, d.levels, d.links0, d.upper].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'));
+      const bytes = (d: ReturnType<HnswIndex['toData']>) => [d.vectors, d.codes, d.scales, d.levels, d.links0, d.upper].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'));
       assert.deepEqual(bytes(async.toData()), bytes(sync.toData()), 'one thread, same order: same index');
       const [a, b] = [await async.searchAsync(queries, 10, { ef: 32 }), sync.search(queries, 10, { ef: 32 })];
       assert.deepEqual(a.ids, b.ids);

@@ -7,7 +7,8 @@ import type { IndexMetricName } from '../distance/metrics.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VectorReader } from '../formats/vectors.js';
 import { FlatIndex } from './flat.js';
-import type { IndexData, IndexType } from './format.js';
+import { CenterSum } from './center.js';
+import type { IndexData, IndexType, Storage } from './format.js';
 import { HnswIndex } from './hnsw.js';
 import { serveWorker, type WorkerMessage } from './run-worker.js';
 
@@ -18,6 +19,8 @@ export interface BuildJob {
   metric: IndexMetricName;
   m: number;
   efConstruction: number;
+  storage: Storage;
+  keepVectors: boolean;
   seed: number;
   backend: BackendChoice;
   threads: number;
@@ -33,22 +36,34 @@ await serveWorker<IndexData>(
     const reader = await VectorReader.open(job.basePath, job.format);
     try {
       const { dim, count } = reader.info;
+      const chunk = new Float32Array(Math.min(CHUNK, Math.max(count, 1)) * dim);
+      /** Every chunk of the file, checked; `each` sees it after `done` vectors. */
+      const pass = async (stage: string, each: (x: Float32Array) => void) => {
+        for (let start = 0; start < count; start += CHUNK) {
+          const n = Math.min(CHUNK, count - start);
+          const x = chunk.subarray(0, n * dim);
+          await reader.read(start, n, x);
+          const bad = describeNonFinite(job.basePath, x, dim, start);
+          if (bad) throw new DataError(bad);
+          each(x);
+          progress(start + n, count, stage);
+        }
+      };
+      let center: Float32Array | undefined;
+      if (job.storage === 'binary') {
+        // The bits are taken against the mean of the whole file: a first pass (as `quantize --scheme binary`).
+        const sum = new CenterSum(dim, job.metric === 'cosine');
+        await pass('computing the center', (x) => sum.add(x));
+        center = sum.mean();
+      }
       const index =
         job.type === 'hnsw'
-          ? HnswIndex.create({ dim, metric: job.metric, m: job.m, efConstruction: job.efConstruction, seed: job.seed, backend: job.backend })
+          ? HnswIndex.create({ dim, metric: job.metric, m: job.m, efConstruction: job.efConstruction, seed: job.seed, backend: job.backend, storage: job.storage, keepVectors: job.keepVectors, center })
           : FlatIndex.create({ dim, metric: job.metric, backend: job.backend });
-      const chunk = new Float32Array(Math.min(CHUNK, Math.max(count, 1)) * dim);
-      for (let start = 0; start < count; start += CHUNK) {
-        const n = Math.min(CHUNK, count - start);
-        const x = chunk.subarray(0, n * dim);
-        await reader.read(start, n, x);
-        const bad = describeNonFinite(job.basePath, x, dim, start);
-        if (bad) throw new DataError(bad);
-        index.add(x, { threads: job.threads });
-        progress(start + n, count);
-      }
+      await pass('inserting', (x) => index.add(x, { threads: job.threads }));
       const data = index.toData();
-      return { result: data, transfer: [data.vectors.buffer, data.levels.buffer, data.links0.buffer, data.upper.buffer] as ArrayBuffer[] };
+      const arrays = [data.vectors, data.codes, data.scales, data.center, data.levels, data.links0, data.upper];
+      return { result: data, transfer: arrays.map((a) => a.buffer as ArrayBuffer) };
     } finally {
       await reader.close();
     }

@@ -2,7 +2,8 @@ import { selectBackend, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
-import { writeIndex, type IndexData } from './format.js';
+import { STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { CenterSum } from './center.js';
 import { JsHnsw } from './js-hnsw.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { rowsOf, type AddOptions, type AsyncAddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
@@ -16,18 +17,31 @@ export interface HnswOptions {
   efConstruction?: number;
   /** Seed of the level generator: one-thread builds with the same seed are identical. */
   seed?: number;
+  /**
+   * How vectors are stored and compared: `f32` (default), `int8` (the int8 scheme, distances on
+   * the codes) or `binary` (the binary scheme's bits, hamming distance).
+   */
+  storage?: Storage;
+  /** int8 and binary: also keep the float32 vectors, so that searches can `rerank` exactly. */
+  keepVectors?: boolean;
+  /**
+   * binary: the per-dimension center the bits are taken against. Default: the mean of the vectors
+   * of the first `add` (cosine: of the normalised vectors), as `vectro quantize --scheme binary` does.
+   */
+  center?: Float32Array;
   backend?: BackendChoice;
 }
 
 /** What HnswIndex needs from an implementation: the Rust index or the TypeScript baseline. */
 interface HnswEngine {
   readonly count: number;
+  setCenter(center: Float32Array): void;
   add(x: Float32Array, threads: number): void;
   /** Off the main thread where the engine can (native); undefined: run `add` between event-loop turns. */
   addAsync?(x: Float32Array, threads: number): Promise<void>;
-  searchAsync?(queries: Float32Array, k: number, ef: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
+  searchAsync?(queries: Float32Array, k: number, ef: number, rerank: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
-  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   toData(): IndexData;
 }
 
@@ -36,10 +50,15 @@ class NativeHnsw implements HnswEngine {
     private readonly addon: NativeAddon,
     private readonly handle: unknown,
     private readonly metric: IndexMetricName,
+    private readonly storage: Storage,
   ) {}
 
   get count(): number {
     return this.addon.hnswInfo(this.handle).count;
+  }
+
+  setCenter(center: Float32Array): void {
+    this.addon.hnswSetCenter(this.handle, center);
   }
 
   add(x: Float32Array, threads: number): void {
@@ -50,24 +69,25 @@ class NativeHnsw implements HnswEngine {
     return this.addon.hnswAddAsync(this.handle, x, threads);
   }
 
-  searchAsync(queries: Float32Array, k: number, ef: number, threads: number) {
-    return this.addon.hnswSearchAsync(this.handle, queries, k, ef, threads);
+  searchAsync(queries: Float32Array, k: number, ef: number, rerank: number, threads: number) {
+    return this.addon.hnswSearchAsync(this.handle, queries, k, ef, rerank, threads);
   }
 
-  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
-    return this.addon.hnswSearch(this.handle, queries, k, ef, ids, dists, threads);
+  search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
+    return this.addon.hnswSearch(this.handle, queries, k, ef, rerank, ids, dists, threads);
   }
 
   toData(): IndexData {
     const info = this.addon.hnswInfo(this.handle);
     const d: IndexData = {
-      type: 'hnsw', metric: this.metric, storage: 'f32', dim: info.dim, count: info.count, m: info.m,
+      type: 'hnsw', metric: this.metric, storage: this.storage, keepVectors: info.keepVectors === 1, dim: info.dim, count: info.count, m: info.m,
       efConstruction: info.efConstruction, maxLevel: info.maxLevel, entry: info.entry,
       seedHigh: info.seedHigh, seedLow: info.seedLow,
-      vectors: new Float32Array(info.vectors), levels: new Uint8Array(info.count),
+      vectors: new Float32Array(info.vectors), codes: new Uint8Array(info.codes), scales: new Float32Array(info.scales),
+      center: new Float32Array(info.center), levels: new Uint8Array(info.count),
       links0: new Uint32Array(info.links0), upper: new Uint32Array(info.upper),
     };
-    this.addon.hnswExport(this.handle, d.vectors, d.levels, d.links0, d.upper);
+    this.addon.hnswExport(this.handle, d.vectors, d.codes, d.scales, d.center, d.levels, d.links0, d.upper);
     return d;
   }
 }
@@ -89,24 +109,50 @@ export class HnswIndex implements VectorIndex {
     readonly dim: number,
     /** `native` or `js`. */
     readonly backend: string,
+    readonly storage: Storage,
+    /** Whether float32 vectors are kept beside int8 or binary codes (so searches can rerank). */
+    readonly keepVectors: boolean,
+    /** binary: whether the center is set (else the first add computes it). */
+    private centered: boolean,
   ) {}
 
   static create(options: HnswOptions): HnswIndex {
-    const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42 } = options;
+    const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42, storage = 'f32', keepVectors = false } = options;
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number from 0 to 2^53, got ${seed}`);
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`dim must be between 1 and ${MAX_DIM}, got ${dim}`);
+    if (!(storage in STORAGES)) throw new RangeError(`unknown storage '${storage}' (use ${Object.keys(STORAGES).join(', ')})`);
     const addon = addonFor(options.backend);
-    if (!addon) return new HnswIndex(new JsHnsw(dim, metric, m, efConstruction, BigInt(seed)), metric, dim, 'js');
-    const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
-    return new HnswIndex(new NativeHnsw(addon, handle, metric), metric, dim, 'native');
+    let engine: HnswEngine;
+    if (!addon) engine = new JsHnsw(dim, metric, storage, keepVectors, m, efConstruction, BigInt(seed));
+    else {
+      const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], STORAGES[storage], keepVectors ? 1 : 0, m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
+      engine = new NativeHnsw(addon, handle, metric, storage);
+    }
+    if (options.center) {
+      if (storage !== 'binary') throw new RangeError('only binary storage takes a center');
+      engine.setCenter(options.center);
+    }
+    return new HnswIndex(engine, metric, dim, addon ? 'native' : 'js', storage, keepVectors, storage !== 'binary' || !!options.center);
   }
 
   /** An index from file data (either backend reads files written by either); the graph is checked. */
   static fromData(d: IndexData, backend: BackendChoice = 'auto'): HnswIndex {
     const addon = addonFor(backend);
-    if (!addon) return new HnswIndex(JsHnsw.fromData(d), d.metric, d.dim, 'js');
-    const handle = addon.hnswImport(d.dim, INDEX_METRICS[d.metric], d.m, d.efConstruction, d.seedHigh, d.seedLow, d.vectors, d.levels, d.links0, d.upper, d.entry);
-    return new HnswIndex(new NativeHnsw(addon, handle, d.metric), d.metric, d.dim, 'native');
+    if (!addon) return new HnswIndex(JsHnsw.fromData(d), d.metric, d.dim, 'js', d.storage, d.keepVectors, true);
+    const handle = addon.hnswImport(
+      d.dim, INDEX_METRICS[d.metric], STORAGES[d.storage], d.keepVectors ? 1 : 0, d.m, d.efConstruction, d.seedHigh, d.seedLow,
+      d.vectors, d.codes, d.scales, d.center, d.levels, d.links0, d.upper, d.entry,
+    );
+    return new HnswIndex(new NativeHnsw(addon, handle, d.metric, d.storage), d.metric, d.dim, 'native', d.storage, d.keepVectors, true);
+  }
+
+  /** binary: before the first vectors go in, fixes the center to their mean (as the binary scheme). */
+  private centerOn(x: Float32Array): void {
+    if (this.centered || x.length === 0) return;
+    const sum = new CenterSum(this.dim, this.metric === 'cosine');
+    sum.add(x);
+    this.engine.setCenter(sum.mean());
+    this.centered = true;
   }
 
   get count(): number {
@@ -116,6 +162,7 @@ export class HnswIndex implements VectorIndex {
   /** Inserts the rows of `x` (read in place, not copied element by element). The js baseline uses one thread. */
   add(x: Float32Array, options: AddOptions = {}): void {
     rowsOf(x, this.dim, 'vectors');
+    this.centerOn(x);
     this.engine.add(x, options.threads ?? 1);
   }
 
@@ -126,6 +173,7 @@ export class HnswIndex implements VectorIndex {
    */
   async addAsync(x: Float32Array, options: AsyncAddOptions = {}): Promise<void> {
     const n = rowsOf(x, this.dim, 'vectors');
+    this.centerOn(x);
     const chunk = this.engine.addAsync ? 10_000 : 250;
     for (let start = 0; start < n; start += chunk) {
       const part = x.subarray(start * this.dim, Math.min(n, start + chunk) * this.dim);
@@ -140,29 +188,35 @@ export class HnswIndex implements VectorIndex {
 
   /** `search` without blocking the event loop (native: on libuv's thread pool). */
   async searchAsync(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchResult> {
-    const { ef } = this.checkSearch(queries, k, options);
+    const { ef, rerank } = this.checkSearch(queries, k, options);
     if (this.engine.searchAsync) {
-      const r = await this.engine.searchAsync(queries, k, ef, options.threads ?? 0);
+      const r = await this.engine.searchAsync(queries, k, ef, rerank, options.threads ?? 0);
       return { ids: r.ids, distances: r.dists, distanceComputations: r.count };
     }
     await new Promise((resolve) => setImmediate(resolve));
     return this.search(queries, k, options);
   }
 
-  /** Checks a search's arguments; returns the query count and the ef to use. */
-  private checkSearch(queries: Float32Array, k: number, options: SearchOptions): { m: number; ef: number } {
+  /** Checks a search's arguments; returns the query count, the ef and the rerank to use. */
+  private checkSearch(queries: Float32Array, k: number, options: SearchOptions): { m: number; ef: number; rerank: number } {
     const m = rowsOf(queries, this.dim, 'queries');
     const ef = options.ef ?? Math.max(64, k);
+    const rerank = options.rerank ?? 0;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
-    return { m, ef };
+    if (!Number.isInteger(rerank) || rerank < 0) throw new RangeError(`rerank must be a whole number, got ${rerank}`);
+    if (rerank > 0 && !this.keepVectors) {
+      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8 and binary indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
+    }
+    if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
+    return { m, ef, rerank };
   }
 
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
-    const { m, ef } = this.checkSearch(queries, k, options);
+    const { m, ef, rerank } = this.checkSearch(queries, k, options);
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
-    const distanceComputations = this.engine.search(queries, k, ef, ids, distances, options.threads ?? 0);
+    const distanceComputations = this.engine.search(queries, k, ef, rerank, ids, distances, options.threads ?? 0);
     return { ids, distances, distanceComputations };
   }
 
@@ -174,3 +228,4 @@ export class HnswIndex implements VectorIndex {
     return writeIndex(path, this.toData());
   }
 }
+

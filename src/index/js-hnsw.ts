@@ -1,7 +1,7 @@
-import { dotF32, l2sqF32 } from '../backends/js/distance.js';
 import type { IndexMetricName } from '../distance/metrics.js';
-import type { IndexData } from './format.js';
+import { MAX_LEVEL, type IndexData, type Storage } from './format.js';
 import { PairHeap } from './heap.js';
+import { JsStore, type JsQuery } from './js-store.js';
 
 /** The arrays one after another, in one Uint32Array. */
 function concat(parts: Uint32Array[]): Uint32Array {
@@ -14,16 +14,14 @@ function concat(parts: Uint32Array[]): Uint32Array {
   return out;
 }
 
-/** Highest level a node can get (as in the Rust index). */
-const MAX_LEVEL = 15;
-
 /**
  * The TypeScript baseline of the HNSW index: the same algorithm as crates/vectro-core/src/hnsw/
- * (same parameters, heuristic, level generator: same seed, same levels), over typed arrays.
- * Distances are computed in float64 here and float32 natively, so the graphs can differ slightly.
+ * (same parameters, heuristic, level generator: same seed, same levels; link lists in increasing
+ * order), over typed arrays. float32 distances are summed in float64 here, so f32 graphs can differ
+ * slightly from native ones; int8 and binary distances match exactly, and so do their graphs.
  */
 export class JsHnsw {
-  private vectors = new Float32Array(0);
+  private readonly store: JsStore;
   private levels = new Uint8Array(0);
   private links0 = new Uint32Array(0);
   private upper: Uint32Array[] = [];
@@ -40,10 +38,13 @@ export class JsHnsw {
   constructor(
     readonly dim: number,
     readonly metric: IndexMetricName,
+    readonly storage: Storage,
+    readonly keepVectors: boolean,
     readonly m: number,
     readonly efConstruction: number,
     seed: bigint,
   ) {
+    this.store = new JsStore(dim, metric, storage, keepVectors);
     if (!Number.isInteger(m) || m < 2 || m > 256) throw new RangeError(`M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got ${m}`);
     if (!Number.isInteger(efConstruction) || efConstruction < 1) throw new RangeError('ef_construction must be at least 1');
     this.rng = BigInt.asUintN(64, seed);
@@ -70,9 +71,8 @@ export class JsHnsw {
     return Math.min(Math.floor(-Math.log(uniform) * this.levelMult), MAX_LEVEL);
   }
 
-  private distance(q: Float32Array, qo: number, id: number): number {
-    const d = this.metric === 'l2' ? l2sqF32(q, qo, this.vectors, id * this.dim, this.dim) : 1 - dotF32(q, qo, this.vectors, id * this.dim, this.dim);
-    return Math.fround(d);
+  setCenter(center: Float32Array): void {
+    this.store.setCenter(center);
   }
 
   private links(id: number, layer: number): Uint32Array {
@@ -85,6 +85,7 @@ export class JsHnsw {
     return s.subarray(at + 1, at + 1 + s[at]);
   }
 
+  /** Sets a link list (ids in increasing order). */
   private setLinks(id: number, layer: number, ids: ArrayLike<number>): void {
     const [arr, at] = layer === 0 ? [this.links0, id * this.slot0] : [this.upper[id], (layer - 1) * (1 + this.m)];
     arr[at] = ids.length;
@@ -93,19 +94,19 @@ export class JsHnsw {
 
   private grow(extra: number): void {
     const need = this.rows + extra;
-    if (need * this.dim <= this.vectors.length) return;
+    this.store.reserve(extra);
+    if (need <= this.levels.length) return;
     const cap = Math.max(need, this.rows * 2, 16);
-    const v = new Float32Array(cap * this.dim); v.set(this.vectors.subarray(0, this.rows * this.dim)); this.vectors = v;
     const l = new Uint8Array(cap); l.set(this.levels.subarray(0, this.rows)); this.levels = l;
     const k = new Uint32Array(cap * this.slot0); k.set(this.links0.subarray(0, this.rows * this.slot0)); this.links0 = k;
     const vis = new Uint32Array(cap); vis.set(this.visited); this.visited = vis;
   }
 
-  private greedy(q: Float32Array, qo: number, best: { d: number; id: number }, layer: number, count: { n: number }) {
+  private greedy(q: JsQuery, best: { d: number; id: number }, layer: number, count: { n: number }) {
     for (let moved = true; moved; ) {
       moved = false;
       for (const n of this.links(best.id, layer)) {
-        const d = this.distance(q, qo, n);
+        const d = this.store.distance(q, n);
         count.n++;
         if (d < best.d) {
           best = { d, id: n };
@@ -117,7 +118,7 @@ export class JsHnsw {
   }
 
   /** Best-first search of one layer with `ef` candidates; returns them, nearest first. */
-  private searchLayer(q: Float32Array, qo: number, entry: { d: number; id: number }, ef: number, layer: number, count: { n: number }) {
+  private searchLayer(q: JsQuery, entry: { d: number; id: number }, ef: number, layer: number, count: { n: number }) {
     if (++this.generation === 0xffffffff) {
       this.visited.fill(0);
       this.generation = 1;
@@ -137,7 +138,7 @@ export class JsHnsw {
       for (const n of this.links(cid, layer)) {
         if (this.visited[n] === gen) continue;
         this.visited[n] = gen;
-        const d = this.distance(q, qo, n);
+        const d = this.store.distance(q, n);
         count.n++;
         if (found.size < ef || d < found.topDistance()) {
           candidates.push(d, n);
@@ -149,35 +150,35 @@ export class JsHnsw {
     return found.drainSorted();
   }
 
-  /** The paper's heuristic, nearest first, up to `limit`. */
+  /** The paper's heuristic, up to `limit`; returns the kept ids in increasing order. */
   private select(candidates: { d: number; id: number }[], limit: number): number[] {
     candidates.sort((a, b) => a.d - b.d || a.id - b.id);
-    if (candidates.length <= limit) return candidates.map((c) => c.id);
-    const kept: { d: number; id: number }[] = [];
-    for (const c of candidates) {
-      if (kept.length >= limit) break;
-      if (kept.every((k) => this.distance(this.vectors, c.id * this.dim, k.id) >= c.d)) kept.push(c);
+    let kept: number[];
+    if (candidates.length <= limit) kept = candidates.map((c) => c.id);
+    else {
+      kept = [];
+      for (const c of candidates) {
+        if (kept.length >= limit) break;
+        const cq = this.store.node(c.id);
+        if (kept.every((k) => this.store.distance(cq, k) >= c.d)) kept.push(c.id);
+      }
     }
-    return kept.map((c) => c.id);
+    return kept.sort((a, b) => a - b);
   }
 
   add(x: Float32Array): void {
     const n = x.length / this.dim;
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RangeError('vectors hold NaN or infinite values');
+    if (this.storage === 'binary' && this.store.center.length === 0) throw new RangeError('binary storage needs its center before vectors are added');
     this.grow(n);
-    for (let r = 0; r < n; r++) this.insert(x.subarray(r * this.dim, (r + 1) * this.dim));
+    for (let r = 0; r < n; r++) {
+      this.store.push(x, r * this.dim);
+      this.insert();
+    }
   }
 
-  private insert(row: Float32Array): void {
+  private insert(): void {
     const id = this.rows++;
-    const at = id * this.dim;
-    this.vectors.set(row, at);
-    if (this.metric === 'cosine') {
-      let norm = 0;
-      for (let i = 0; i < this.dim; i++) norm += row[i] * row[i];
-      norm = Math.fround(Math.sqrt(norm));
-      for (let i = 0; i < this.dim; i++) this.vectors[at + i] = norm > 0 ? row[i] / norm : 0;
-    }
     const level = this.randomLevel();
     this.levels[id] = level;
     this.upper[id] = new Uint32Array(level * (1 + this.m));
@@ -187,20 +188,25 @@ export class JsHnsw {
       return;
     }
     const count = { n: 0 };
-    const q = this.vectors;
-    let ep = { d: this.distance(q, at, this.entry), id: this.entry };
-    for (let layer = this.maxLevel; layer > level; layer--) ep = this.greedy(q, at, ep, layer, count);
+    const q = this.store.node(id);
+    let ep = { d: this.store.distance(q, this.entry), id: this.entry };
+    for (let layer = this.maxLevel; layer > level; layer--) ep = this.greedy(q, ep, layer, count);
     for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
-      const found = this.searchLayer(q, at, ep, this.efConstruction, layer, count);
+      const found = this.searchLayer(q, ep, this.efConstruction, layer, count);
       ep = found[0];
       const neighbours = this.select(found, this.m);
       this.setLinks(id, layer, neighbours);
       const cap = layer === 0 ? 2 * this.m : this.m;
       for (const n of neighbours) {
-        let links = Array.from(this.links(n, layer));
-        if (links.length < cap) links.push(id);
-        else links = this.select([...links, id].map((l) => ({ d: this.distance(this.vectors, n * this.dim, l), id: l })), cap);
-        this.setLinks(n, layer, links);
+        const links = Array.from(this.links(n, layer));
+        if (links.includes(id)) continue;
+        if (links.length < cap) {
+          links.splice(links.filter((l) => l < id).length, 0, id);
+          this.setLinks(n, layer, links);
+        } else {
+          const nq = this.store.node(n);
+          this.setLinks(n, layer, this.select([...links, id].map((l) => ({ d: this.store.distance(nq, l), id: l })), cap));
+        }
       }
     }
     if (level > this.maxLevel) {
@@ -209,26 +215,27 @@ export class JsHnsw {
     }
   }
 
-  /** k nearest of each query; returns the distance computations made. */
-  search(queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array): number {
+  /** k nearest of each query (see the Rust `search` for `rerank`); returns the distance computations made. */
+  search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array): number {
+    if (rerank > 0 && (rerank < k || !this.store.hasVectors)) throw new RangeError('rerank needs at least k candidates and an index that keeps its float32 vectors');
     const m = queries.length / this.dim;
     let total = 0;
     const prepared = new Float32Array(this.dim);
     for (let r = 0; r < m; r++) {
-      let q = queries.subarray(r * this.dim, (r + 1) * this.dim);
-      if (this.metric === 'cosine') {
-        let norm = 0;
-        for (const v of q) norm += v * v;
-        norm = Math.fround(Math.sqrt(norm));
-        for (let i = 0; i < this.dim; i++) prepared[i] = norm > 0 ? q[i] / norm : 0;
-        q = prepared;
-      }
       let found: { d: number; id: number }[] = [];
       if (this.entry >= 0) {
+        const q = this.store.encode(queries, r * this.dim);
         const count = { n: 1 };
-        let ep = { d: this.distance(q, 0, this.entry), id: this.entry };
-        for (let layer = this.maxLevel; layer >= 1; layer--) ep = this.greedy(q, 0, ep, layer, count);
-        found = this.searchLayer(q, 0, ep, Math.max(ef, k), 0, count);
+        let ep = { d: this.store.distance(q, this.entry), id: this.entry };
+        for (let layer = this.maxLevel; layer >= 1; layer--) ep = this.greedy(q, ep, layer, count);
+        found = this.searchLayer(q, ep, Math.max(ef, k, rerank), 0, count);
+        if (rerank > 0) {
+          found = found.slice(0, rerank);
+          this.store.prepare(queries, r * this.dim, prepared, 0);
+          for (const c of found) c.d = this.store.exact(prepared, c.id);
+          count.n += found.length;
+          found.sort((a, b) => a.d - b.d || a.id - b.id);
+        }
         total += count.n;
       }
       for (let j = 0; j < k; j++) {
@@ -241,10 +248,10 @@ export class JsHnsw {
 
   toData(): IndexData {
     return {
-      type: 'hnsw', metric: this.metric, storage: 'f32', dim: this.dim, count: this.rows, m: this.m,
+      type: 'hnsw', metric: this.metric, storage: this.storage, keepVectors: this.keepVectors, dim: this.dim, count: this.rows, m: this.m,
       efConstruction: this.efConstruction, maxLevel: this.maxLevel, entry: this.entry,
       seedHigh: Number(this.rng >> 32n), seedLow: Number(this.rng & 0xffffffffn),
-      vectors: this.vectors.slice(0, this.rows * this.dim),
+      ...this.store.parts(),
       levels: this.levels.slice(0, this.rows),
       links0: this.links0.slice(0, this.rows * this.slot0),
       upper: concat(this.upper.slice(0, this.rows)),
@@ -253,10 +260,10 @@ export class JsHnsw {
 
   /** Rebuilds an index from file data, checking what the Rust `from_parts` checks. */
   static fromData(d: IndexData): JsHnsw {
-    const h = new JsHnsw(d.dim, d.metric, d.m, d.efConstruction, (BigInt(d.seedHigh) << 32n) | BigInt(d.seedLow));
+    const h = new JsHnsw(d.dim, d.metric, d.storage, d.keepVectors, d.m, d.efConstruction, (BigInt(d.seedHigh) << 32n) | BigInt(d.seedLow));
     const n = d.count;
     const slot0 = 1 + 2 * d.m;
-    if (d.vectors.length !== n * d.dim || d.levels.length !== n || d.links0.length !== n * slot0) throw new RangeError('index arrays do not match the header');
+    if (d.levels.length !== n || d.links0.length !== n * slot0) throw new RangeError('index arrays do not match the header');
     const upperLen = d.levels.reduce((s, l) => s + l * (1 + d.m), 0);
     if (d.upper.length !== upperLen) throw new RangeError(`upper layers hold ${d.upper.length} slots, the levels need ${upperLen}`);
     const top = d.levels.reduce((a, b) => Math.max(a, b), 0);
@@ -267,6 +274,7 @@ export class JsHnsw {
       for (let i = 1; i <= slot[0]; i++) {
         const id = slot[i];
         if (id >= n || (layer > 0 && d.levels[id] < layer)) throw new RangeError(`node ${node} links to ${id} on layer ${layer}, which is not a node there`);
+        if (i > 1 && id <= slot[i - 1]) throw new RangeError(`the links of node ${node} on layer ${layer} are not in increasing order`);
       }
     };
     let at = 0;
@@ -278,8 +286,7 @@ export class JsHnsw {
       h.upper[node] = own;
       at += own.length;
     }
-    for (const v of d.vectors) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
-    h.vectors.set(d.vectors);
+    h.store.load(n, d);
     h.levels.set(d.levels);
     h.links0.set(d.links0);
     h.rows = n;

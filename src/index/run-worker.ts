@@ -3,7 +3,7 @@ import { VectroError } from '../errors.js';
 
 /** What an index worker sends: progress, its result, or the error that stopped it. */
 export type WorkerMessage<T> =
-  | { type: 'progress'; done: number; total: number }
+  | { type: 'progress'; done: number; total: number; stage?: string }
   | { type: 'done'; result: T }
   | { type: 'error'; message: string; exitCode: number };
 
@@ -11,7 +11,7 @@ export type WorkerMessage<T> =
  * Runs `script` (a worker module next to this one) with `data`, reporting progress, and resolves
  * its result. Errors keep their exit codes; aborting `signal` terminates the worker.
  */
-export function runWorker<T>(script: string, data: unknown, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<T> {
+export function runWorker<T>(script: string, data: unknown, onProgress?: (done: number, total: number, stage?: string) => void, signal?: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
     let settled = false;
@@ -27,7 +27,7 @@ export function runWorker<T>(script: string, data: unknown, onProgress?: (done: 
     };
     signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerMessage<T>) => {
-      if (m.type === 'progress') onProgress?.(m.done, m.total);
+      if (m.type === 'progress') onProgress?.(m.done, m.total, m.stage);
       else if (m.type === 'done') finish(() => resolve(m.result));
       else finish(() => reject(new VectroError(m.message, m.exitCode)));
     });
@@ -39,10 +39,10 @@ export function runWorker<T>(script: string, data: unknown, onProgress?: (done: 
 /** The worker side: runs `work` and posts its result (with `transfer`) or its error. */
 export async function serveWorker<T>(
   post: (m: WorkerMessage<T>, transfer?: ArrayBuffer[]) => void,
-  work: (progress: (done: number, total: number) => void) => Promise<{ result: T; transfer?: ArrayBuffer[] }>,
+  work: (progress: (done: number, total: number, stage?: string) => void) => Promise<{ result: T; transfer?: ArrayBuffer[] }>,
 ): Promise<void> {
   try {
-    const { result, transfer } = await work((done, total) => post({ type: 'progress', done, total }));
+    const { result, transfer } = await work((done, total, stage) => post({ type: 'progress', done, total, stage }));
     post({ type: 'done', result }, transfer);
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err), exitCode: err instanceof VectroError ? err.exitCode : 1 });

@@ -5,6 +5,7 @@ import type { BackendChoice } from '../backends/select.js';
 import { DataError, UsageError } from '../errors.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VectorReader } from '../formats/vectors.js';
+import { HnswIndex } from './hnsw.js';
 import { loadIndex } from './load.js';
 import { serveWorker, type WorkerMessage } from './run-worker.js';
 
@@ -14,6 +15,8 @@ export interface SearchJob {
   format?: VectorFormat;
   k: number;
   ef: number;
+  /** 0: no re-scoring. */
+  rerank: number;
   threads: number;
   backend: BackendChoice;
 }
@@ -45,17 +48,21 @@ await serveWorker<SearchRun>(
     }
     if (dim !== index.dim) throw new DataError(`${job.queriesPath}: queries have dimension ${dim}, the index has ${index.dim}`);
     if (job.k > index.count) throw new UsageError(`-k ${job.k}: the index holds only ${index.count} vectors`);
-    const { k, ef } = job;
+    if (job.rerank > 0 && !(index instanceof HnswIndex && index.keepVectors)) {
+      const why = index instanceof HnswIndex && index.storage !== 'f32' ? `was built without --keep-vectors` : `measures exact float32 distances already (${index.type}, f32)`;
+      throw new UsageError(`--rerank ${job.rerank}: ${job.indexPath} ${why}`);
+    }
+    const { k, ef, rerank } = job;
     const latencies = new Float64Array(m);
     let distanceComputations = 0;
     for (let q = 0; q < m; q++) {
       const t0 = performance.now();
-      distanceComputations += index.search(queries.subarray(q * dim, (q + 1) * dim), k, { ef, threads: 1 }).distanceComputations;
+      distanceComputations += index.search(queries.subarray(q * dim, (q + 1) * dim), k, { ef, rerank, threads: 1 }).distanceComputations;
       latencies[q] = performance.now() - t0;
       if ((q + 1) % 500 === 0 || q + 1 === m) progress(q + 1, m);
     }
     const t0 = performance.now();
-    const batch = index.search(queries, k, { ef, threads: job.threads });
+    const batch = index.search(queries, k, { ef, rerank, threads: job.threads });
     const batchSeconds = (performance.now() - t0) / 1000;
     const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type };
     return { result, transfer: [batch.ids.buffer, batch.distances.buffer, latencies.buffer] as ArrayBuffer[] };

@@ -6,6 +6,12 @@ export interface SearchOptions {
   ef?: number;
   /** Threads for batch search (0 = all cores). */
   threads?: number;
+  /**
+   * int8 and binary indexes built with kept vectors: re-score this many candidates (at least k)
+   * with the float32 vectors and return the k nearest by exact distance. The search width is raised
+   * to it if ef is smaller. 0 (default): distances on the codes.
+   */
+  rerank?: number;
 }
 
 export interface AddOptions {

@@ -37,21 +37,27 @@ export interface NativeAddon {
   copy(src: Float32Array, dst: Float32Array): void;
   /** Exact k nearest neighbours of every query (metric ids: l2 0, ip 1, cosine 2). */
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
-  hnswCreate(dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
+  /** storage ids: f32 0, int8 1, binary 2; keepVectors 0 or 1. */
+  hnswCreate(dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
+  /** Binary storage's per-dimension center, before the first add. */
+  hnswSetCenter(handle: unknown, center: Float32Array): void;
   hnswAdd(handle: unknown, x: Float32Array, threads: number): void;
   /** hnswAdd on libuv's thread pool (x is copied first). */
   hnswAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;
-  hnswSearchAsync(handle: unknown, queries: Float32Array, k: number, ef: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
+  hnswSearchAsync(handle: unknown, queries: Float32Array, k: number, ef: number, rerank: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
-  hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  /** Parameters, and the lengths of the arrays `hnswExport` fills. */
   hnswInfo(handle: unknown): {
-    count: number; dim: number; metric: number; m: number; efConstruction: number; maxLevel: number; entry: number;
-    seedHigh: number; seedLow: number; vectors: number; links0: number; upper: number;
+    count: number; dim: number; metric: number; storage: number; keepVectors: number; m: number; efConstruction: number;
+    maxLevel: number; entry: number; seedHigh: number; seedLow: number;
+    vectors: number; codes: number; scales: number; center: number; links0: number; upper: number;
   };
-  hnswExport(handle: unknown, vectors: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array): void;
+  hnswExport(handle: unknown, vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array): void;
   hnswImport(
-    dim: number, metric: number, m: number, efConstruction: number, seedHigh: number, seedLow: number,
-    vectors: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array, entry: number,
+    dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number,
+    vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array,
+    levels: Uint8Array, links0: Uint32Array, upper: Uint32Array, entry: number,
   ): unknown;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;

@@ -10,7 +10,7 @@ use crate::js::{Args, AsyncOutput, Env, Fail, Result};
 use crate::napi::{napi_type_tag, napi_value};
 use crate::{core_error, MAX_THREADS};
 use vectro_core::flat::IndexMetric;
-use vectro_core::hnsw::{Hnsw, HnswParts};
+use vectro_core::hnsw::{Hnsw, HnswParts, Storage};
 use vectro_core::quant::MAX_DIM;
 
 /// Marks externals that hold an `Hnsw` (random, fixed for this addon).
@@ -33,18 +33,25 @@ fn metric_arg(a: &Args, i: usize) -> Result<IndexMetric> {
     IndexMetric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index metric id {id}")))
 }
 
+fn storage_arg(a: &Args, i: usize) -> Result<Storage> {
+    let id = a.index(i, "storage", u32::MAX as usize)?;
+    Storage::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index storage id {id}")))
+}
+
 fn seed_arg(a: &Args, i: usize) -> Result<u64> {
     Ok(((a.index(i, "seedHigh", u32::MAX as usize)? as u64) << 32) | a.index(i + 1, "seedLow", u32::MAX as usize)? as u64)
 }
 
-/// `hnswCreate(dim, metric, m, efConstruction, seedHigh, seedLow) -> handle`
+/// `hnswCreate(dim, metric, storage, keepVectors (0/1), m, efConstruction, seedHigh, seedLow) -> handle`
 pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
     let dim = a.index(0, "dim", MAX_DIM)?;
     let metric = metric_arg(a, 1)?;
-    let m = a.index(2, "m", 1 << 16)?;
-    let efc = a.index(3, "efConstruction", 1 << 20)?;
-    let seed = seed_arg(a, 4)?;
-    let index = Hnsw::new(dim, metric, m, efc, seed).map_err(core_error)?;
+    let storage = storage_arg(a, 2)?;
+    let keep = a.index(3, "keepVectors", 1)? == 1;
+    let m = a.index(4, "m", 1 << 16)?;
+    let efc = a.index(5, "efConstruction", 1 << 20)?;
+    let seed = seed_arg(a, 6)?;
+    let index = Hnsw::new(dim, metric, storage, keep, m, efc, seed).map_err(core_error)?;
     env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }
 
@@ -54,6 +61,14 @@ pub fn add(env: Env, a: &mut Args) -> Result<napi_value> {
     let x = a.f32s(1, "x")?;
     let threads = a.index(2, "threads", MAX_THREADS)?;
     write(handle)?.add(x, threads).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `hnswSetCenter(handle, center)`: binary storage's center, before the first add.
+pub fn set_center(env: Env, a: &mut Args) -> Result<napi_value> {
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
+    let center = a.f32s(1, "center")?;
+    write(handle)?.set_center(center).map_err(core_error)?;
     env.undefined()
 }
 
@@ -80,20 +95,21 @@ struct Found {
     count: u64,
 }
 
-/// `hnswSearchAsync(handle, queries, k, ef, threads) -> Promise<{ ids, dists, count }>`.
+/// `hnswSearchAsync(handle, queries, k, ef, rerank, threads) -> Promise<{ ids, dists, count }>`.
 pub fn search_async(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: Handle = a.external::<Handle>(0, "handle", &HNSW_TAG)?.clone();
     let queries = a.f32s(1, "queries")?.to_vec();
     let k = a.index(2, "k", u32::MAX as usize)?;
     let ef = a.index(3, "ef", u32::MAX as usize)?;
-    let threads = a.index(4, "threads", MAX_THREADS)?;
+    let rerank = a.index(4, "rerank", u32::MAX as usize)?;
+    let threads = a.index(5, "threads", MAX_THREADS)?;
     env.run_async(
         "vectro.hnswSearch",
         move || {
             let index = handle.read().unwrap_or_else(|p| p.into_inner());
             let m = queries.len() / index.dim().max(1);
             let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
-            let count = index.search(&queries, k, ef, &mut ids, &mut dists, threads).map_err(|e| e.to_string())?;
+            let count = index.search(&queries, k, ef, rerank, &mut ids, &mut dists, threads).map_err(|e| e.to_string())?;
             Ok(Box::new(Found { ids, dists, count }) as AsyncOutput)
         },
         |env, out| {
@@ -107,31 +123,35 @@ pub fn search_async(env: Env, a: &mut Args) -> Result<napi_value> {
     )
 }
 
-/// `hnswSearch(handle, queries, k, ef, ids, dists, threads) -> distance computations`
+/// `hnswSearch(handle, queries, k, ef, rerank, ids, dists, threads) -> distance computations`
 pub fn search(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
     let index = read(handle)?;
     let queries = a.f32s(1, "queries")?;
     let k = a.index(2, "k", u32::MAX as usize)?;
     let ef = a.index(3, "ef", u32::MAX as usize)?;
-    let ids = a.u32s_mut(4, "ids")?;
-    let dists = a.f32s_mut(5, "dists")?;
-    let threads = a.index(6, "threads", MAX_THREADS)?;
-    let count = index.search(queries, k, ef, ids, dists, threads).map_err(core_error)?;
+    let rerank = a.index(4, "rerank", u32::MAX as usize)?;
+    let ids = a.u32s_mut(5, "ids")?;
+    let dists = a.f32s_mut(6, "dists")?;
+    let threads = a.index(7, "threads", MAX_THREADS)?;
+    let count = index.search(queries, k, ef, rerank, ids, dists, threads).map_err(core_error)?;
     env.number(count as f64)
 }
 
-/// `hnswInfo(handle) -> { count, dim, metric, m, efConstruction, maxLevel, entry, seedHigh, seedLow,
-/// vectors, links0, upper }` (the last three: array lengths for `hnswExport`).
+/// `hnswInfo(handle) -> { count, dim, metric, storage, keepVectors, m, efConstruction, maxLevel, entry,
+/// seedHigh, seedLow, vectors, codes, scales, center, links0, upper }` (the last six: array lengths
+/// for `hnswExport`).
 pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
     let index = read(handle)?;
     let (m, efc, rng) = index.params();
     let o = env.object()?;
-    let fields: [(&str, f64); 12] = [
+    let fields: [(&str, f64); 17] = [
         ("count", index.len() as f64),
         ("dim", index.dim() as f64),
         ("metric", index.metric().id() as f64),
+        ("storage", index.storage().id() as f64),
+        ("keepVectors", index.keeps_vectors() as u8 as f64),
         ("m", m as f64),
         ("efConstruction", efc as f64),
         ("maxLevel", index.max_level() as f64),
@@ -139,6 +159,9 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
         ("seedHigh", (rng >> 32) as f64),
         ("seedLow", (rng & 0xffff_ffff) as f64),
         ("vectors", index.vectors().len() as f64),
+        ("codes", index.codes().len() as f64),
+        ("scales", index.scales().len() as f64),
+        ("center", index.center().len() as f64),
         ("links0", index.links0().len() as f64),
         ("upper", index.upper_len() as f64),
     ];
@@ -148,39 +171,54 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
     Ok(o)
 }
 
-/// `hnswExport(handle, vectors, levels, links0, upper)`: copies the arrays (sized from hnswInfo).
+/// `hnswExport(handle, vectors, codes, scales, center, levels, links0, upper)`: copies the arrays
+/// (sized from hnswInfo).
 pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
     let index = read(handle)?;
     let vectors = a.f32s_mut(1, "vectors")?;
-    let levels = a.bytes_mut(2, "levels")?;
-    let links0 = a.u32s_mut(3, "links0")?;
-    let upper = a.u32s_mut(4, "upper")?;
-    if vectors.len() != index.vectors().len() || levels.len() != index.len() || links0.len() != index.links0().len() || upper.len() != index.upper_len() {
+    let codes = a.bytes_mut(2, "codes")?;
+    let scales = a.f32s_mut(3, "scales")?;
+    let center = a.f32s_mut(4, "center")?;
+    let levels = a.bytes_mut(5, "levels")?;
+    let links0 = a.u32s_mut(6, "links0")?;
+    let upper = a.u32s_mut(7, "upper")?;
+    let sizes = [vectors.len(), codes.len(), scales.len(), center.len(), levels.len(), links0.len(), upper.len()];
+    let want = [index.vectors().len(), index.codes().len(), index.scales().len(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
+    if sizes != want {
         return Err(Fail::Range("export buffers do not match the sizes hnswInfo reports".into()));
     }
     vectors.copy_from_slice(index.vectors());
+    codes.copy_from_slice(index.codes());
+    scales.copy_from_slice(index.scales());
+    center.copy_from_slice(index.center());
     levels.copy_from_slice(index.levels());
     links0.copy_from_slice(index.links0());
     upper.copy_from_slice(&index.upper_links());
     env.undefined()
 }
 
-/// `hnswImport(dim, metric, m, efConstruction, seedHigh, seedLow, vectors, levels, links0, upper, entry) -> handle`
-/// (entry -1 for an empty index). Every part is validated before use.
+/// `hnswImport(dim, metric, storage, keepVectors, m, efConstruction, seedHigh, seedLow, vectors, codes,
+/// scales, center, levels, links0, upper, entry) -> handle` (entry -1 for an empty index). Every part
+/// is validated before use.
 pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
     let dim = a.index(0, "dim", MAX_DIM)?;
     let metric = metric_arg(a, 1)?;
-    let m = a.index(2, "m", 1 << 16)?;
-    let efc = a.index(3, "efConstruction", 1 << 20)?;
-    let rng = seed_arg(a, 4)?;
-    let vectors = a.f32s(6, "vectors")?;
-    let levels = a.bytes(7, "levels")?;
-    let links0 = a.u32s(8, "links0")?;
-    let upper = a.u32s(9, "upper")?;
-    let entry = a.number(10, "entry")?;
+    let storage = storage_arg(a, 2)?;
+    let keep = a.index(3, "keepVectors", 1)? == 1;
+    let m = a.index(4, "m", 1 << 16)?;
+    let efc = a.index(5, "efConstruction", 1 << 20)?;
+    let rng = seed_arg(a, 6)?;
+    let vectors = a.f32s(8, "vectors")?;
+    let codes = a.bytes(9, "codes")?;
+    let scales = a.f32s(10, "scales")?;
+    let center = a.f32s(11, "center")?;
+    let levels = a.bytes(12, "levels")?;
+    let links0 = a.u32s(13, "links0")?;
+    let upper = a.u32s(14, "upper")?;
+    let entry = a.number(15, "entry")?;
     let entry = if entry < 0.0 { None } else { Some(entry as u32) };
-    let parts = HnswParts { dim, metric, m, ef_construction: efc, rng, vectors, levels, links0, upper, entry };
+    let parts = HnswParts { dim, metric, storage, keep, m, ef_construction: efc, rng, vectors, codes, scales, center, levels, links0, upper, entry };
     let index = Hnsw::from_parts(parts).map_err(core_error)?;
     env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }

@@ -202,14 +202,15 @@ export!(js_topk, 4, top_k);
 export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
-export!(js_hnsw_create, 6, hnsw::create);
+export!(js_hnsw_create, 8, hnsw::create);
+export!(js_hnsw_set_center, 2, hnsw::set_center);
 export!(js_hnsw_add, 3, hnsw::add);
 export!(js_hnsw_add_async, 3, hnsw::add_async);
-export!(js_hnsw_search_async, 5, hnsw::search_async);
-export!(js_hnsw_search, 7, hnsw::search);
+export!(js_hnsw_search_async, 6, hnsw::search_async);
+export!(js_hnsw_search, 8, hnsw::search);
 export!(js_hnsw_info, 1, hnsw::info);
-export!(js_hnsw_export, 5, hnsw::export);
-export!(js_hnsw_import, 11, hnsw::import);
+export!(js_hnsw_export, 8, hnsw::export);
+export!(js_hnsw_import, 16, hnsw::import);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -218,7 +219,7 @@ export!(js_hnsw_import, 11, hnsw::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 20] = [
+    let functions: [(&str, napi::napi_callback); 21] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -232,6 +233,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("peakGflops", js_peak_gflops),
         ("flatSearch", js_flat_search),
         ("hnswCreate", js_hnsw_create),
+        ("hnswSetCenter", js_hnsw_set_center),
         ("hnswAdd", js_hnsw_add),
         ("hnswAddAsync", js_hnsw_add_async),
         ("hnswSearchAsync", js_hnsw_search_async),

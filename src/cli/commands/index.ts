@@ -7,7 +7,7 @@ import { formatRate } from '../../export/format.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { VectorWriter, writeIvecs } from '../../formats/writers.js';
 import type { BuildJob } from '../../index/build-worker.js';
-import { readIndex, writeIndex, type IndexData } from '../../index/format.js';
+import { readIndex, STORAGES, writeIndex, type IndexData } from '../../index/format.js';
 import { percentile, readNeighbours, recallAtK } from '../../index/recall.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
@@ -18,6 +18,7 @@ import { Progress } from '../progress.js';
 import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
+const storageNames = Object.keys(STORAGES) as ['f32', 'int8', 'binary'];
 const whole = (flag: string, min: number, max = 1 << 30) =>
   z.coerce.number({ error: `${flag}: expected a whole number` }).int(`${flag}: expected a whole number`).min(min, `${flag}: must be at least ${min}`).max(max, `${flag}: must be at most ${max}`);
 const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional();
@@ -28,7 +29,8 @@ const buildOptions = commonOptions.extend({
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).default('l2'),
   m: whole('--m', 2, 256).default(16),
   efConstruction: whole('--ef-construction', 1).default(200),
-  storage: z.enum(['f32'], { error: (i) => `--storage: '${String(i.input)}' is not available yet (f32 only; int8 and binary are planned)` }).default('f32'),
+  storage: z.enum(storageNames, { error: (i) => `--storage: expected one of ${storageNames.join(', ')}, got '${String(i.input)}'` }).default('f32'),
+  keepVectors: z.boolean().default(false),
   seed: whole('--seed', 0, 2 ** 52).default(42),
   format: formatOption,
 });
@@ -36,6 +38,7 @@ const buildOptions = commonOptions.extend({
 const searchOptions = commonOptions.extend({
   k: whole('-k', 1).default(10),
   ef: whole('--ef', 1).optional(),
+  rerank: whole('--rerank', 1).optional(),
   output: z.string().optional(),
   distances: z.string().optional(),
   groundtruth: z.string().optional(),
@@ -55,20 +58,26 @@ export function registerIndex(program: Command): void {
     .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
-    .option('--storage <kind>', 'how vectors are stored: f32', 'f32')
+    .option('--storage <kind>', 'f32, int8 (1 byte per value, distances on the codes) or binary (1 bit per value, hamming)', 'f32')
+    .option('--keep-vectors', 'int8/binary: also store the float32 vectors, so that search --rerank can re-score exactly')
     .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
   addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
     const opts = parseOptions(buildOptions, raw);
     if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
+    if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
+    if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8 or binary (an f32 index holds its vectors already)');
     await checkOutputPath(opts.output, basePath);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
     const started = performance.now();
-    const job: BuildJob = { basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction, seed: opts.seed, backend: backend.name, threads: opts.threads };
+    const job: BuildJob = {
+      basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction,
+      storage: opts.storage, keepVectors: opts.keepVectors, seed: opts.seed, backend: backend.name, threads: opts.threads,
+    };
     const data = await withInterrupt(async (signal) => {
-      const d = await runWorker<IndexData>('./build-worker.js', job, (done, total) => progress.update('inserting', done, total), signal);
+      const d = await runWorker<IndexData>('./build-worker.js', job, (done, total, stage) => progress.update(stage ?? 'inserting', done, total), signal);
       const bytes = await writeIndex(opts.output, d);
       return { d, bytes };
     }).finally(() => progress.stop());
@@ -90,6 +99,7 @@ export function registerIndex(program: Command): void {
     .argument('<queries>', 'vector file of queries')
     .option('-k <n>', 'neighbours per query', '10')
     .option('--ef <n>', 'HNSW search width (ef), at least k (default: max(64, k))')
+    .option('--rerank <n>', 're-score the n best candidates with the kept float32 vectors (int8/binary indexes built with --keep-vectors; n >= k; widens the search to n if ef is smaller)')
     .option('-o, --output <file>', 'write the ids, one .ivecs record per query, nearest first')
     .option('--distances <file>', 'write the distances as .fvecs')
     .option('--groundtruth <file>', '.ivecs of true neighbours (e.g. from vectro groundtruth): report recall@k')
@@ -98,6 +108,7 @@ export function registerIndex(program: Command): void {
     const opts = parseOptions(searchOptions, raw);
     const ef = opts.ef ?? Math.max(64, opts.k);
     if (ef < opts.k) throw new UsageError(`--ef ${ef}: must be at least k (${opts.k})`);
+    if (opts.rerank !== undefined && opts.rerank < opts.k) throw new UsageError(`--rerank ${opts.rerank}: must be at least k (${opts.k})`);
     if (opts.output && extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: results are written as .ivecs`);
     if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
     const truth = opts.groundtruth ? await readNeighbours(opts.groundtruth) : undefined;
@@ -105,7 +116,7 @@ export function registerIndex(program: Command): void {
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('loading the index');
-    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, threads: opts.threads, backend: backend.name };
+    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name };
     const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
     if (truth && truth.ids.length !== run.queries) {
       throw new DataError(`--groundtruth ${opts.groundtruth}: has ${truth.ids.length} records for ${run.queries} queries`);
@@ -118,7 +129,7 @@ export function registerIndex(program: Command): void {
     }
     const total = run.latencies.reduce((s, v) => s + v, 0) / 1000;
     const report = {
-      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, backend: backend.name,
+      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, rerank: opts.rerank ?? null, backend: backend.name,
       qps: run.queries / total, batch_qps: run.queries / run.batchSeconds, threads: opts.threads,
       p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
       distances_per_query: run.distanceComputations / run.queries,
@@ -129,7 +140,7 @@ export function registerIndex(program: Command): void {
     console.log(
       keyValueTable([
         ['index', `${indexPath} (${run.type}, ${run.count.toLocaleString('en-US')} vectors)`],
-        ['queries, k, ef', `${run.queries.toLocaleString('en-US')}, ${opts.k}, ${report.ef ?? 'exact'}`],
+        ['queries, k, ef', `${run.queries.toLocaleString('en-US')}, ${opts.k}, ${report.ef ?? 'exact'}${opts.rerank ? `, rerank ${opts.rerank}` : ''}`],
         ['QPS (1 thread)', `${formatRate(report.qps)}  (batch on ${opts.threads} threads: ${formatRate(report.batch_qps)})`],
         ['latency p50/p95/p99', `${report.p50_ms.toFixed(3)} / ${report.p95_ms.toFixed(3)} / ${report.p99_ms.toFixed(3)} ms`],
         ['distances per query', report.distances_per_query.toFixed(0)],
@@ -158,7 +169,7 @@ function describe(d: IndexData, bytes: number) {
   let links = 0;
   for (let i = 0; i < d.count && d.m > 0; i++) links += d.links0[i * (1 + 2 * d.m)];
   return {
-    type: d.type, metric: d.metric, storage: d.storage, count: d.count, dim: d.dim,
+    type: d.type, metric: d.metric, storage: d.storage, keepVectors: d.keepVectors, count: d.count, dim: d.dim,
     m: d.type === 'hnsw' ? d.m : null, efConstruction: d.type === 'hnsw' ? d.efConstruction : null,
     levels: d.type === 'hnsw' ? nodesPerLevel : null,
     meanDegree: d.type === 'hnsw' && d.count > 0 ? links / d.count : null,
@@ -169,7 +180,7 @@ function describe(d: IndexData, bytes: number) {
 function infoTable(r: ReturnType<typeof describe> & { index?: string; output?: string; backend?: string; time?: string }): string {
   const rows: [string, string][] = [
     [r.output ? 'output' : 'index', (r.output ?? r.index)!],
-    ['type, metric, storage', `${r.type}, ${r.metric}, ${r.storage}`],
+    ['type, metric, storage', `${r.type}, ${r.metric}, ${r.storage}${r.keepVectors ? ' + float32 vectors' : ''}`],
     ['vectors x dim', `${r.count.toLocaleString('en-US')} x ${r.dim}`],
   ];
   if (r.type === 'hnsw') {

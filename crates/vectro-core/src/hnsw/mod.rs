@@ -7,21 +7,26 @@
 //! extending candidates or keeping pruned ones, as hnswlib does). Levels come from a seeded
 //! generator, so a one-thread build is deterministic: same input and seed, same graph.
 //!
-//! Vectors live in one contiguous arena (cosine vectors are stored normalised and compared by
-//! `1 - a.b`). The bottom layer's links are one flat array of `count` slots of `1 + 2m` u32 each
-//! (length, then ids); upper layers hold `level * (1 + m)` u32 per node that has them.
+//! Vectors live in one contiguous arena, as float32, int8 codes or bits (see `store`; cosine
+//! vectors are normalised and compared by `1 - a.b`). The bottom layer's links are one flat array of
+//! `count` slots of `1 + 2m` u32 each (length, then ids); upper layers hold `level * (1 + m)` u32 per
+//! node that has them. Every link list is kept in increasing id order, so a graph does not depend on
+//! how its inserts were batched, and a saved index searches exactly like the one that wrote it.
+
+mod store;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::distance::{kernels, prefetch};
+use crate::distance::prefetch;
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
 use crate::parallel::{rows_per_block, run_blocks};
 use crate::quant::MAX_DIM;
-use crate::simd;
+pub use store::Storage;
+use store::{Query, Store};
 
 /// Highest level a node can get (about 1 in M^16 nodes would pass it).
 pub const MAX_LEVEL: usize = 15;
@@ -164,20 +169,16 @@ impl Visited {
 }
 
 pub struct Hnsw {
-    dim: usize,
-    metric: IndexMetric,
+    store: Store,
     m: usize,
     ef_construction: usize,
     level_mult: f64,
     rng: u64,
-    vectors: Vec<f32>,
     levels: Vec<u8>,
     links0: Vec<u32>,
     upper: Vec<Vec<u32>>,
     entry: Option<u32>,
     max_level: usize,
-    /// The pair kernel for `metric`, chosen once: l2sq, or dot (turned into `1 - a.b`).
-    kernel: unsafe fn(&[f32], &[f32]) -> f32,
 }
 
 /// The parts of an index, as saved in a file: what the accessors (`vectors`, `levels`, `links0`,
@@ -185,10 +186,19 @@ pub struct Hnsw {
 pub struct HnswParts<'a> {
     pub dim: usize,
     pub metric: IndexMetric,
+    pub storage: Storage,
+    pub keep: bool,
     pub m: usize,
     pub ef_construction: usize,
     pub rng: u64,
+    /// f32 storage: the vectors; int8 and binary: the kept vectors (empty without `keep`).
     pub vectors: &'a [f32],
+    /// int8 codes or binary bits (empty for f32).
+    pub codes: &'a [u8],
+    /// int8 scales (empty otherwise).
+    pub scales: &'a [f32],
+    /// binary center (empty otherwise).
+    pub center: &'a [f32],
     pub levels: &'a [u8],
     pub links0: &'a [u32],
     /// Upper layers of every node with level > 0, in node order, `level * (1 + m)` each.
@@ -197,7 +207,9 @@ pub struct HnswParts<'a> {
 }
 
 impl Hnsw {
-    pub fn new(dim: usize, metric: IndexMetric, m: usize, ef_construction: usize, seed: u64) -> Result<Hnsw, Error> {
+    /// An empty index. `keep` (int8 and binary only) also stores the float32 vectors, so that
+    /// searches can re-score their candidates exactly.
+    pub fn new(dim: usize, metric: IndexMetric, storage: Storage, keep: bool, m: usize, ef_construction: usize, seed: u64) -> Result<Hnsw, Error> {
         if dim == 0 || dim > MAX_DIM {
             return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
         }
@@ -208,19 +220,16 @@ impl Hnsw {
             return Err(invalid("ef_construction must be at least 1"));
         }
         Ok(Hnsw {
-            dim,
-            metric,
+            store: Store::new(dim, metric, storage, keep)?,
             m,
             ef_construction,
             level_mult: 1.0 / (m as f64).ln(),
             rng: seed,
-            vectors: Vec::new(),
             levels: Vec::new(),
             links0: Vec::new(),
             upper: Vec::new(),
             entry: None,
             max_level: 0,
-            kernel: kernels(simd::level()).f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
         })
     }
 
@@ -233,7 +242,22 @@ impl Hnsw {
     }
 
     pub fn dim(&self) -> usize {
-        self.dim
+        self.store.dim
+    }
+
+    pub fn storage(&self) -> Storage {
+        self.store.storage
+    }
+
+    /// Whether float32 vectors are kept beside int8 or binary codes.
+    pub fn keeps_vectors(&self) -> bool {
+        self.store.keep
+    }
+
+    /// Fixes binary storage's per-dimension center (before the first add). vectro passes the mean
+    /// of the vectors it is about to add, as the binary quantization scheme does.
+    pub fn set_center(&mut self, center: &[f32]) -> Result<(), Error> {
+        self.store.set_center(center)
     }
 
     fn m0(&self) -> usize {
@@ -251,22 +275,6 @@ impl Hnsw {
         ((-uniform.ln() * self.level_mult) as usize).min(MAX_LEVEL)
     }
 
-    #[inline(always)]
-    fn vector(&self, id: u32) -> &[f32] {
-        &self.vectors[id as usize * self.dim..(id as usize + 1) * self.dim]
-    }
-
-    #[inline(always)]
-    fn distance(&self, a: &[f32], b: &[f32]) -> f32 {
-        // SAFETY: the kernel belongs to the process's supported level; vectors have `dim` values.
-        let d = unsafe { (self.kernel)(a, b) };
-        if self.metric == IndexMetric::L2 {
-            d
-        } else {
-            1.0 - d
-        }
-    }
-
     fn links(&self, id: u32, layer: usize) -> &[u32] {
         let slot = if layer == 0 {
             &self.links0[id as usize * (1 + self.m0())..(id as usize + 1) * (1 + self.m0())]
@@ -277,24 +285,13 @@ impl Hnsw {
     }
 
 
-    /// Cosine is searched as `1 - a.b` on unit vectors.
-    fn prepared<'a>(&self, q: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
-        if self.metric != IndexMetric::Cosine {
-            return q;
-        }
-        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt();
-        buf.clear();
-        buf.extend(q.iter().map(|v| if norm > 0.0 { v / norm } else { 0.0 }));
-        buf
-    }
-
     /// Greedy walk on one layer from `entry` to a local minimum.
-    fn greedy<G: Graph>(&self, g: &G, q: &[f32], mut best: Near, layer: usize, links: &mut Vec<u32>, count: &mut u64) -> Near {
+    fn greedy<G: Graph>(&self, g: &G, q: &Query, mut best: Near, layer: usize, links: &mut Vec<u32>, count: &mut u64) -> Near {
         loop {
             let mut moved = false;
             g.read(best.1, layer, links);
             for &n in links.iter() {
-                let d = self.distance(q, self.vector(n));
+                let d = self.store.distance(q, n);
                 *count += 1;
                 if d < best.0 {
                     best = Near(d, n);
@@ -309,7 +306,7 @@ impl Hnsw {
 
     /// Best-first search of one layer with a candidate list of `ef`; leaves the `ef` nearest found
     /// in `scratch.found`.
-    fn search_layer<G: Graph>(&self, g: &G, q: &[f32], entry: Near, ef: usize, layer: usize, scratch: &mut Scratch, count: &mut u64) {
+    fn search_layer<G: Graph>(&self, g: &G, q: &Query, entry: Near, ef: usize, layer: usize, scratch: &mut Scratch, count: &mut u64) {
         let Scratch { visited, candidates, found, fresh, links } = scratch;
         visited.reset(self.len());
         visited.first_visit(entry.1);
@@ -331,12 +328,13 @@ impl Hnsw {
             g.read(c.1, layer, links);
             for &n in links.iter() {
                 if visited.first_visit(n) {
-                    prefetch(self.vector(n).as_ptr() as *const u8, self.dim * 4);
+                    let (addr, bytes) = self.store.addr(n);
+                    prefetch(addr, bytes);
                     fresh.push(n);
                 }
             }
             for &n in fresh.iter() {
-                let d = self.distance(q, self.vector(n));
+                let d = self.store.distance(q, n);
                 *count += 1;
                 if found.len() < ef || d < found.peek().unwrap().0 {
                     candidates.push(Reverse(Near(d, n)));
@@ -350,23 +348,26 @@ impl Hnsw {
     }
 
     /// The paper's heuristic: keep a candidate (nearest first) unless it is nearer to an already
-    /// kept neighbour than to the base point, up to `limit`.
+    /// kept neighbour than to the base point, up to `limit`. Returns the kept ids in increasing order.
     fn select(&self, mut candidates: Vec<Near>, limit: usize) -> Vec<u32> {
         candidates.sort_unstable();
-        if candidates.len() <= limit {
-            return candidates.into_iter().map(|c| c.1).collect();
-        }
-        let mut kept: Vec<Near> = Vec::with_capacity(limit);
-        for c in candidates {
-            if kept.len() >= limit {
-                break;
+        let mut kept: Vec<u32> = if candidates.len() <= limit {
+            candidates.into_iter().map(|c| c.1).collect()
+        } else {
+            let mut kept: Vec<u32> = Vec::with_capacity(limit);
+            for c in candidates {
+                if kept.len() >= limit {
+                    break;
+                }
+                let cq = self.store.node(c.1);
+                if kept.iter().all(|&k| self.store.distance(&cq, k) >= c.0) {
+                    kept.push(c.1);
+                }
             }
-            let cv = self.vector(c.1);
-            if kept.iter().all(|k| self.distance(cv, self.vector(k.1)) >= c.0) {
-                kept.push(c);
-            }
-        }
-        kept.into_iter().map(|c| c.1).collect()
+            kept
+        };
+        kept.sort_unstable();
+        kept
     }
 
     /// Inserts rows of `x` (row-major, `dim` wide) on `threads` threads (0 = all). With one thread
@@ -374,21 +375,20 @@ impl Hnsw {
     /// concurrently (per-node locks, as hnswlib does), which changes the graph but not its quality.
     /// Every node's level is drawn up front, in order, so levels never depend on the thread count.
     pub fn add(&mut self, x: &[f32], threads: usize) -> Result<(), Error> {
-        if x.len() % self.dim != 0 {
-            return Err(invalid(format!("{} values are not whole vectors of dim {}", x.len(), self.dim)));
+        let dim = self.dim();
+        if x.len() % dim != 0 {
+            return Err(invalid(format!("{} values are not whole vectors of dim {dim}", x.len())));
         }
         if !x.iter().all(|v| v.is_finite()) {
             return Err(invalid("vectors hold NaN or infinite values"));
         }
-        if self.len() + x.len() / self.dim > u32::MAX as usize {
+        if self.len() + x.len() / dim > u32::MAX as usize {
             return Err(invalid("an index holds at most 2^32 - 1 vectors"));
         }
         let first = self.len();
-        let mut buf = Vec::new();
-        for row in x.chunks_exact(self.dim) {
+        self.store.push(x)?;
+        for _ in 0..x.len() / dim {
             let level = self.random_level();
-            let prepared = self.prepared(row, &mut buf).to_vec();
-            self.vectors.extend_from_slice(&prepared);
             self.levels.push(level as u8);
             self.links0.resize(self.links0.len() + 1 + self.m0(), 0);
             self.upper.push(vec![0; level * (1 + self.m)]);
@@ -434,7 +434,7 @@ impl Hnsw {
     /// Links node `id` (its vector and level already stored) into the graph.
     fn insert<const LOCKED: bool>(&self, g: &RawGraph<'_, LOCKED>, top: &Top, id: u32, scratch: &mut Scratch) {
         let level = self.levels[id as usize] as usize;
-        let q = self.vector(id);
+        let q = &self.store.node(id);
         // A node that raises the top level holds the top lock for its whole insertion (as hnswlib).
         let mut top_guard = Some(top.lock().unwrap_or_else(|p| p.into_inner()));
         let (entry, max_level) = **top_guard.as_ref().unwrap();
@@ -447,7 +447,7 @@ impl Hnsw {
         }
         let mut count = 0u64;
         let mut links = std::mem::take(&mut scratch.links);
-        let mut ep = Near(self.distance(q, self.vector(entry)), entry);
+        let mut ep = Near(self.store.distance(q, entry), entry);
         for layer in (level + 1..=max_level).rev() {
             ep = self.greedy(g, q, ep, layer, &mut links, &mut count);
         }
@@ -469,12 +469,15 @@ impl Hnsw {
                         return;
                     }
                     if len < cap {
-                        slot[1 + len] = id;
+                        // Into its place in increasing order.
+                        let at = slot[1..1 + len].partition_point(|&l| l < id);
+                        slot.copy_within(1 + at..1 + len, 2 + at);
+                        slot[1 + at] = id;
                         slot[0] += 1;
                         return;
                     }
-                    let nv = self.vector(n);
-                    let scored = slot[1..1 + len].iter().chain([&id]).map(|&l| Near(self.distance(nv, self.vector(l)), l)).collect();
+                    let nq = self.store.node(n);
+                    let scored = slot[1..1 + len].iter().chain([&id]).map(|&l| Near(self.store.distance(&nq, l), l)).collect();
                     let kept = self.select(scored, cap);
                     slot[0] = kept.len() as u32;
                     slot[1..1 + kept.len()].copy_from_slice(&kept);
@@ -486,34 +489,56 @@ impl Hnsw {
         }
     }
 
-    /// The k nearest of one query (prepared), nearest first, and the distance computations made.
-    fn search_one(&self, q: &[f32], k: usize, ef: usize, scratch: &mut Scratch) -> (Vec<Near>, u64) {
+    /// The k nearest of one query, nearest first, and the distance computations made. With
+    /// `rerank` > 0, the `rerank` nearest candidates by stored codes are re-scored with the float32
+    /// vectors, and the k nearest by exact distance are returned.
+    fn search_one(&self, row: &[f32], k: usize, ef: usize, rerank: usize, scratch: &mut Scratch) -> (Vec<Near>, u64) {
         let Some(entry) = self.entry else { return (Vec::new(), 0) };
+        let q = self.store.encode(row);
         let mut count = 1u64;
-        let mut ep = Near(self.distance(q, self.vector(entry)), entry);
+        let mut ep = Near(self.store.distance(&q, entry), entry);
         let mut links = std::mem::take(&mut scratch.links);
         for layer in (1..=self.max_level).rev() {
-            ep = self.greedy(self, q, ep, layer, &mut links, &mut count);
+            ep = self.greedy(self, &q, ep, layer, &mut links, &mut count);
         }
         scratch.links = links;
-        self.search_layer(self, q, ep, ef.max(k), 0, scratch, &mut count);
+        self.search_layer(self, &q, ep, ef.max(k).max(rerank), 0, scratch, &mut count);
         let mut found: Vec<Near> = scratch.found.drain().collect();
         found.sort_unstable();
+        if rerank > 0 {
+            found.truncate(rerank);
+            let mut prepared = Vec::with_capacity(self.dim());
+            self.store.prepare(row, &mut prepared);
+            for c in found.iter_mut() {
+                c.0 = self.store.exact(&prepared, c.1);
+            }
+            count += found.len() as u64;
+            found.sort_unstable();
+        }
         found.truncate(k);
         (found, count)
     }
 
     /// Searches every query (row-major), spreading them over `threads` threads (0 = all). Writes
     /// k ids and distances per query, nearest first (fewer found: id u32::MAX, distance +inf).
-    /// Returns the distance computations made in all.
+    /// The search width is `max(ef, k, rerank)`; `rerank` > 0 needs float32 vectors (f32 storage
+    /// or kept ones) and re-scores that many candidates exactly. Returns the distance computations
+    /// made in all.
     #[allow(clippy::too_many_arguments)]
-    pub fn search(&self, queries: &[f32], k: usize, ef: usize, ids: &mut [u32], dists: &mut [f32], threads: usize) -> Result<u64, Error> {
-        if queries.len() % self.dim != 0 {
-            return Err(invalid(format!("queries hold {} values, not whole vectors of dim {}", queries.len(), self.dim)));
+    pub fn search(&self, queries: &[f32], k: usize, ef: usize, rerank: usize, ids: &mut [u32], dists: &mut [f32], threads: usize) -> Result<u64, Error> {
+        let dim = self.dim();
+        if queries.len() % dim != 0 {
+            return Err(invalid(format!("queries hold {} values, not whole vectors of dim {dim}", queries.len())));
         }
-        let m = queries.len() / self.dim;
+        if !queries.iter().all(|v| v.is_finite()) {
+            return Err(invalid("queries hold NaN or infinite values"));
+        }
+        let m = queries.len() / dim;
         if k == 0 || ids.len() != m * k || dists.len() != m * k {
             return Err(invalid(format!("k must be at least 1 and the outputs hold queries x k = {} entries", m * k)));
+        }
+        if rerank > 0 && (rerank < k || !self.store.has_vectors()) {
+            return Err(invalid("rerank needs at least k candidates and an index that keeps its float32 vectors"));
         }
         if m == 0 {
             return Ok(0);
@@ -523,11 +548,10 @@ impl Hnsw {
         let blocks: Vec<_> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().collect();
         let counts = run_blocks(blocks, |(b, (ids, dists))| {
             let mut scratch = Scratch::new(self.len());
-            let mut buf = Vec::new();
             let mut total = 0;
             for r in 0..ids.len() / k {
-                let row = &queries[(b * per + r) * self.dim..(b * per + r + 1) * self.dim];
-                let (found, count) = self.search_one(self.prepared(row, &mut buf), k, ef, &mut scratch);
+                let row = &queries[(b * per + r) * dim..(b * per + r + 1) * dim];
+                let (found, count) = self.search_one(row, k, ef, rerank, &mut scratch);
                 total += count;
                 for j in 0..k {
                     let (d, id) = found.get(j).map_or((f32::INFINITY, u32::MAX), |n| (n.0, n.1));
@@ -540,9 +564,23 @@ impl Hnsw {
         Ok(counts.into_iter().sum())
     }
 
-    /// The arrays to save, in the layout `from_parts` reads back.
+    /// The arrays to save, in the layout `from_parts` reads back. `vectors`: f32 storage's vectors,
+    /// or the kept ones (empty if none).
     pub fn vectors(&self) -> &[f32] {
-        &self.vectors
+        &self.store.vectors
+    }
+
+    /// int8 codes or binary bits (empty for f32 storage).
+    pub fn codes(&self) -> &[u8] {
+        &self.store.codes
+    }
+
+    pub fn scales(&self) -> &[f32] {
+        &self.store.scales
+    }
+
+    pub fn center(&self) -> &[f32] {
+        &self.store.center
     }
 
     pub fn levels(&self) -> &[u8] {
@@ -577,18 +615,16 @@ impl Hnsw {
     }
 
     pub fn metric(&self) -> IndexMetric {
-        self.metric
+        self.store.metric
     }
 
     /// Rebuilds an index from saved parts, checking everything a corrupt file could break:
     /// sizes, levels, link counts and every neighbour id.
     pub fn from_parts(p: HnswParts) -> Result<Hnsw, Error> {
-        let mut h = Hnsw::new(p.dim, p.metric, p.m, p.ef_construction, p.rng)?;
+        let mut h = Hnsw::new(p.dim, p.metric, p.storage, p.keep, p.m, p.ef_construction, p.rng)?;
         let n = p.levels.len();
         let (m0, m) = (2 * p.m, p.m);
-        if p.vectors.len() != n * p.dim {
-            return Err(invalid(format!("{} vector values for {n} nodes of dim {}", p.vectors.len(), p.dim)));
-        }
+        h.store.from_parts(n, p.vectors, p.codes, p.scales, p.center)?;
         if p.links0.len() != n * (1 + m0) {
             return Err(invalid(format!("bottom layer holds {} slots, {n} nodes need {}", p.links0.len(), n * (1 + m0))));
         }
@@ -612,8 +648,12 @@ impl Hnsw {
             if len > cap {
                 return Err(invalid(format!("node {node} has {len} links on layer {layer}, at most {cap}")));
             }
-            if let Some(&bad) = slot[1..1 + len].iter().find(|&&id| id as usize >= n || (layer > 0 && (p.levels[id as usize] as usize) < layer)) {
+            let links = &slot[1..1 + len];
+            if let Some(&bad) = links.iter().find(|&&id| id as usize >= n || (layer > 0 && (p.levels[id as usize] as usize) < layer)) {
                 return Err(invalid(format!("node {node} links to {bad} on layer {layer}, which is not a node there")));
+            }
+            if links.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(invalid(format!("the links of node {node} on layer {layer} are not in increasing order")));
             }
             Ok(())
         };
@@ -629,10 +669,6 @@ impl Hnsw {
             upper.push(own.to_vec());
             at += len;
         }
-        if !p.vectors.iter().all(|v| v.is_finite()) {
-            return Err(invalid("vectors hold NaN or infinite values"));
-        }
-        h.vectors = p.vectors.to_vec();
         h.levels = p.levels.to_vec();
         h.links0 = p.links0.to_vec();
         h.upper = upper;

@@ -18,7 +18,7 @@ const SIFT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/siftsmal
 fn recall(index: &Hnsw, base: &[f32], queries: &[f32], dim: usize, k: usize, ef: usize) -> f64 {
     let m = queries.len() / dim;
     let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    index.search(queries, k, ef, &mut ids, &mut dists, 2).unwrap();
+    index.search(queries, k, ef, 0, &mut ids, &mut dists, 2).unwrap();
     let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
     flat::search(index.metric(), base, dim, queries, k, &mut truth, &mut tdists, 2).unwrap();
     let mut hits = 0;
@@ -33,7 +33,7 @@ fn recall(index: &Hnsw, base: &[f32], queries: &[f32], dim: usize, k: usize, ef:
 fn siftsmall_recall_at_10() {
     let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
     let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
-    let mut index = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
+    let mut index = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 16, 200, 42).unwrap();
     index.add(&base, 1).unwrap();
     let r16 = recall(&index, &base, &queries, dim, 10, 16);
     let r64 = recall(&index, &base, &queries, dim, 10, 64);
@@ -60,7 +60,7 @@ fn ip_and_cosine_find_their_neighbours() {
     let base = random(3000, dim, 5);
     let queries = random(50, dim, 6);
     for metric in [IndexMetric::Ip, IndexMetric::Cosine] {
-        let mut index = Hnsw::new(dim, metric, 16, 100, 1).unwrap();
+        let mut index = Hnsw::new(dim, metric, Storage::F32, false, 16, 100, 1).unwrap();
         index.add(&base, 1).unwrap();
         let r = recall(&index, &base, &queries, dim, 10, 100);
         assert!(r >= 0.95, "{metric:?} recall {r}");
@@ -72,7 +72,7 @@ fn same_seed_same_graph_other_seed_other_levels() {
     let dim = 8;
     let base = random(2000, dim, 9);
     let build = |seed| {
-        let mut h = Hnsw::new(dim, IndexMetric::L2, 8, 50, seed).unwrap();
+        let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 8, 50, seed).unwrap();
         h.add(&base, 1).unwrap();
         h
     };
@@ -90,10 +90,15 @@ fn reload(h: &Hnsw) -> Result<Hnsw, Error> {
     Hnsw::from_parts(HnswParts {
         dim: h.dim(),
         metric: h.metric(),
+        storage: h.storage(),
+        keep: h.keeps_vectors(),
         m,
         ef_construction: efc,
         rng,
         vectors: h.vectors(),
+        codes: h.codes(),
+        scales: h.scales(),
+        center: h.center(),
         levels: h.levels(),
         links0: h.links0(),
         upper: &upper,
@@ -105,18 +110,30 @@ fn reload(h: &Hnsw) -> Result<Hnsw, Error> {
 fn parts_round_trip_and_corrupt_parts_are_refused() {
     let dim = 6;
     let base = random(500, dim, 3);
-    let mut h = Hnsw::new(dim, IndexMetric::L2, 4, 40, 11).unwrap();
+    let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 4, 40, 11).unwrap();
     h.add(&base, 1).unwrap();
     let back = reload(&h).unwrap();
     let q = random(5, dim, 4);
     let (mut i1, mut d1, mut i2, mut d2) = (vec![0; 50], vec![0.0; 50], vec![0; 50], vec![0.0; 50]);
-    h.search(&q, 10, 20, &mut i1, &mut d1, 1).unwrap();
-    back.search(&q, 10, 20, &mut i2, &mut d2, 1).unwrap();
+    h.search(&q, 10, 20, 0, &mut i1, &mut d1, 1).unwrap();
+    back.search(&q, 10, 20, 0, &mut i2, &mut d2, 1).unwrap();
     assert_eq!((i1, d1), (i2, d2));
 
     let (m, efc, rng) = h.params();
     let upper = h.upper_links();
-    let parts = || HnswParts { dim, metric: IndexMetric::L2, m, ef_construction: efc, rng, vectors: h.vectors(), levels: h.levels(), links0: h.links0(), upper: &upper, entry: h.entry() };
+    let parts = || HnswParts {
+        dim,
+        metric: IndexMetric::L2,
+        storage: Storage::F32,
+        keep: false,
+        m,
+        ef_construction: efc,
+        rng,
+        vectors: h.vectors(),
+        codes: &[],
+        scales: &[],
+        center: &[],
+        levels: h.levels(), links0: h.links0(), upper: &upper, entry: h.entry() };
     let mut links = h.links0().to_vec();
     links[1] = 500; // a neighbour id past the end
     assert!(Hnsw::from_parts(HnswParts { links0: &links, ..parts() }).err().unwrap().to_string().contains("links to 500"));
@@ -126,29 +143,34 @@ fn parts_round_trip_and_corrupt_parts_are_refused() {
     assert!(Hnsw::from_parts(HnswParts { entry: Some(600), ..parts() }).is_err());
     assert!(Hnsw::from_parts(HnswParts { vectors: &h.vectors()[1..], ..parts() }).is_err());
     assert!(Hnsw::from_parts(HnswParts { upper: &upper[1..], ..parts() }).is_err());
+    let mut links = h.links0().to_vec();
+    assert!(links[0] >= 2);
+    links.swap(1, 2); // out of order
+    assert!(Hnsw::from_parts(HnswParts { links0: &links, ..parts() }).err().unwrap().to_string().contains("increasing order"));
+    assert!(Hnsw::from_parts(HnswParts { codes: &[0; 3000], ..parts() }).is_err(), "codes in an f32 index");
 }
 
 #[test]
 fn small_indexes_and_bad_arguments() {
-    let mut h = Hnsw::new(3, IndexMetric::L2, 16, 10, 1).unwrap();
+    let mut h = Hnsw::new(3, IndexMetric::L2, Storage::F32, false, 16, 10, 1).unwrap();
     let (mut ids, mut d) = (vec![0u32; 4], vec![0f32; 4]);
-    h.search(&[0.0; 3], 4, 10, &mut ids, &mut d, 1).unwrap();
+    h.search(&[0.0; 3], 4, 10, 0, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [u32::MAX; 4], "empty index: nothing found");
     h.add(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 1).unwrap();
-    h.search(&[1.0, 0.1, 0.0], 4, 10, &mut ids, &mut d, 1).unwrap();
+    h.search(&[1.0, 0.1, 0.0], 4, 10, 0, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [0, 1, u32::MAX, u32::MAX]);
     assert!(h.add(&[f32::NAN, 0.0, 0.0], 1).is_err());
     assert!(h.add(&[1.0; 4], 1).is_err());
-    assert!(Hnsw::new(3, IndexMetric::L2, 1, 10, 1).is_err());
+    assert!(Hnsw::new(3, IndexMetric::L2, Storage::F32, false, 1, 10, 1).is_err());
 }
 
 #[test]
 fn two_threads_build_as_good_a_graph() {
     let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
     let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
-    let mut one = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
+    let mut one = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 16, 200, 42).unwrap();
     one.add(&base, 1).unwrap();
-    let mut two = Hnsw::new(dim, IndexMetric::L2, 16, 200, 42).unwrap();
+    let mut two = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 16, 200, 42).unwrap();
     two.add(&base[..1000 * dim], 2).unwrap(); // a first batch, then the rest: batches append
     two.add(&base[1000 * dim..], 2).unwrap();
     assert_eq!(one.levels(), two.levels(), "levels are drawn in order, whatever the threads");
@@ -156,4 +178,108 @@ fn two_threads_build_as_good_a_graph() {
     assert!(r2 >= 0.99 && (r1 - r2).abs() <= 0.01, "one thread {r1}, two {r2}");
     // Every link is a valid node, within capacity: what a reload checks.
     assert!(reload(&two).is_ok());
+}
+
+/// Recall@k and the results of a search with `rerank`.
+fn search_all(index: &Hnsw, queries: &[f32], k: usize, ef: usize, rerank: usize) -> (Vec<u32>, Vec<f32>) {
+    let m = queries.len() / index.dim();
+    let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
+    index.search(queries, k, ef, rerank, &mut ids, &mut dists, 2).unwrap();
+    (ids, dists)
+}
+
+fn recall_of(ids: &[u32], truth: &[u32], k: usize) -> f64 {
+    let hits: usize = ids.chunks(k).zip(truth.chunks(k)).map(|(a, t)| a.iter().filter(|id| t.contains(id)).count()).sum();
+    hits as f64 / ids.len() as f64
+}
+
+#[test]
+fn int8_storage_measures_on_codes_and_reranks_exactly() {
+    let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
+    let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
+    let (m, k) = (queries.len() / dim, 10);
+    let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
+    flat::search(IndexMetric::L2, &base, dim, &queries, k, &mut truth, &mut tdists, 2).unwrap();
+    let build = |keep| {
+        let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::Int8, keep, 16, 200, 42).unwrap();
+        h.add(&base, 1).unwrap();
+        h
+    };
+    let (plain, kept) = (build(false), build(true));
+    assert_eq!((plain.links0(), plain.codes()), (kept.links0(), kept.codes()), "kept vectors do not change the graph");
+    assert_eq!((plain.vectors().len(), kept.vectors().len()), (0, base.len()));
+
+    // Without rerank: distances on codes, close to the exact ones of the decoded vectors.
+    let (ids, dists) = search_all(&plain, &queries, k, 64, 0);
+    let r_codes = recall_of(&ids, &truth, k);
+    let mut decoded = vec![0f32; base.len()];
+    crate::quant::decode(crate::quant::Scheme::Int8, plain.codes(), plain.scales(), &[], dim, &mut decoded, 1).unwrap();
+    let q0 = &queries[..dim];
+    let (mut q0codes, mut q0scale) = (vec![0u8; dim], [0f32]);
+    crate::quant::encode(crate::quant::Scheme::Int8, q0, dim, &[], &mut q0codes, &mut q0scale, 1).unwrap();
+    for j in 0..k {
+        let row = &decoded[ids[j] as usize * dim..(ids[j] as usize + 1) * dim];
+        let want: f64 = row.iter().zip(&q0codes).map(|(&x, &c)| (x as f64 - (c as i8) as f64 * q0scale[0] as f64).powi(2)).sum();
+        assert!((dists[j] as f64 - want).abs() <= 1e-5 * want.max(1.0), "query 0, rank {j}: {} vs {want}", dists[j]);
+    }
+
+    // With rerank: exact float32 distances, and the recall of the f32 graph.
+    let (ids, dists) = search_all(&kept, &queries, k, 64, 64);
+    let r_rerank = recall_of(&ids, &truth, k);
+    for (j, &id) in ids[..k].iter().enumerate() {
+        assert_eq!(dists[j], flat::distance_at(crate::simd::level(), IndexMetric::L2, q0, &base[id as usize * dim..(id as usize + 1) * dim]));
+    }
+    println!("siftsmall int8 recall@10 at ef=64: codes {r_codes:.3}, rerank 64 {r_rerank:.3}");
+    assert!(r_codes >= 0.93, "int8 recall {r_codes}");
+    assert!(r_rerank >= 0.99 && r_rerank >= r_codes, "int8 + rerank recall {r_rerank}");
+    assert!(reload(&kept).is_ok() && reload(&plain).is_ok());
+
+    let (mut ids, mut d) = (vec![0u32; m * k], vec![0f32; m * k]);
+    assert!(plain.search(&queries, k, 64, 64, &mut ids, &mut d, 1).is_err(), "rerank without kept vectors");
+    assert!(kept.search(&queries, k, 64, 5, &mut ids, &mut d, 1).is_err(), "rerank below k");
+}
+
+#[test]
+fn binary_storage_ranks_by_hamming_and_needs_its_center() {
+    let dim = 64;
+    let base = random(3000, dim, 21);
+    let queries = random(40, dim, 22);
+    let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::Binary, true, 16, 100, 3).unwrap();
+    assert!(h.add(&base, 1).err().unwrap().to_string().contains("center"));
+    assert!(h.set_center(&[0.0; 5]).is_err());
+    h.set_center(&[0.0; 64]).unwrap();
+    h.add(&base, 1).unwrap();
+    assert!(h.set_center(&[0.0; 64]).is_err(), "the center is fixed once vectors are in");
+    assert_eq!(h.codes().len(), 3000 * 8);
+    let (m, k) = (40, 10);
+    let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
+    flat::search(IndexMetric::L2, &base, dim, &queries, k, &mut truth, &mut tdists, 2).unwrap();
+    let (ids, dists) = search_all(&h, &queries, k, 200, 0);
+    // Hamming distances: whole numbers, and what the bits say.
+    let bits = |x: &[f32]| x.iter().map(|&v| v > 0.0).collect::<Vec<_>>();
+    let (qb, rb) = (bits(&queries[..dim]), bits(&base[ids[0] as usize * dim..(ids[0] as usize + 1) * dim]));
+    assert_eq!(dists[0], qb.iter().zip(&rb).filter(|(a, b)| a != b).count() as f32);
+    let r_bits = recall_of(&ids, &truth, k);
+    let (ids, _) = search_all(&h, &queries, k, 200, 200);
+    let r_rerank = recall_of(&ids, &truth, k);
+    println!("random 3000x64 binary recall@10 at ef=200: bits {r_bits:.3}, rerank 200 {r_rerank:.3}");
+    assert!(r_rerank > r_bits && r_rerank >= 0.7, "binary recall {r_bits}, with rerank {r_rerank}");
+    assert!(reload(&h).is_ok());
+}
+
+#[test]
+fn batches_do_not_change_the_graph() {
+    // Link lists are kept sorted, so adding in several calls builds exactly what one call builds.
+    let dim = 16;
+    let base = random(1500, dim, 31);
+    for storage in [Storage::F32, Storage::Int8] {
+        let mut one = Hnsw::new(dim, IndexMetric::L2, storage, false, 8, 60, 5).unwrap();
+        one.add(&base, 1).unwrap();
+        let mut parts = Hnsw::new(dim, IndexMetric::L2, storage, false, 8, 60, 5).unwrap();
+        for chunk in base.chunks(317 * dim) {
+            parts.add(chunk, 1).unwrap();
+        }
+        assert_eq!((one.links0(), one.upper_links(), one.entry()), (parts.links0(), parts.upper_links(), parts.entry()), "{storage:?}");
+        assert!(one.links0().chunks(17).all(|s| s[1..1 + s[0] as usize].windows(2).all(|w| w[0] < w[1])));
+    }
 }

@@ -1,0 +1,300 @@
+//! What an HNSW index keeps per node, and the distances it measures on it.
+//!
+//! | storage | per node | distance between a query and a node |
+//! | --- | --- | --- |
+//! | `f32` | the vector | l2sq, or `1 - a.b` (ip; cosine on unit vectors) |
+//! | `int8` | codes and scale of the int8 scheme (docs/quantization.md) | the same, from the exact integer dot product of the codes (VNNI where the CPU has it) |
+//! | `binary` | bits of the binary scheme, against a center fixed before the first add | hamming |
+//!
+//! The query is encoded like the nodes. Cosine vectors are normalised before they are encoded.
+//! int8 distances are finished in float64 from the scales: l2 as `na + nb - 2 sa sb (a.b)`
+//! (clamped at 0) with `n = s^2 sum(c^2)`, ip and cosine as `1 - sa sb (a.b)`, rounded once to
+//! float32, so the TypeScript baseline reproduces them exactly. With `keep`, int8 and binary
+//! indexes also keep the (normalised) float32 vectors, to re-score candidates exactly.
+
+use crate::distance::kernels;
+use crate::error::{invalid, Error};
+use crate::flat::IndexMetric;
+use crate::quant::{encode, Scheme};
+use crate::simd;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    F32,
+    Int8,
+    Binary,
+}
+
+impl Storage {
+    /// The storage's number in native calls and the `.vidx` header.
+    pub fn id(self) -> u32 {
+        self as u32
+    }
+
+    pub fn from_id(id: u32) -> Option<Storage> {
+        [Storage::F32, Storage::Int8, Storage::Binary].into_iter().find(|s| s.id() == id)
+    }
+
+    /// Bytes of codes per node (the vector itself for f32).
+    pub fn code_bytes(self, dim: usize) -> usize {
+        match self {
+            Storage::F32 => 4 * dim,
+            Storage::Int8 => dim,
+            Storage::Binary => dim.div_ceil(8),
+        }
+    }
+}
+
+/// A query (or a node, while inserting) encoded like the nodes.
+pub(super) enum Query {
+    F32(Vec<f32>),
+    Int8 { codes: Vec<i8>, scale: f32, norm: f64 },
+    Bits(Vec<u8>),
+}
+
+pub(super) struct Store {
+    pub storage: Storage,
+    pub metric: IndexMetric,
+    pub dim: usize,
+    /// f32: the vectors; int8 and binary: the kept vectors (empty unless `keep`).
+    pub vectors: Vec<f32>,
+    pub keep: bool,
+    /// int8 codes (as bytes) or binary bits, `storage.code_bytes(dim)` per node.
+    pub codes: Vec<u8>,
+    /// int8: the scale of each node.
+    pub scales: Vec<f32>,
+    /// int8: `scale^2 * sum(code^2)` of each node (derived, not saved).
+    norms: Vec<f64>,
+    /// binary: the per-dimension center the bits are taken against.
+    pub center: Vec<f32>,
+    f32_kernel: unsafe fn(&[f32], &[f32]) -> f32,
+    i8_dot: unsafe fn(&[i8], &[i8]) -> f32,
+    hamming: unsafe fn(&[u8], &[u8]) -> f32,
+}
+
+/// int8 codes read as signed values.
+#[inline(always)]
+fn as_i8(b: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same size and alignment; every bit pattern is valid.
+    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
+}
+
+fn int8_norm(codes: &[u8], scale: f32) -> f64 {
+    let sum: i64 = as_i8(codes).iter().map(|&c| c as i64 * c as i64).sum();
+    scale as f64 * scale as f64 * sum as f64
+}
+
+impl Store {
+    pub fn new(dim: usize, metric: IndexMetric, storage: Storage, keep: bool) -> Result<Store, Error> {
+        if keep && storage == Storage::F32 {
+            return Err(invalid("keeping vectors applies to int8 and binary storage (f32 indexes hold their vectors already)"));
+        }
+        let k = kernels(simd::level());
+        Ok(Store {
+            storage,
+            metric,
+            dim,
+            vectors: Vec::new(),
+            keep,
+            codes: Vec::new(),
+            scales: Vec::new(),
+            norms: Vec::new(),
+            center: Vec::new(),
+            f32_kernel: k.f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
+            i8_dot: k.i8_pair[1],
+            hamming: k.hamming_pair,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match self.storage {
+            Storage::F32 => self.vectors.len() / self.dim,
+            Storage::Int8 => self.scales.len(),
+            Storage::Binary => self.codes.len() / self.storage.code_bytes(self.dim),
+        }
+    }
+
+    /// Whether exact float32 distances can be measured (f32 storage, or kept vectors).
+    pub fn has_vectors(&self) -> bool {
+        self.storage == Storage::F32 || self.keep
+    }
+
+    /// Sets binary's center (before any node is added).
+    pub fn set_center(&mut self, center: &[f32]) -> Result<(), Error> {
+        if self.storage != Storage::Binary {
+            return Err(invalid("only binary storage has a center"));
+        }
+        if self.len() > 0 {
+            return Err(invalid("the center is fixed once vectors are added"));
+        }
+        if center.len() != self.dim || !center.iter().all(|c| c.is_finite()) {
+            return Err(invalid(format!("the center must hold {} finite values", self.dim)));
+        }
+        self.center = center.to_vec();
+        Ok(())
+    }
+
+    /// Appends `x` to `out`, normalised for cosine (a zero vector stays zero), as it is otherwise.
+    pub fn prepare(&self, x: &[f32], out: &mut Vec<f32>) {
+        if self.metric != IndexMetric::Cosine {
+            out.extend_from_slice(x);
+            return;
+        }
+        let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt();
+        out.extend(x.iter().map(|v| if norm > 0.0 { v / norm } else { 0.0 }));
+    }
+
+    /// Prepares, encodes and appends rows (finite values, whole rows: checked by the caller).
+    pub fn push(&mut self, x: &[f32]) -> Result<(), Error> {
+        if self.storage == Storage::Binary && self.center.is_empty() {
+            return Err(invalid("binary storage needs its center before vectors are added"));
+        }
+        let mut prepared = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(self.dim) {
+            self.prepare(row, &mut prepared);
+        }
+        let rows = x.len() / self.dim;
+        let cb = self.storage.code_bytes(self.dim);
+        match self.storage {
+            Storage::F32 => self.vectors.extend_from_slice(&prepared),
+            Storage::Int8 => {
+                let (mut codes, mut scales) = (vec![0u8; rows * cb], vec![0f32; rows]);
+                encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scales, 1)?;
+                self.norms.extend(codes.chunks_exact(cb).zip(&scales).map(|(c, &s)| int8_norm(c, s)));
+                self.codes.extend_from_slice(&codes);
+                self.scales.extend_from_slice(&scales);
+            }
+            Storage::Binary => {
+                let (mut codes, mut s) = (vec![0u8; rows * cb], vec![0f32; rows]);
+                if let Some(r) = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1)? {
+                    return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
+                }
+                self.codes.extend_from_slice(&codes);
+            }
+        }
+        if self.keep {
+            self.vectors.extend_from_slice(&prepared);
+        }
+        Ok(())
+    }
+
+    /// Encodes a query like the nodes.
+    pub fn encode(&self, q: &[f32]) -> Query {
+        let mut prepared = Vec::with_capacity(self.dim);
+        self.prepare(q, &mut prepared);
+        let cb = self.storage.code_bytes(self.dim);
+        match self.storage {
+            Storage::F32 => Query::F32(prepared),
+            Storage::Int8 => {
+                let (mut codes, mut scale) = (vec![0u8; cb], [0f32]);
+                // Queries are checked finite by the caller, so encoding cannot fail.
+                let _ = encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scale, 1);
+                let norm = int8_norm(&codes, scale[0]);
+                Query::Int8 { codes: as_i8(&codes).to_vec(), scale: scale[0], norm }
+            }
+            Storage::Binary => {
+                let (mut codes, mut s) = (vec![0u8; cb], [0f32]);
+                let _ = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1);
+                Query::Bits(codes)
+            }
+        }
+    }
+
+    /// Node `id`'s own codes, as a query (to measure from it while inserting).
+    pub fn node(&self, id: u32) -> Query {
+        let i = id as usize;
+        match self.storage {
+            Storage::F32 => Query::F32(self.vectors[i * self.dim..(i + 1) * self.dim].to_vec()),
+            Storage::Int8 => Query::Int8 { codes: as_i8(self.code(id)).to_vec(), scale: self.scales[i], norm: self.norms[i] },
+            Storage::Binary => Query::Bits(self.code(id).to_vec()),
+        }
+    }
+
+    #[inline(always)]
+    fn code(&self, id: u32) -> &[u8] {
+        let cb = self.storage.code_bytes(self.dim);
+        &self.codes[id as usize * cb..(id as usize + 1) * cb]
+    }
+
+    #[inline(always)]
+    fn vector(&self, id: u32) -> &[f32] {
+        &self.vectors[id as usize * self.dim..(id as usize + 1) * self.dim]
+    }
+
+    /// Where node `id`'s codes start and how many bytes they span (to prefetch them).
+    #[inline(always)]
+    pub fn addr(&self, id: u32) -> (*const u8, usize) {
+        let cb = self.storage.code_bytes(self.dim);
+        let p = match self.storage {
+            Storage::F32 => self.vectors.as_ptr() as *const u8,
+            _ => self.codes.as_ptr(),
+        };
+        (p.wrapping_add(id as usize * cb), cb)
+    }
+
+    /// The distance from an encoded query to node `id`.
+    #[inline(always)]
+    pub fn distance(&self, q: &Query, id: u32) -> f32 {
+        // SAFETY (all three): the kernels belong to the process's supported level, and a query is
+        // encoded with the same length as every node's codes.
+        match q {
+            Query::F32(v) => self.finish_f32(unsafe { (self.f32_kernel)(v, self.vector(id)) }),
+            Query::Int8 { codes, scale, norm } => {
+                let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) } as f64;
+                let ss = *scale as f64 * self.scales[id as usize] as f64;
+                if self.metric == IndexMetric::L2 {
+                    (norm + self.norms[id as usize] - 2.0 * ss * dot).max(0.0) as f32
+                } else {
+                    (1.0 - ss * dot) as f32
+                }
+            }
+            Query::Bits(b) => unsafe { (self.hamming)(b, self.code(id)) },
+        }
+    }
+
+    /// The exact float32 distance from a prepared query to node `id` (needs `has_vectors`).
+    #[inline(always)]
+    pub fn exact(&self, q: &[f32], id: u32) -> f32 {
+        // SAFETY: as in `distance`; the prepared query has `dim` values.
+        self.finish_f32(unsafe { (self.f32_kernel)(q, self.vector(id)) })
+    }
+
+    #[inline(always)]
+    fn finish_f32(&self, d: f32) -> f32 {
+        if self.metric == IndexMetric::L2 {
+            d
+        } else {
+            1.0 - d
+        }
+    }
+
+    /// Rebuilds the store from saved parts, checking their sizes and values.
+    pub fn from_parts(&mut self, n: usize, vectors: &[f32], codes: &[u8], scales: &[f32], center: &[f32]) -> Result<(), Error> {
+        let cb = self.storage.code_bytes(self.dim);
+        let want = |what: &str, got: usize, need: usize| {
+            if got == need {
+                Ok(())
+            } else {
+                Err(invalid(format!("{what} hold {got} values, {n} nodes need {need}")))
+            }
+        };
+        want("vectors", vectors.len(), if self.has_vectors() { n * self.dim } else { 0 })?;
+        want("codes", codes.len(), if self.storage == Storage::F32 { 0 } else { n * cb })?;
+        want("scales", scales.len(), if self.storage == Storage::Int8 { n } else { 0 })?;
+        want("center values", center.len(), if self.storage == Storage::Binary { self.dim } else { 0 })?;
+        if !vectors.iter().chain(center).all(|v| v.is_finite()) {
+            return Err(invalid("vectors hold NaN or infinite values"));
+        }
+        if !scales.iter().all(|s| s.is_finite() && *s >= 0.0) {
+            return Err(invalid("int8 scales must be finite and not negative"));
+        }
+        self.vectors = vectors.to_vec();
+        self.codes = codes.to_vec();
+        self.scales = scales.to_vec();
+        self.center = center.to_vec();
+        if self.storage == Storage::Int8 {
+            self.norms = codes.chunks_exact(cb).zip(scales).map(|(c, &s)| int8_norm(c, s)).collect();
+        }
+        Ok(())
+    }
+}

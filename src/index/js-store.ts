@@ -1,0 +1,216 @@
+import { encodeBinary } from '../backends/js/binary.js';
+import { dotF32, l2sqF32 } from '../backends/js/distance.js';
+import { encodeInt8 } from '../backends/js/int8.js';
+import type { IndexMetricName } from '../distance/metrics.js';
+import { codeBytes, type Storage } from './format.js';
+
+/** Set bits of every byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v; v >>= 1) n += v & 1;
+  return n;
+});
+
+/**
+ * A query (or a node, while inserting) encoded like the nodes: a float32 vector, int8 codes with
+ * their scale and `scale^2 sum(c^2)`, or bits. Arrays may be views into the store, at `offset`.
+ */
+export interface JsQuery {
+  f32: Float32Array;
+  i8: Int8Array;
+  bits: Uint8Array;
+  offset: number;
+  scale: number;
+  norm: number;
+}
+
+const EMPTY = { f32: new Float32Array(0), i8: new Int8Array(0), bits: new Uint8Array(0) };
+
+/**
+ * What the TypeScript HNSW keeps per node and the distances it measures: the same as
+ * crates/vectro-core/src/hnsw/store.rs, operation for operation where the Rust side rounds (int8
+ * distances, hamming and cosine normalisation match it exactly; float32 sums are taken in float64
+ * here, so f32 distances can differ in the last bits).
+ */
+export class JsStore {
+  vectors = new Float32Array(0);
+  codes = new Uint8Array(0);
+  scales = new Float32Array(0);
+  center = new Float32Array(0);
+  private norms = new Float64Array(0);
+  private i8 = new Int8Array(0);
+  private rows = 0;
+  private capacity = 0;
+  private readonly codeBytes: number;
+  private readonly rowBuf: Float32Array;
+
+  constructor(
+    readonly dim: number,
+    readonly metric: IndexMetricName,
+    readonly storage: Storage,
+    readonly keep: boolean,
+  ) {
+    if (keep && storage === 'f32') throw new RangeError('keeping vectors applies to int8 and binary storage (f32 indexes hold their vectors already)');
+    this.codeBytes = codeBytes(storage, dim);
+    this.rowBuf = new Float32Array(dim);
+  }
+
+  get count(): number {
+    return this.rows;
+  }
+
+  get hasVectors(): boolean {
+    return this.storage === 'f32' || this.keep;
+  }
+
+  setCenter(center: Float32Array): void {
+    if (this.storage !== 'binary') throw new RangeError('only binary storage has a center');
+    if (this.rows > 0) throw new RangeError('the center is fixed once vectors are added');
+    if (center.length !== this.dim || !center.every(Number.isFinite)) throw new RangeError(`the center must hold ${this.dim} finite values`);
+    this.center = Float32Array.from(center);
+  }
+
+  /** Writes `x` (at `xo`) into `out` (at `oo`), normalised for cosine exactly as the Rust index does (float32 sum, sqrt, divide). */
+  prepare(x: Float32Array, xo: number, out: Float32Array, oo: number): void {
+    const dim = this.dim;
+    if (this.metric !== 'cosine') {
+      out.set(x.subarray(xo, xo + dim), oo);
+      return;
+    }
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum = Math.fround(sum + Math.fround(x[xo + i] * x[xo + i]));
+    const norm = Math.fround(Math.sqrt(sum));
+    for (let i = 0; i < dim; i++) out[oo + i] = norm > 0 ? x[xo + i] / norm : 0;
+  }
+
+  /** Room for `extra` more nodes. */
+  reserve(extra: number): void {
+    const need = this.rows + extra;
+    if (need <= this.capacity) return;
+    const cap = Math.max(need, this.capacity * 2, 16);
+    const grow = <T extends Float32Array | Uint8Array | Float64Array>(old: T, size: number, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(old as never);
+      return next;
+    };
+    if (this.hasVectors) this.vectors = grow(this.vectors, cap * this.dim, (n) => new Float32Array(n));
+    this.codes = grow(this.codes, cap * this.codeBytes, (n) => new Uint8Array(n));
+    this.i8 = new Int8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+    if (this.storage === 'int8') {
+      this.scales = grow(this.scales, cap, (n) => new Float32Array(n));
+      this.norms = grow(this.norms, cap, (n) => new Float64Array(n));
+    }
+    this.capacity = cap;
+  }
+
+  /** Prepares, encodes and appends one row (finite; room reserved). */
+  push(x: Float32Array, xo: number): void {
+    if (this.storage === 'binary' && this.center.length === 0) throw new RangeError('binary storage needs its center before vectors are added');
+    const id = this.rows;
+    const row = this.rowBuf;
+    this.prepare(x, xo, row, 0);
+    if (this.hasVectors) this.vectors.set(row, id * this.dim);
+    const codes = this.codes.subarray(id * this.codeBytes, (id + 1) * this.codeBytes);
+    if (this.storage === 'int8') {
+      encodeInt8(row, this.dim, codes, this.scales.subarray(id, id + 1));
+      this.norms[id] = int8Norm(this.i8, id * this.dim, this.dim, this.scales[id]);
+    } else if (this.storage === 'binary') {
+      if (encodeBinary(row, this.dim, this.center, codes, new Float32Array(1)) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
+    }
+    this.rows++;
+  }
+
+  /** Encodes a query like the nodes (a fresh object: the caller keeps it for one search). */
+  encode(q: Float32Array, qo: number): JsQuery {
+    const f32 = new Float32Array(this.dim);
+    this.prepare(q, qo, f32, 0);
+    if (this.storage === 'f32') return { ...EMPTY, f32, offset: 0, scale: 0, norm: 0 };
+    const codes = new Uint8Array(this.codeBytes);
+    if (this.storage === 'binary') {
+      encodeBinary(f32, this.dim, this.center, codes, new Float32Array(1));
+      return { ...EMPTY, bits: codes, offset: 0, scale: 0, norm: 0 };
+    }
+    const scale = new Float32Array(1);
+    encodeInt8(f32, this.dim, codes, scale);
+    const i8 = new Int8Array(codes.buffer);
+    return { ...EMPTY, i8, offset: 0, scale: scale[0], norm: int8Norm(i8, 0, this.dim, scale[0]) };
+  }
+
+  /** Node `id`'s own codes as a query (views into the store). */
+  node(id: number): JsQuery {
+    if (this.storage === 'f32') return { ...EMPTY, f32: this.vectors, offset: id * this.dim, scale: 0, norm: 0 };
+    if (this.storage === 'binary') return { ...EMPTY, bits: this.codes, offset: id * this.codeBytes, scale: 0, norm: 0 };
+    return { ...EMPTY, i8: this.i8, offset: id * this.dim, scale: this.scales[id], norm: this.norms[id] };
+  }
+
+  /** The distance from an encoded query to node `id`, rounded to float32 like the Rust index. */
+  distance(q: JsQuery, id: number): number {
+    const dim = this.dim;
+    if (this.storage === 'f32') {
+      const d = this.metric === 'l2' ? l2sqF32(q.f32, q.offset, this.vectors, id * dim, dim) : 1 - dotF32(q.f32, q.offset, this.vectors, id * dim, dim);
+      return Math.fround(d);
+    }
+    if (this.storage === 'binary') {
+      const cb = this.codeBytes;
+      const a = q.bits;
+      const b = this.codes;
+      let n = 0;
+      for (let i = 0, bo = id * cb; i < cb; i++) n += POPCOUNT[a[q.offset + i] ^ b[bo + i]];
+      return n;
+    }
+    const a = q.i8;
+    const b = this.i8;
+    let dot = 0;
+    for (let i = 0, ao = q.offset, bo = id * dim; i < dim; i++) dot += a[ao + i] * b[bo + i];
+    dot = Math.fround(dot);
+    const ss = q.scale * this.scales[id];
+    if (this.metric === 'l2') return Math.fround(Math.max(0, q.norm + this.norms[id] - 2 * ss * dot));
+    return Math.fround(1 - ss * dot);
+  }
+
+  /** The exact float32 distance from a prepared query to node `id` (needs `hasVectors`). */
+  exact(q: Float32Array, id: number): number {
+    const d = this.metric === 'l2' ? l2sqF32(q, 0, this.vectors, id * this.dim, this.dim) : 1 - dotF32(q, 0, this.vectors, id * this.dim, this.dim);
+    return Math.fround(d);
+  }
+
+  /** The arrays to save, trimmed to the nodes. */
+  parts(): { vectors: Float32Array; codes: Uint8Array; scales: Float32Array; center: Float32Array } {
+    return {
+      vectors: this.hasVectors ? this.vectors.slice(0, this.rows * this.dim) : new Float32Array(0),
+      codes: this.codes.slice(0, this.rows * this.codeBytes),
+      scales: this.storage === 'int8' ? this.scales.slice(0, this.rows) : new Float32Array(0),
+      center: this.center.slice(),
+    };
+  }
+
+  /** Loads saved arrays for `n` nodes, checking what the Rust store checks. */
+  load(n: number, p: { vectors: Float32Array; codes: Uint8Array; scales: Float32Array; center: Float32Array }): void {
+    const want = (what: string, got: number, need: number) => {
+      if (got !== need) throw new RangeError(`${what} hold ${got} values, ${n} nodes need ${need}`);
+    };
+    want('vectors', p.vectors.length, this.hasVectors ? n * this.dim : 0);
+    want('codes', p.codes.length, n * this.codeBytes);
+    want('scales', p.scales.length, this.storage === 'int8' ? n : 0);
+    want('center values', p.center.length, this.storage === 'binary' ? this.dim : 0);
+    for (const v of p.vectors) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
+    for (const v of p.center) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
+    for (const s of p.scales) if (!(Number.isFinite(s) && s >= 0)) throw new RangeError('int8 scales must be finite and not negative');
+    this.center = Float32Array.from(p.center);
+    this.reserve(n);
+    if (this.hasVectors) this.vectors.set(p.vectors);
+    this.codes.set(p.codes);
+    if (this.storage === 'int8') {
+      this.scales.set(p.scales);
+      for (let id = 0; id < n; id++) this.norms[id] = int8Norm(this.i8, id * this.dim, this.dim, p.scales[id]);
+    }
+    this.rows = n;
+  }
+}
+
+/** `scale^2 * sum(c^2)`, as the Rust store computes it (exact integer sum, float64 products). */
+function int8Norm(codes: Int8Array, at: number, dim: number, scale: number): number {
+  let sum = 0;
+  for (let i = at; i < at + dim; i++) sum += codes[i] * codes[i];
+  return scale * scale * sum;
+}
