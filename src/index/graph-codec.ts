@@ -64,10 +64,10 @@ export function decodeGraph(bytes: Uint8Array, g: GraphSlots): void {
   let pos = 0;
   const get = (): number => {
     let v = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    for (let shift = 0, unit = 1; shift < 35; shift += 7, unit *= 128) {
       if (pos >= bytes.length) throw new RangeError('the graph ends in the middle of a link list');
       const b = bytes[pos++];
-      v += (b & 0x7f) * 2 ** shift;
+      v += (b & 0x7f) * unit;
       if (b < 0x80) {
         if (v > 0xffffffff) break;
         return v;

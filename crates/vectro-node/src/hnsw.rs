@@ -159,8 +159,8 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
         ("seedHigh", (rng >> 32) as f64),
         ("seedLow", (rng & 0xffff_ffff) as f64),
         ("vectors", index.vectors().len() as f64),
-        ("codes", index.codes().len() as f64),
-        ("scales", index.scales().len() as f64),
+        ("codes", index.codes_len() as f64),
+        ("scales", if index.storage() == Storage::Int8 { index.len() } else { 0 } as f64),
         ("center", index.center().len() as f64),
         ("links0", index.links0().len() as f64),
         ("upper", index.upper_len() as f64),
@@ -184,13 +184,14 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let links0 = a.u32s_mut(6, "links0")?;
     let upper = a.u32s_mut(7, "upper")?;
     let sizes = [vectors.len(), codes.len(), scales.len(), center.len(), levels.len(), links0.len(), upper.len()];
-    let want = [index.vectors().len(), index.codes().len(), index.scales().len(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
+    let (own_codes, own_scales) = (index.codes(), index.scales());
+    let want = [index.vectors().len(), own_codes.len(), own_scales.len(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
     if sizes != want {
         return Err(Fail::Range("export buffers do not match the sizes hnswInfo reports".into()));
     }
     vectors.copy_from_slice(index.vectors());
-    codes.copy_from_slice(index.codes());
-    scales.copy_from_slice(index.scales());
+    codes.copy_from_slice(&own_codes);
+    scales.copy_from_slice(&own_scales);
     center.copy_from_slice(index.center());
     levels.copy_from_slice(index.levels());
     links0.copy_from_slice(index.links0());

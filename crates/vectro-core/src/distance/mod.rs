@@ -109,17 +109,20 @@ pub(crate) struct Kernels {
 /// hurt, and prefetching farther into L2 (T1) gained nothing.
 pub(crate) const PREFETCH_BYTES: usize = 12288;
 
-/// Asks for `bytes` from `p` into cache, one request per 64-byte line (a hint; never faults).
+/// Asks for the `bytes` from `p` into cache, one request per 64-byte line they touch (a hint;
+/// never faults). Counting lines from `p`'s own line matters: a 128-byte row that does not start
+/// on a line boundary spans three lines, and asking for two left the third to stall the kernel.
 #[inline(always)]
 pub(crate) fn prefetch(p: *const u8, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let mut off = 0;
-        while off < bytes {
+        let end = (p as usize).wrapping_add(bytes);
+        let mut line = p as usize & !63;
+        while line < end {
             // SAFETY: prefetch is only a hint and does not fault, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off) as *const i8) };
-            off += 64;
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line as *const i8) };
+            line += 64;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

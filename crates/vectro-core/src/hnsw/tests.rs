@@ -87,6 +87,7 @@ fn same_seed_same_graph_other_seed_other_levels() {
 fn reload(h: &Hnsw) -> Result<Hnsw, Error> {
     let (m, efc, rng) = h.params();
     let upper = h.upper_links();
+    let (codes, scales) = (h.codes(), h.scales());
     Hnsw::from_parts(HnswParts {
         dim: h.dim(),
         metric: h.metric(),
@@ -96,8 +97,8 @@ fn reload(h: &Hnsw) -> Result<Hnsw, Error> {
         ef_construction: efc,
         rng,
         vectors: h.vectors(),
-        codes: h.codes(),
-        scales: h.scales(),
+        codes: &codes,
+        scales: &scales,
         center: h.center(),
         levels: h.levels(),
         links0: h.links0(),
@@ -213,7 +214,7 @@ fn int8_storage_measures_on_codes_and_reranks_exactly() {
     let (ids, dists) = search_all(&plain, &queries, k, 64, 0);
     let r_codes = recall_of(&ids, &truth, k);
     let mut decoded = vec![0f32; base.len()];
-    crate::quant::decode(crate::quant::Scheme::Int8, plain.codes(), plain.scales(), &[], dim, &mut decoded, 1).unwrap();
+    crate::quant::decode(crate::quant::Scheme::Int8, &plain.codes(), &plain.scales(), &[], dim, &mut decoded, 1).unwrap();
     let q0 = &queries[..dim];
     let (mut q0codes, mut q0scale) = (vec![0u8; dim], [0f32]);
     crate::quant::encode(crate::quant::Scheme::Int8, q0, dim, &[], &mut q0codes, &mut q0scale, 1).unwrap();
