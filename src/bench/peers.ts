@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeIndex } from '../index/format.js';
 import { HnswIndex } from '../index/hnsw.js';
 
 /**
@@ -64,7 +65,7 @@ export interface BuiltIndex {
 
 /** Whether the contender can spread one build over several threads. */
 export function buildsWithThreads(name: string): boolean {
-  return name === 'native' || name === 'usearch';
+  return name === 'native' || name === 'native-int8' || name === 'usearch';
 }
 
 /** Size of whatever `save` writes, measured in a temporary folder. */
@@ -82,14 +83,17 @@ async function savedBytes(save: (path: string) => unknown): Promise<number> {
 /** Builds an index over `base` with contender `name` (native, js, hnswlib or usearch). */
 export function buildWith(name: string, base: Float32Array, p: HnswParams): BuiltIndex {
   const n = base.length / p.dim;
-  if (name === 'native' || name === 'js') {
-    const index = HnswIndex.create({ dim: p.dim, m: p.m, efConstruction: p.efConstruction, seed: p.seed, backend: name });
+  if (name === 'native' || name === 'js' || name === 'native-int8') {
+    const int8 = name === 'native-int8';
+    const backend = int8 ? 'native' : name;
+    const index = HnswIndex.create({ dim: p.dim, m: p.m, efConstruction: p.efConstruction, seed: p.seed, backend, storage: int8 ? 'int8' : 'f32', keepVectors: int8 });
     index.add(base, { threads: p.threads });
     let ef = 64;
     return {
       setEf: (e) => ((ef = e), true),
-      searchOne: (q, k, ids) => ids.set(index.search(q, k, { ef, threads: 1 }).ids),
-      bytes: () => savedBytes((path) => index.save(path)),
+      searchOne: (q, k, ids) => ids.set(index.search(q, k, { ef, threads: 1, rerank: int8 ? 2 * k : 0 }).ids),
+      // int8: the index as it is without its kept float32 vectors (what the codes and graph cost).
+      bytes: () => savedBytes((path) => (int8 ? writeIndex(path, { ...index.toData(), keepVectors: false, vectors: new Float32Array(0) }) : index.save(path))),
     };
   }
   const peer = loadPeer(name as PeerName);

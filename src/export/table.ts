@@ -10,7 +10,7 @@ export interface TableModel {
 
 export const FLAG_LEGEND = '* outliers among the runs, ~ noisy (wide spread), ! first timed run much slower than the rest';
 
-const BACKEND_ORDER = ['native', 'js', 'hnswlib', 'usearch'];
+const BACKEND_ORDER = ['native', 'native-int8', 'js', 'hnswlib', 'usearch'];
 const byBackendOrder = (a: string, b: string) =>
   (BACKEND_ORDER.indexOf(a) + 1 || 99) - (BACKEND_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
 
@@ -33,8 +33,9 @@ export function suiteTables(file: BenchFile): TableModel[] {
     const results = file.results.filter((r) => r.suite === suite);
     const backends = [...new Set(results.map((r) => r.backend))].sort(byBackendOrder);
     // Native over each other backend (js, and the peers in the index suites).
+    // native-int8 is compared with native f32 instead.
     const speedups: [string, string][] = backends.includes('native')
-      ? backends.filter((b) => b !== 'native').map((b): [string, string] => ['native', b])
+      ? backends.filter((b) => b !== 'native').map((b): [string, string] => (b === 'native-int8' ? [b, 'native'] : ['native', b]))
       : [];
     const cases = [...new Set(results.map((r) => r.case))];
     const rows = cases.map((name) => {

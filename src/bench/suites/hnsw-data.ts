@@ -2,8 +2,11 @@ import { FlatIndex } from '../../index/flat.js';
 import { buildWith, type BuiltIndex, type HnswParams } from '../peers.js';
 import { seeded, type SuiteOptions } from '../suite.js';
 
-/** Contenders of the index suites, in table order. */
-export const HNSW_TARGETS = ['native', 'js', 'hnswlib', 'usearch'] as const;
+/**
+ * Contenders of the index suites, in table order. `native-int8` is the native backend with int8
+ * storage and kept float32 vectors, searched with `rerank` = 2k; it runs whenever native does.
+ */
+export const HNSW_TARGETS = ['native', 'native-int8', 'js', 'hnswlib', 'usearch'] as const;
 
 export interface HnswDataset {
   label: string;

@@ -1,7 +1,7 @@
 import type { BenchCase, Suite } from '../suite.js';
 import { builtIndex, hnswDataset, HNSW_TARGETS, sizesFor } from './hnsw-data.js';
 
-const EFS = [16, 32, 64, 128, 256];
+const EFS = [16, 32, 64, 96, 128, 256];
 const K = 10;
 
 export const hnswSearchSuite: Suite = {
