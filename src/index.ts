@@ -14,6 +14,7 @@ export { VectroError, UsageError, DataError, InterruptedError } from './errors.j
 export { HnswIndex, type HnswOptions } from './index/hnsw.js';
 export { FlatIndex } from './index/flat.js';
 export { loadIndex } from './index/load.js';
+export { readIndex, writeIndex, STORAGES, type IndexData, type Storage as IndexStorage } from './index/format.js';
 export type { VectorIndex, SearchOptions, SearchResult, AddOptions, AsyncAddOptions } from './index/types.js';
 export { computeGroundTruth } from './index/groundtruth.js';
 export { VERSION } from './version.js';
