@@ -147,11 +147,18 @@ describe('index suites', () => {
     assert.ok(builds.length >= 1);
     for (const b of builds) {
       assert.equal(b.case, `build 2000x128 threads=${b.threads}`);
-      assert.ok(b.index_bytes! > 2000 * 128 * 4, 'the index holds at least its vectors');
+      // native-int8 reports the index without its kept vectors: int8 codes, scales and the graph.
+      const perVector = b.backend === 'native-int8' ? 128 : 128 * 4;
+      assert.ok(b.index_bytes! > 2000 * perVector, `${b.backend}: the index holds at least its codes`);
       assert.equal(b.runs, 1);
     }
+    assert.deepEqual([...new Set(builds.map((b) => b.backend))].sort(), native.ok ? ['js', 'native', 'native-int8'] : ['js'], 'native-int8 runs with native');
+    if (native.ok) {
+      const bytes = (backend: string) => builds.find((b) => b.backend === backend && b.threads === 1)!.index_bytes!;
+      assert.ok(bytes('native-int8') < 0.35 * bytes('native'), 'int8 index under 0.35x the f32 one');
+    }
     const searches = file.results.filter((x) => x.suite === 'hnsw-search');
-    assert.deepEqual([...new Set(searches.map((x) => x.ef))], [16, 32, 64, 128, 256]);
+    assert.deepEqual([...new Set(searches.map((x) => x.ef))], [16, 32, 64, 96, 128, 256]);
     for (const s of searches) {
       assert.equal(s.unit, 'queries/s');
       assert.ok(s.recall! > 0.5 && s.recall! <= 1, `${s.case} ${s.backend}: recall ${s.recall}`);
