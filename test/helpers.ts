@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../src/native/loader.js';
+import { VectorReader } from '../src/formats/vectors.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'vectro.js');
@@ -133,4 +134,13 @@ export function expectCliErrors(cases: [string[], number, RegExp][]): void {
     if (lines.length !== 1) throw new Error(`${args.join(' ')}: expected one error line, got:\n${r.stderr}`);
     if (!message.test(lines[0])) throw new Error(`${args.join(' ')}: '${lines[0]}' does not match ${message}`);
   }
+}
+
+/** Every vector of a file, as one Float32Array. */
+export async function readAllVectors(path: string): Promise<Float32Array> {
+  const r = await VectorReader.open(path);
+  const x = new Float32Array(r.info.count * r.info.dim);
+  await r.read(0, r.info.count, x);
+  await r.close();
+  return x;
 }

@@ -6,19 +6,12 @@ import { readIndex, type Storage } from '../src/index/format.js';
 import { HnswIndex } from '../src/index/hnsw.js';
 import { loadIndex } from '../src/index/load.js';
 import { readNeighbours, recallAtK } from '../src/index/recall.js';
-import { VectorReader } from '../src/formats/vectors.js';
-import { ROOT, cli, expectCliErrors, listDir, native, randomVectors, rng, tempDir } from './helpers.js';
+import { ROOT, cli, expectCliErrors, listDir, native, randomVectors, rng, tempDir, readAllVectors } from './helpers.js';
 
 const SIFT = `${ROOT}/fixtures/siftsmall`;
 const backends = native.ok ? (['native', 'js'] as const) : (['js'] as const);
 
-async function readAll(path: string): Promise<Float32Array> {
-  const r = await VectorReader.open(path);
-  const x = new Float32Array(r.info.count * r.info.dim);
-  await r.read(0, r.info.count, x);
-  await r.close();
-  return x;
-}
+const readAll = readAllVectors;
 
 const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
 const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);

@@ -8,18 +8,11 @@ import { HnswIndex } from '../src/index/hnsw.js';
 import { loadIndex } from '../src/index/load.js';
 import { readNeighbours, recallAtK } from '../src/index/recall.js';
 import { crcUpdate } from '../src/formats/checksum.js';
-import { VectorReader } from '../src/formats/vectors.js';
-import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile, expectCliErrors } from './helpers.js';
+import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile, expectCliErrors, readAllVectors } from './helpers.js';
 
 const SIFT = `${ROOT}/fixtures/siftsmall`;
 
-async function readAll(path: string): Promise<Float32Array> {
-  const r = await VectorReader.open(path);
-  const x = new Float32Array(r.info.count * r.info.dim);
-  await r.read(0, r.info.count, x);
-  await r.close();
-  return x;
-}
+const readAll = readAllVectors;
 
 test('crcUpdate: an empty chunk leaves the checksum alone (Node 20 zlib returns 0 there)', () => {
   const empty = new Uint8Array(new Uint32Array(0).buffer, 0, 0);

@@ -1,3 +1,5 @@
+import { normaliseInto } from './js-store.js';
+
 /**
  * Binary storage's center: the per-dimension mean of the vectors (of the normalised vectors for
  * cosine), as float64 sums in row order rounded once to float32, like the binary quantization
@@ -16,15 +18,12 @@ export class CenterSum {
 
   add(x: Float32Array): void {
     const { dim, sums } = this;
+    const row = new Float32Array(dim);
     for (let at = 0; at < x.length; at += dim) {
-      let norm = 1;
-      if (this.normalise) {
-        // As the index normalises: float32 sum of squares, sqrt, then one division per value.
-        let sq = 0;
-        for (let i = at; i < at + dim; i++) sq = Math.fround(sq + Math.fround(x[i] * x[i]));
-        norm = Math.fround(Math.sqrt(sq));
-      }
-      for (let i = 0; i < dim; i++) sums[i] += !this.normalise ? x[at + i] : norm > 0 ? Math.fround(x[at + i] / norm) : 0;
+      // Normalised as the index normalises what it stores.
+      if (this.normalise) normaliseInto(x, at, dim, row, 0);
+      else row.set(x.subarray(at, at + dim));
+      for (let i = 0; i < dim; i++) sums[i] += row[i];
       this.rows++;
     }
   }

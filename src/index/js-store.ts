@@ -70,17 +70,10 @@ export class JsStore {
     this.center = Float32Array.from(center);
   }
 
-  /** Writes `x` (at `xo`) into `out` (at `oo`), normalised for cosine exactly as the Rust index does (float32 sum, sqrt, divide). */
+  /** Writes `x` (at `xo`) into `out` (at `oo`), normalised for cosine. */
   prepare(x: Float32Array, xo: number, out: Float32Array, oo: number): void {
-    const dim = this.dim;
-    if (this.metric !== 'cosine') {
-      out.set(x.subarray(xo, xo + dim), oo);
-      return;
-    }
-    let sum = 0;
-    for (let i = 0; i < dim; i++) sum = Math.fround(sum + Math.fround(x[xo + i] * x[xo + i]));
-    const norm = Math.fround(Math.sqrt(sum));
-    for (let i = 0; i < dim; i++) out[oo + i] = norm > 0 ? x[xo + i] / norm : 0;
+    if (this.metric === 'cosine') normaliseInto(x, xo, this.dim, out, oo);
+    else out.set(x.subarray(xo, xo + this.dim), oo);
   }
 
   /** Room for `extra` more nodes. */
@@ -213,4 +206,12 @@ function int8Norm(codes: Int8Array, at: number, dim: number, scale: number): num
   let sum = 0;
   for (let i = at; i < at + dim; i++) sum += codes[i] * codes[i];
   return scale * scale * sum;
+}
+
+/** `x / |x|` into `out` (0 for a zero vector), exactly as the Rust index normalises: float32 sum of squares, sqrt, one division per value. */
+export function normaliseInto(x: Float32Array, xo: number, dim: number, out: Float32Array, oo: number): void {
+  let sum = 0;
+  for (let i = 0; i < dim; i++) sum = Math.fround(sum + Math.fround(x[xo + i] * x[xo + i]));
+  const norm = Math.fround(Math.sqrt(sum));
+  for (let i = 0; i < dim; i++) out[oo + i] = norm > 0 ? x[xo + i] / norm : 0;
 }
