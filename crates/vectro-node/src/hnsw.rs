@@ -42,16 +42,34 @@ fn seed_arg(a: &Args, i: usize) -> Result<u64> {
     Ok(((a.index(i, "seedHigh", u32::MAX as usize)? as u64) << 32) | a.index(i + 1, "seedLow", u32::MAX as usize)? as u64)
 }
 
+/// The parameters `hnswCreate` and `hnswImport` both take first:
+/// `dim, metric, storage, keepVectors (0/1), m, efConstruction, seedHigh, seedLow`.
+struct Params {
+    dim: usize,
+    metric: IndexMetric,
+    storage: Storage,
+    keep: bool,
+    m: usize,
+    efc: usize,
+    rng: u64,
+}
+
+fn params_arg(a: &Args) -> Result<Params> {
+    Ok(Params {
+        dim: a.index(0, "dim", MAX_DIM)?,
+        metric: metric_arg(a, 1)?,
+        storage: storage_arg(a, 2)?,
+        keep: a.index(3, "keepVectors", 1)? == 1,
+        m: a.index(4, "m", 1 << 16)?,
+        efc: a.index(5, "efConstruction", 1 << 20)?,
+        rng: seed_arg(a, 6)?,
+    })
+}
+
 /// `hnswCreate(dim, metric, storage, keepVectors (0/1), m, efConstruction, seedHigh, seedLow) -> handle`
 pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
-    let dim = a.index(0, "dim", MAX_DIM)?;
-    let metric = metric_arg(a, 1)?;
-    let storage = storage_arg(a, 2)?;
-    let keep = a.index(3, "keepVectors", 1)? == 1;
-    let m = a.index(4, "m", 1 << 16)?;
-    let efc = a.index(5, "efConstruction", 1 << 20)?;
-    let seed = seed_arg(a, 6)?;
-    let index = Hnsw::new(dim, metric, storage, keep, m, efc, seed).map_err(core_error)?;
+    let p = params_arg(a)?;
+    let index = Hnsw::new(p.dim, p.metric, p.storage, p.keep, p.m, p.efc, p.rng).map_err(core_error)?;
     env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }
 
@@ -203,13 +221,7 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
 /// scales, center, levels, links0, upper, entry) -> handle` (entry -1 for an empty index). Every part
 /// is validated before use.
 pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
-    let dim = a.index(0, "dim", MAX_DIM)?;
-    let metric = metric_arg(a, 1)?;
-    let storage = storage_arg(a, 2)?;
-    let keep = a.index(3, "keepVectors", 1)? == 1;
-    let m = a.index(4, "m", 1 << 16)?;
-    let efc = a.index(5, "efConstruction", 1 << 20)?;
-    let rng = seed_arg(a, 6)?;
+    let Params { dim, metric, storage, keep, m, efc, rng } = params_arg(a)?;
     let vectors = a.f32s(8, "vectors")?;
     let codes = a.bytes(9, "codes")?;
     let scales = a.f32s(10, "scales")?;
