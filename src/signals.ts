@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { InterruptedError } from './errors.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -28,4 +29,9 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
 /** Exit code for a run stopped by `signal`: 128 + its number (130 for SIGINT). */
 export function signalExitCode(signal: string): number {
   return 128 + (constants.signals[signal as keyof typeof constants.signals] ?? 2);
+}
+
+/** Throws the InterruptedError for an aborted `signal` (its reason is the signal's name). */
+export function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError(signalExitCode(String(signal.reason)));
 }

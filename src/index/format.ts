@@ -222,3 +222,9 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
     await input.handle.close();
   }
 }
+
+/** Bytes `writeIndex` would write for `d`, without writing it. */
+export function indexFileBytes(d: IndexData): number {
+  const graphBytes = d.type === 'hnsw' ? encodeGraph(d).length : 0;
+  return layout({ ...d, graphBytes }).fileBytes;
+}
