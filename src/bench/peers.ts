@@ -69,7 +69,7 @@ export function buildsWithThreads(name: string): boolean {
 }
 
 /** Size of whatever `save` writes, measured in a temporary folder. */
-async function savedBytes(save: (path: string) => unknown): Promise<number> {
+export async function savedBytes(save: (path: string) => unknown): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'vectro-peer-'));
   try {
     const path = join(dir, 'index.vidx');

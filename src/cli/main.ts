@@ -8,6 +8,7 @@ import { registerIndex } from './commands/index.js';
 import { registerInfo } from './commands/info.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerRecall } from './commands/recall.js';
 
 function buildProgram(): Command {
   const program = new Command()
@@ -25,6 +26,7 @@ function buildProgram(): Command {
   registerIndex(program);
   registerGroundTruth(program);
   registerBench(program);
+  registerRecall(program);
   return program;
 }
 

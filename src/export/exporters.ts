@@ -4,10 +4,10 @@ import { writeFileAtomic } from '../formats/atomic.js';
 import { FLAG_LEGEND, suiteTables, type TableModel } from './table.js';
 
 /** A machine's one-line description, for table headers. */
-export function machineLine(m: Machine): string {
+export function machineLine(m: Omit<Machine, 'size'> & { size?: Machine['size'] }): string {
   const peak = m.peak_gflops_per_core ? `, measured peak ${m.peak_gflops_per_core.toFixed(0)} GFLOP/s per core` : '';
   const commit = m.commit ? `, commit ${m.commit.slice(0, 10)}` : '';
-  return `${m.cpu} (${m.cores} cores, ${m.simd}${peak}); Node ${m.node}; vectro ${m.vectro}${commit}; ${m.date}; seed ${m.seed}; ${m.size} sizes`;
+  return `${m.cpu} (${m.cores} cores, ${m.simd}${peak}); Node ${m.node}; vectro ${m.vectro}${commit}; ${m.date}; seed ${m.seed}${m.size ? `; ${m.size} sizes` : ''}`;
 }
 
 export function renderTerminalTable(t: TableModel): string {
@@ -53,12 +53,12 @@ export function renderCsv(file: BenchFile): string {
  * An export destination: a file rewritten (atomically) after every result, so an interrupted run
  * keeps what it measured, or `-` for stdout, written once at the end.
  */
-export class ExportTarget {
+export class ExportTarget<F = BenchFile> {
   private pending: Promise<void> = Promise.resolve();
 
   constructor(
     readonly path: string,
-    private readonly render: (file: BenchFile) => string,
+    private readonly render: (file: F) => string,
   ) {}
 
   get toStdout(): boolean {
@@ -66,14 +66,14 @@ export class ExportTarget {
   }
 
   /** Queues a rewrite with the results so far (writes never overlap). */
-  update(file: BenchFile): Promise<void> {
+  update(file: F): Promise<void> {
     if (this.toStdout) return this.pending;
     const text = this.render(file);
     this.pending = this.pending.then(() => writeFileAtomic(this.path, text));
     return this.pending;
   }
 
-  async finish(file: BenchFile): Promise<void> {
+  async finish(file: F): Promise<void> {
     if (this.toStdout) process.stdout.write(this.render(file));
     else await this.update(file);
   }

@@ -1,0 +1,212 @@
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { describeMachine } from '../../bench/machine.js';
+import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
+import { InterruptedError, UsageError } from '../../errors.js';
+import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
+import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
+import { ensureSynthetic, SYNTHETIC_DEFAULTS } from '../../datasets/synthetic.js';
+import { loadNative } from '../../native/loader.js';
+import { loadPeer } from '../../bench/peers.js';
+import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
+import { renderRecallSvg } from '../../recall/plot.js';
+import { buildLine, configTable, datasetLine, RECALL_LEGEND, renderRecallCsv, renderRecallJson, renderRecallMarkdown, summaryTable } from '../../recall/report.js';
+import { runRecall } from '../../recall/run.js';
+import type { RecallFile } from '../../recall/schema.js';
+import { DEFAULT_CONFIGS, formatConfig, parseConfig } from '../../recall/spec.js';
+import { signalExitCode, withInterrupt } from '../../signals.js';
+import { parseOptions } from '../options.js';
+import { Progress } from '../progress.js';
+
+export const DEFAULT_EFS = [16, 32, 64, 128, 256, 512];
+const metricNames = Object.keys(INDEX_METRICS) as [IndexMetricName, ...IndexMetricName[]];
+
+const whole = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: `${flag}: expected a whole number` }).int(`${flag}: expected a whole number`).min(min, `${flag}: must be at least ${min}`).max(max, `${flag}: must be at most ${max}`);
+
+const efList = z
+  .string()
+  .transform((s, ctx) => {
+    const values = s.split(',').map((v) => v.trim());
+    const efs = values.map(Number);
+    if (values.some((v) => !/^\d+$/.test(v)) || efs.some((e) => e < 1 || e > 100_000)) {
+      ctx.addIssue({ code: 'custom', message: `--ef: expected a comma-separated list of whole numbers from 1 to 100000, got '${s}'` });
+      return z.NEVER;
+    }
+    return [...new Set(efs)].sort((a, b) => a - b);
+  });
+
+const recallOptions = z.object({
+  data: z.string().optional(),
+  configs: z.array(z.string()).default(DEFAULT_CONFIGS),
+  backend: z.string().default('native'),
+  k: whole('-k', 1, 1000).default(10),
+  ef: efList.default(DEFAULT_EFS),
+  threads: whole('--threads', 1, 1024).default(availableParallelism()),
+  queries: whole('--queries', 1).optional(),
+  n: whole('--n', 1, 2 ** 31).optional(),
+  dim: whole('--dim', 1, 65_536).optional(),
+  seed: whole('--seed', 0, 2 ** 32 - 1).default(42),
+  metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).optional(),
+  json: z.string().optional(),
+  markdown: z.string().optional(),
+  csv: z.string().optional(),
+  plot: z.string().optional(),
+  quiet: z.boolean().default(false),
+});
+
+/** `--backend native,js,hnswlib`: checked names; native and hnswlib must load. */
+function chooseBackends(list: string): RecallBackend[] {
+  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (names.length === 0) throw new UsageError('--backend: name at least one backend');
+  for (const n of names) {
+    if (!(RECALL_BACKENDS as readonly string[]).includes(n)) {
+      const hint = n === 'usearch' ? ' (usearch fixes its search width when it builds, so it cannot join an ef sweep)' : '';
+      throw new UsageError(`--backend: unknown backend '${n}'${hint} (backends: ${RECALL_BACKENDS.join(', ')})`);
+    }
+  }
+  const native = loadNative();
+  if (names.includes('native') && !native.ok) {
+    throw new UsageError(`--backend native: the native addon could not be loaded (${native.reason}); pass --backend js to measure the TypeScript baseline`);
+  }
+  if (names.includes('hnswlib')) {
+    const peer = loadPeer('hnswlib');
+    if (!peer.ok) throw new UsageError(`--backend hnswlib: ${peer.reason}`);
+  }
+  return names as RecallBackend[];
+}
+
+export function registerRecall(program: Command): void {
+  program
+    .command('recall')
+    .summary('recall against speed, memory and build time on standard datasets')
+    .description(
+      'Build each index configuration on each backend, then sweep the search width (ef) and measure recall@1/@10/@100, ' +
+        'queries per second (one thread, and batched on all threads), latency percentiles and distance computations per query, ' +
+        'as ann-benchmarks does. Prints a table per configuration and a summary of QPS at recall 0.90, 0.95 and 0.99; ' +
+        'exports JSON, Markdown, CSV and an SVG plot. DATASET: siftsmall (bundled; the default), sift1m (see `vectro datasets`), ' +
+        'synthetic (generated: --n, --dim, --queries, --seed), a folder of *_base/*_query/*_groundtruth files, or an ann-benchmarks .hdf5 file. ' +
+        'Configurations are spec strings: flat, or hnsw,m=16,efc=200,storage=f32|int8|binary,rerank=N. Details: docs/recall.md.',
+    )
+    .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
+    .option('--data <dir>', 'folder holding a known dataset\'s files (e.g. sift_base.fvecs ...) instead of the cache')
+    .option('--configs <spec...>', `index configurations (default: ${DEFAULT_CONFIGS.join(' ')})`)
+    .option('--backend <list>', `comma-separated: ${RECALL_BACKENDS.join(', ')} (default: native)`)
+    .option('-k <n>', 'neighbours per query (default: 10)')
+    .option('--ef <list>', `search widths to sweep (default: ${DEFAULT_EFS.join(',')}); values below k are skipped`)
+    .option('--threads <n>', `threads for builds and batch queries (default: all cores, here ${availableParallelism()})`)
+    .option('--queries <n>', 'measure the first N queries (synthetic: generate N; default 1000)')
+    .option('--n <n>', `synthetic: base vectors (default: ${SYNTHETIC_DEFAULTS.n})`)
+    .option('--dim <n>', `synthetic: dimension (default: ${SYNTHETIC_DEFAULTS.dim})`)
+    .option('--seed <n>', 'seed of the synthetic data and of the HNSW level generator (default: 42)')
+    .option('--metric <name>', 'l2, ip or cosine (default: the dataset\'s; l2 for folders)')
+    .option('--json <file>', 'write results as JSON ({ machine, dataset, builds, points }); - for stdout')
+    .option('--markdown <file>', 'write the tables as Markdown; - for stdout')
+    .option('--csv <file>', 'write one CSV row per point; - for stdout')
+    .option('--plot <file.svg>', 'write recall against QPS as an SVG plot')
+    .option('-q, --quiet', 'print nothing but errors (and exports to stdout)')
+    .action(async (datasetArg: string | undefined, raw: Record<string, unknown>) => {
+      const opts = parseOptions(recallOptions, raw);
+      const configs = opts.configs.map(parseConfig);
+      const labels = configs.map(formatConfig);
+      const dupe = labels.find((l, i) => labels.indexOf(l) !== i);
+      if (dupe) throw new UsageError(`--configs: '${dupe}' is given twice`);
+      const backends = chooseBackends(opts.backend);
+      if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
+      const synthetic = datasetArg === 'synthetic';
+      if (!synthetic && (opts.n !== undefined || opts.dim !== undefined)) throw new UsageError('--n and --dim are for the synthetic dataset');
+      await runRecallCommand(datasetArg, opts, configs, backends, synthetic);
+    });
+}
+
+type RecallOptions = z.infer<typeof recallOptions>;
+
+async function runRecallCommand(
+  datasetArg: string | undefined,
+  opts: RecallOptions,
+  configs: ReturnType<typeof parseConfig>[],
+  backends: RecallBackend[],
+  synthetic: boolean,
+): Promise<void> {
+  const targets = [
+    opts.json && new ExportTarget<RecallFile>(opts.json, renderRecallJson),
+    opts.markdown && new ExportTarget<RecallFile>(opts.markdown, (f) => renderRecallMarkdown(f)),
+    opts.csv && new ExportTarget<RecallFile>(opts.csv, renderRecallCsv),
+    opts.plot && new ExportTarget<RecallFile>(opts.plot, renderRecallSvg),
+  ].filter((t): t is ExportTarget<RecallFile> => Boolean(t));
+  const toStdout = targets.some((t) => t.toStdout);
+  const say = opts.quiet ? () => undefined : toStdout ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
+  const progress = new Progress(!opts.quiet);
+  let file: RecallFile | undefined;
+  let writes: Promise<unknown> = Promise.resolve();
+  const save = () => {
+    if (file) writes = Promise.all(targets.map((t) => t.update(file!)));
+  };
+  let current = '';
+  const stoppedBy = await withInterrupt(async (signal) => {
+    let dataset: Dataset;
+    if (synthetic) {
+      const o = { n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? SYNTHETIC_DEFAULTS.dim, queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
+      progress.start('preparing the synthetic dataset');
+      dataset = await ensureSynthetic(o, { threads: opts.threads, signal, onProgress: (stage, done, total) => progress.update(stage, done, total) });
+      if (opts.metric && opts.metric !== 'l2') throw new UsageError('--metric: the synthetic dataset is measured with l2');
+    } else {
+      dataset = await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
+    }
+    progress.start('measuring the machine');
+    const { size: _size, ...machine } = describeMachine(opts.seed, opts.threads, 'default');
+    say(machineLine(machine));
+    const printRun = () => {
+      if (!file || !current) return;
+      const [config, backend] = current.split('\0');
+      if (file.points.some((p) => p.config === config && p.backend === backend)) {
+        progress.stop();
+        say(renderTerminalTable(configTable(file, config, backend)));
+      }
+    };
+    const outcome = await runRecall(
+      { dataset, configs, backends, k: opts.k, efs: opts.ef, threads: opts.threads, seed: opts.seed, queryLimit: synthetic ? undefined : opts.queries },
+      (e) => {
+        if (e.type === 'stage') progress.start(e.text);
+        else if (e.type === 'progress') progress.update(current ? `${current.replace('\0', ' [')}] ${e.label}` : e.label, e.done, e.total);
+        else if (e.type === 'dataset') {
+          file = { machine, dataset: e.info, builds: [], points: [] };
+          progress.stop();
+          say(datasetLine(file));
+        } else if (e.type === 'run') {
+          printRun();
+          current = `${e.config}\0${e.backend}`;
+          progress.stop();
+          say(`\n${e.config} [${e.backend}] (${e.index + 1}/${e.total})`);
+          progress.start(`${e.config} [${e.backend}]: starting`);
+        } else if (e.type === 'skip') {
+          progress.stop();
+          say(`\nskipped ${e.config} on ${e.backend}: ${e.reason}`);
+        } else if (e.type === 'build') {
+          file!.builds.push(e.build);
+          progress.stop();
+          say(buildLine(e.build));
+          save();
+        } else {
+          file!.points.push(e.point);
+          save();
+        }
+      },
+      signal,
+    );
+    printRun();
+    return outcome === 'interrupted' ? String(signal.reason) : undefined;
+  }).finally(() => progress.stop());
+  await writes;
+  if (file) {
+    say(`\nsummary: the best one-thread QPS reaching each recall@${file.dataset.k}\n${renderTerminalTable(summaryTable(file))}\n${RECALL_LEGEND}`);
+    for (const t of targets) await t.finish(file);
+  }
+  if (stoppedBy) {
+    const kept = targets.filter((t) => !t.toStdout).map((t) => t.path);
+    if (kept.length > 0 && file) process.stderr.write(`${file.points.length} points kept in ${kept.join(', ')}\n`);
+    throw new InterruptedError(signalExitCode(stoppedBy));
+  }
+}

@@ -1,0 +1,102 @@
+import { createRequire } from 'node:module';
+import type { IndexMetricName } from '../distance/metrics.js';
+import { savedBytes } from '../bench/peers.js';
+import { FlatIndex } from '../index/flat.js';
+import { indexFileBytes } from '../index/format.js';
+import { HnswIndex } from '../index/hnsw.js';
+import type { VectorIndex } from '../index/types.js';
+import type { IndexConfig } from './spec.js';
+
+/** Backends a recall run can measure: vectro's two, and hnswlib-node for HNSW on float32. */
+export const RECALL_BACKENDS = ['native', 'js', 'hnswlib'] as const;
+export type RecallBackend = (typeof RECALL_BACKENDS)[number];
+
+export interface SearchOutcome {
+  ids: Uint32Array;
+  /** Distance computations made, or null where the backend does not count them. */
+  computations: number | null;
+}
+
+/** An index under test, whatever implements it. */
+export interface Engine {
+  build(base: Float32Array, threads: number, onProgress: (done: number, total: number) => void): Promise<void>;
+  bytes(): Promise<number>;
+  searchOne(query: Float32Array, k: number, ef: number): SearchOutcome;
+  /** All queries in one call on `threads` threads; undefined where the backend has none. */
+  searchBatch?(queries: Float32Array, k: number, ef: number, threads: number): SearchOutcome;
+}
+
+/** Why `backend` cannot run `config`, or undefined when it can. */
+export function unsupported(config: IndexConfig, backend: RecallBackend): string | undefined {
+  if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
+  return undefined;
+}
+
+export interface EngineParams {
+  config: IndexConfig;
+  backend: RecallBackend;
+  dim: number;
+  metric: IndexMetricName;
+  seed: number;
+}
+
+export function makeEngine(p: EngineParams): Engine {
+  return p.backend === 'hnswlib' ? hnswlibEngine(p) : vectroEngine(p);
+}
+
+function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
+  const backend = p.backend as 'native' | 'js';
+  const index: VectorIndex & { addAsync?: HnswIndex['addAsync'] } =
+    config.type === 'flat'
+      ? FlatIndex.create({ dim, metric, backend })
+      : HnswIndex.create({ dim, metric, m: config.m, efConstruction: config.efConstruction, seed, backend, storage: config.storage, keepVectors: config.rerank > 0 });
+  const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
+  return {
+    async build(base, threads, onProgress) {
+      if (index.addAsync) await index.addAsync(base, { threads, onProgress });
+      else {
+        index.add(base);
+        onProgress(base.length / dim, base.length / dim);
+      }
+    },
+    bytes: async () => indexFileBytes(index.toData()),
+    searchOne: (q, k, ef) => outcome(index.search(q, k, { ef, threads: 1, rerank: config.rerank })),
+    searchBatch: (qs, k, ef, threads) => outcome(index.search(qs, k, { ef, threads, rerank: config.rerank })),
+  };
+}
+
+/** The parts of hnswlib-node 3 a recall run uses. */
+interface Hnswlib {
+  HierarchicalNSW: new (space: 'l2' | 'ip' | 'cosine', dim: number) => {
+    initIndex(maxElements: number, m: number, efConstruction: number, seed: number): void;
+    addPoint(point: number[], label: number): void;
+    setEf(ef: number): void;
+    searchKnn(query: number[], k: number): { neighbors: number[] };
+    writeIndexSync(path: string): void;
+  };
+}
+
+function hnswlibEngine({ config, dim, metric, seed }: EngineParams): Engine {
+  const lib = createRequire(import.meta.url)('hnswlib-node') as Hnswlib;
+  const index = new lib.HierarchicalNSW(metric, dim);
+  let ef = -1;
+  return {
+    async build(base, _threads, onProgress) {
+      const n = base.length / dim;
+      index.initIndex(n, config.m, config.efConstruction, seed);
+      // hnswlib-node takes plain arrays and has no threaded insert: that is what its users pay.
+      for (let i = 0; i < n; i++) {
+        index.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i);
+        if ((i + 1) % 5000 === 0 || i === n - 1) {
+          onProgress(i + 1, n);
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    },
+    bytes: () => savedBytes((path) => index.writeIndexSync(path)),
+    searchOne(q, k, e) {
+      if (e !== ef) index.setEf((ef = e));
+      return { ids: Uint32Array.from(index.searchKnn(Array.from(q), k).neighbors), computations: null };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DataError, VectroError } from '../errors.js';
+import { dataDir } from '../datasets/cache.js';
+import type { Dataset } from '../datasets/resolve.js';
+import { describeSource, loadRows, openRows, readTruth, type Truth } from '../datasets/source.js';
+import { writeIvecs } from '../formats/writers.js';
+import { computeGroundTruth } from '../index/groundtruth.js';
+import { unsupported, type RecallBackend } from './engines.js';
+import type { RecallJob, WorkerEvent } from './job.js';
+import type { BuildResult, DatasetInfo, PointResult } from './schema.js';
+import { formatConfig, type IndexConfig } from './spec.js';
+
+export interface RecallPlan {
+  dataset: Dataset;
+  configs: IndexConfig[];
+  backends: RecallBackend[];
+  k: number;
+  efs: number[];
+  threads: number;
+  seed: number;
+  /** Measure only the first N queries. */
+  queryLimit?: number;
+}
+
+export type RecallEvent =
+  | { type: 'stage'; text: string }
+  | { type: 'progress'; label: string; done: number; total: number }
+  | { type: 'dataset'; info: DatasetInfo }
+  | { type: 'run'; config: string; backend: RecallBackend; index: number; total: number }
+  | { type: 'skip'; config: string; backend: RecallBackend; reason: string }
+  | { type: 'build'; build: BuildResult }
+  | { type: 'point'; point: PointResult };
+
+/** True neighbours stored when vectro computes them (recall@100 needs 100). */
+const COMPUTED_TRUTH_K = 100;
+
+/**
+ * Runs every configuration on every backend, each in a child process, and reports results as
+ * they come. Resolves 'interrupted' when `signal` aborts (the results so far were reported).
+ */
+export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
+  const { dataset, k } = plan;
+  const rows = await openRows(dataset.base);
+  const [count, dim] = [rows.count, rows.dim];
+  await rows.close();
+  if (k > count) throw new VectroError(`-k ${k}: the base has only ${count} vectors`, 2);
+  onEvent({ type: 'stage', text: 'reading queries' });
+  const queries = await loadRows(dataset.queries, { limit: plan.queryLimit, signal });
+  if (queries.dim !== dim) throw new DataError(`${describeSource(dataset.queries)}: queries have dimension ${queries.dim}, but the base has ${dim}`);
+  const { truth, source } = await trueNeighbours(plan, queries.count, onEvent, signal);
+  onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source } });
+
+  const pairs = plan.configs.flatMap((config) => plan.backends.map((backend) => ({ config, backend })));
+  for (const [i, { config, backend }] of pairs.entries()) {
+    if (signal.aborted) return 'interrupted';
+    const label = formatConfig(config);
+    const why = unsupported(config, backend);
+    if (why) {
+      onEvent({ type: 'skip', config: label, backend, reason: why });
+      continue;
+    }
+    onEvent({ type: 'run', config: label, backend, index: i, total: pairs.length });
+    const job: RecallJob = {
+      dataset, config, configLabel: label, backend, k, efs: plan.efs, threads: plan.threads, seed: plan.seed,
+      queries: queries.x, queryCount: queries.count, truth: truth.ids.subarray(0, queries.count * truth.width), truthWidth: truth.width,
+    };
+    if ((await runChild(job, onEvent, signal)) === 'interrupted') return 'interrupted';
+  }
+  return 'done';
+}
+
+/** The dataset's true neighbours, or (none, or too few per query) computed by exact search and cached. */
+async function trueNeighbours(plan: RecallPlan, queryCount: number, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
+  const { dataset, k } = plan;
+  if (dataset.truth) {
+    const t = await readTruth(dataset.truth);
+    if (t.count < queryCount) throw new DataError(`${describeSource(dataset.truth)}: ground truth for ${t.count} queries, but there are ${queryCount}`);
+    if (t.width >= k) return { truth: t, source: 'file' };
+  }
+  if (dataset.base.hdf5 || dataset.queries.hdf5) {
+    throw new DataError(`${dataset.base.path}: its neighbors hold fewer than k = ${k} per query; use a smaller -k`);
+  }
+  const key = await cacheKey(dataset, k);
+  const cached = join(dataDir(), 'groundtruth', `${key}.ivecs`);
+  if (await stat(cached).catch(() => undefined)) {
+    const t = await readTruth({ path: cached });
+    if (t.count >= queryCount && t.width >= k) return { truth: t, source: 'computed' };
+  }
+  onEvent({ type: 'stage', text: 'computing the ground truth (exact search, cached for next time)' });
+  const rows = await openRows(dataset.base);
+  const width = Math.min(rows.count, Math.max(k, COMPUTED_TRUTH_K));
+  await rows.close();
+  const gt = await computeGroundTruth(dataset.base.path, dataset.queries.path, {
+    metric: dataset.metric, k: width, backend: 'auto', threads: plan.threads, signal,
+    onProgress: (done, total) => onEvent({ type: 'progress', label: 'ground truth', done, total }),
+  });
+  await mkdir(join(dataDir(), 'groundtruth'), { recursive: true });
+  await writeIvecs(cached, gt.ids, width);
+  return { truth: { ids: new Int32Array(gt.ids.buffer, gt.ids.byteOffset, gt.ids.length), count: gt.queries, width }, source: 'computed' };
+}
+
+/** Names computed ground truth by the files it came from (path, size, time) and how it was computed. */
+async function cacheKey(d: Dataset, k: number): Promise<string> {
+  const h = createHash('sha256');
+  for (const path of [d.base.path, d.queries.path]) {
+    const s = await stat(path);
+    h.update(`${resolve(path)}\0${s.size}\0${s.mtimeMs}\0`);
+  }
+  h.update(`${d.metric}\0${Math.max(k, COMPUTED_TRUTH_K)}`);
+  return `${d.name.replace(/[^\w.-]/g, '_')}-${h.digest('hex').slice(0, 16)}`;
+}
+
+/** Runs one job in a child process, relaying its events; Ctrl-C stops it. */
+function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
+  return new Promise((resolvePromise, reject) => {
+    const child = fork(new URL('./worker.js', import.meta.url), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      child.kill('SIGTERM');
+      finish(() => resolvePromise('interrupted'));
+    };
+    signal.addEventListener('abort', onAbort);
+    child.on('message', (e: WorkerEvent) => {
+      if (e.type === 'progress') onEvent({ type: 'progress', label: e.stage, done: e.done, total: e.total });
+      else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
+      else if (e.type === 'point') onEvent({ type: 'point', point: e.point });
+      else if (e.type === 'done') finish(() => resolvePromise('done'));
+      else finish(() => reject(new VectroError(`${job.configLabel} on ${job.backend}: ${e.message}`, e.exitCode)));
+    });
+    child.on('error', (err) => finish(() => reject(err)));
+    child.on('exit', (code, sig) => {
+      if (signal.aborted) return finish(() => resolvePromise('interrupted'));
+      finish(() => reject(new DataError(`${job.configLabel} on ${job.backend}: the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`)));
+    });
+    child.send(job);
+  });
+}
