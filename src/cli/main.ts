@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VectroError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
+import { registerDatasets } from './commands/datasets.js';
 import { registerDequantize } from './commands/dequantize.js';
 import { registerGroundTruth } from './commands/groundtruth.js';
 import { registerIndex } from './commands/index.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerGroundTruth(program);
   registerBench(program);
   registerRecall(program);
+  registerDatasets(program);
   return program;
 }
 

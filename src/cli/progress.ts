@@ -9,6 +9,8 @@ export class Progress {
   private spinner: Ora | undefined;
   private startedAt = 0;
   private label = '';
+  /** Bytes already there when a resumed transfer began: the rate counts only new ones. */
+  private baseline = 0;
 
   constructor(enabled: boolean) {
     if (enabled && process.stderr.isTTY) this.spinner = ora({ stream: process.stderr, discardStdin: false });
@@ -33,6 +35,22 @@ export class Progress {
     const rate = perSecond > 0 ? `, ${formatRate(perSecond)}/s` : '';
     const eta = perSecond > 0 && done < total ? `, ETA ${formatDuration((total - done) / perSecond)}` : '';
     this.spinner.text = `${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} (${pct}%)${rate}${eta}`;
+  }
+
+  /** `label: 12.3 MB of 161 MB (7.6%), 4.1 MB/s, ETA 36s`; without a total, bytes and rate only. */
+  updateBytes(label: string, done: number, total: number | undefined): void {
+    if (!this.spinner) return;
+    if (label !== this.label) {
+      this.label = label;
+      this.startedAt = performance.now();
+      this.baseline = done;
+    }
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const perSecond = seconds > 0 ? (done - this.baseline) / seconds : 0;
+    const of = total ? ` of ${formatRate(total)}B (${((100 * done) / total).toFixed(1)}%)` : '';
+    const rate = perSecond > 0 ? `, ${formatRate(perSecond)}B/s` : '';
+    const eta = total && perSecond > 0 && done < total ? `, ETA ${formatDuration((total - done) / perSecond)}` : '';
+    this.spinner.text = `${label}: ${formatRate(done)}B${of}${rate}${eta}`;
   }
 
   stop(): void {

@@ -21,6 +21,7 @@ export interface RecallJob {
 
 /** What a recall child sends back, in order: progress, its build, a point per ef, then done (or error). */
 export type WorkerEvent =
+  | { type: 'stage'; stage: string }
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'build'; build: BuildResult }
   | { type: 'point'; point: PointResult }

@@ -130,7 +130,8 @@ function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: Abo
     };
     signal.addEventListener('abort', onAbort);
     child.on('message', (e: WorkerEvent) => {
-      if (e.type === 'progress') onEvent({ type: 'progress', label: e.stage, done: e.done, total: e.total });
+      if (e.type === 'stage') onEvent({ type: 'stage', text: `${job.configLabel} [${job.backend}]: ${e.stage}` });
+      else if (e.type === 'progress') onEvent({ type: 'progress', label: e.stage, done: e.done, total: e.total });
       else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
       else if (e.type === 'point') onEvent({ type: 'point', point: e.point });
       else if (e.type === 'done') finish(() => resolvePromise('done'));

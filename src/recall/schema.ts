@@ -50,6 +50,8 @@ export const pointSchema = z.object({
   recall_100: z.number().nullable(),
   /** Queries per second, one query per call on one thread. */
   qps: z.number(),
+  /** Queries in the timed one-thread pass: all of them, unless a pass would take over 20 s (docs/recall.md). */
+  timed_queries: z.number().int(),
   /** Queries per second, all queries in one call on `batch_threads` threads; null where a backend has no batch search. */
   batch_qps: z.number().nullable(),
   batch_threads: z.number().int(),
