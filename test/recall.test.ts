@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import h5wasm from 'h5wasm/node';
 import { syntheticGenerator } from '../src/datasets/synthetic.js';
 import { RecallJudge } from '../src/recall/measure.js';
 import { paretoFrontier, qpsAtRecall } from '../src/recall/pareto.js';
+import { renderRecallSvg } from '../src/recall/plot.js';
 import { recallFileSchema, type RecallFile } from '../src/recall/schema.js';
 import { formatConfig, parseConfig } from '../src/recall/spec.js';
-import { bigAnnBytes, cli, cliSpawn, expectCliErrors, listDir, readAllVectors, skipWithoutNative, tempDir, writeFile } from './helpers.js';
+import { bigAnnBytes, cli, cliSpawn, expectCliErrors, listDir, readAllVectors, ROOT, skipWithoutNative, tempDir, writeFile } from './helpers.js';
 
 describe('configuration specs', () => {
   test('parse to every parameter, and print back canonically', () => {
@@ -34,7 +35,7 @@ describe('configuration specs', () => {
       ['hnsw,m=8,m=9', /m is given twice/],
       ['hnsw,m', /expected key=value, got 'm'/],
     ];
-    for (const [spec, message] of bad) assert.throws(() => parseConfig(spec), message, spec);
+    for (const [spec, message] of bad) assert.throws(() => parseConfig(spec), { message }, spec);
   });
 });
 
@@ -157,6 +158,18 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     assert.equal((svg.match(/<g><title>/g) ?? []).length, 3, 'a line per configuration and backend');
     assert.match(svg, /recall@10 against queries per second/);
     assert.match(r.stdout, /summary: the best one-thread QPS reaching each recall@10/);
+  });
+
+  test('sift1m --data DIR takes the TEXMEX file names from a folder', () => {
+    const data = join(dir, 'sift');
+    mkdirSync(data);
+    for (const [from, to] of [['siftsmall_base.fvecs', 'sift_base.fvecs'], ['siftsmall_query.fvecs', 'sift_query.fvecs'], ['siftsmall_groundtruth.ivecs', 'sift_groundtruth.ivecs']]) {
+      copyFileSync(join(ROOT, 'fixtures', 'siftsmall', from), join(data, to));
+    }
+    const out = join(dir, 'sift.json');
+    const r = cli(['recall', 'sift1m', '--data', data, '--configs', 'flat', '--queries', '5', '--json', out], { VECTRO_DATA_DIR: cache });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readJson(out).dataset, { name: 'sift1m', metric: 'l2', count: 10_000, dim: 128, queries: 5, k: 10, truth: 'file' });
   });
 
   test('the js backend and native agree on exact search', () => {
@@ -290,4 +303,34 @@ test('vectro recall refuses bad input with one line, before any work', () => {
   }
   assert.ok(!existsSync(outputs));
   assert.ok(!existsSync(cache) || readdirSync(cache).length === 0);
+});
+
+test('the SVG plot draws each run through its Pareto frontier, inside the axes, with escaped text', () => {
+  const point = (config: string, ef: number | null, recall: number, qps: number) => ({
+    config, backend: 'native', k: 10, ef, recall, recall_1: null, recall_10: recall, recall_100: null, qps, timed_queries: 100,
+    batch_qps: null, batch_threads: 1, p50_ms: 1, p95_ms: 1, p99_ms: 1, distances_per_query: null,
+  });
+  const file: RecallFile = {
+    machine: { cpu: 'cpu', cores: 2, platform: 'linux-x64', simd: 'avx2', peak_gflops_per_core: null, node: 'v20', vectro: '0', commit: null, date: 'd', seed: 1, threads: 2 },
+    dataset: { name: 'a&b<c>', metric: 'l2', count: 100, dim: 4, queries: 10, k: 10, truth: 'file' },
+    builds: [],
+    points: [point('flat', null, 1, 350), point('hnsw', 16, 0.82, 52_000), point('hnsw', 32, 0.93, 30_000), point('hnsw', 64, 0.9, 20_000), point('hnsw', 128, 0.99, 9_000)],
+  };
+  const svg = renderRecallSvg(file);
+  assert.match(svg, /a&amp;b&lt;c&gt;: recall@10 against queries per second/);
+  const plotted = [...svg.matchAll(/<g><title>([^<]*)<\/title>([\s\S]*?)<\/g>/g)];
+  assert.deepEqual(plotted.map((m) => m[1]), ['flat [native]', 'hnsw [native]']);
+  // ef=64 (0.90 at 20k) is beaten by ef=32 (0.93 at 30k): three hnsw points are drawn, not four.
+  const hnswMarkers = plotted[1][2].match(/<rect /g) ?? [];
+  assert.equal(hnswMarkers.length, 3);
+  // Axes: recall from 0.8 to 1, QPS over whole decades 100..100k; every marker inside.
+  assert.match(svg, />0\.80<\/text>/);
+  assert.match(svg, />100<\/text>/);
+  assert.match(svg, />100k<\/text>/);
+  for (const m of svg.matchAll(/<(?:circle cx|rect x)="([\d.]+)" (?:cy|y)="([\d.]+)"/g)) {
+    if (m[0].includes('rect x="80" y="50"')) continue; // the frame
+    const [x, y] = [Number(m[1]), Number(m[2])];
+    if (x > 600) continue; // legend
+    assert.ok(x >= 75 && x <= 595 && y >= 45 && y <= 475, m[0]);
+  }
 });

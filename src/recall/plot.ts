@@ -7,7 +7,7 @@ import type { RecallFile } from './schema.js';
 const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999'];
 const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
 
-const W = 900;
+const W = 980;
 const H = 540;
 const PLOT = { left: 80, right: 590, top: 50, bottom: 470 };
 
@@ -34,8 +34,9 @@ export function renderRecallSvg(file: RecallFile): string {
   const minRecall = all.length ? Math.min(...all.map((p) => p.recall)) : 0;
   const x0 = Math.max(0, Math.floor(minRecall * 10 - 1e-9) / 10);
   const qps = all.map((p) => p.qps);
-  const y0 = Math.floor(Math.log10(Math.min(...qps, 10)));
-  const y1 = Math.ceil(Math.log10(Math.max(...qps, 100)));
+  // Whole decades around the data, at least one.
+  const y0 = qps.length ? Math.floor(Math.log10(Math.min(...qps))) : 0;
+  const y1 = Math.max(y0 + 1, qps.length ? Math.ceil(Math.log10(Math.max(...qps))) : 1);
   const sx = (r: number) => PLOT.left + ((r - x0) / (1 - x0 || 1)) * (PLOT.right - PLOT.left);
   const sy = (q: number) => PLOT.bottom - ((Math.log10(q) - y0) / (y1 - y0 || 1)) * (PLOT.bottom - PLOT.top);
   const k = file.dataset.k;

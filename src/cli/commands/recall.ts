@@ -41,7 +41,7 @@ const efList = z
 const recallOptions = z.object({
   data: z.string().optional(),
   configs: z.array(z.string()).default(DEFAULT_CONFIGS),
-  backend: z.string().default('native'),
+  backend: z.string().optional(),
   k: whole('-k', 1, 1000).default(10),
   ef: efList.default(DEFAULT_EFS),
   threads: whole('--threads', 1, 1024).default(availableParallelism()),
@@ -57,8 +57,14 @@ const recallOptions = z.object({
   quiet: z.boolean().default(false),
 });
 
-/** `--backend native,js,hnswlib`: checked names; native and hnswlib must load. */
-function chooseBackends(list: string): RecallBackend[] {
+/** `--backend native,js,hnswlib`: checked names; native and hnswlib must load. Default: native, else js with a note. */
+function chooseBackends(list: string | undefined): RecallBackend[] {
+  if (list === undefined) {
+    const native = loadNative();
+    if (native.ok) return ['native'];
+    process.stderr.write(`note: native backend unavailable (${native.reason}); measuring the js baseline\n`);
+    return ['js'];
+  }
   const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
   if (names.length === 0) throw new UsageError('--backend: name at least one backend');
   for (const n of names) {
@@ -93,7 +99,7 @@ export function registerRecall(program: Command): void {
     .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
     .option('--data <dir>', 'folder holding a known dataset\'s files (e.g. sift_base.fvecs ...) instead of the cache')
     .option('--configs <spec...>', `index configurations (default: ${DEFAULT_CONFIGS.join(' ')})`)
-    .option('--backend <list>', `comma-separated: ${RECALL_BACKENDS.join(', ')} (default: native)`)
+    .option('--backend <list>', `comma-separated: ${RECALL_BACKENDS.join(', ')} (default: native; js when the addon is not built)`)
     .option('-k <n>', 'neighbours per query (default: 10)')
     .option('--ef <list>', `search widths to sweep (default: ${DEFAULT_EFS.join(',')}); values below k are skipped`)
     .option('--threads <n>', `threads for builds and batch queries (default: all cores, here ${availableParallelism()})`)
@@ -123,6 +129,12 @@ export function registerRecall(program: Command): void {
 
 type RecallOptions = z.infer<typeof recallOptions>;
 
+/** The command as typed (quoted where needed), for the Markdown report. */
+function commandLine(): string {
+  const args = process.argv.slice(2).map((a) => (/^[\w.,=/:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  return ['vectro', ...args].join(' ');
+}
+
 async function runRecallCommand(
   datasetArg: string | undefined,
   opts: RecallOptions,
@@ -132,7 +144,7 @@ async function runRecallCommand(
 ): Promise<void> {
   const targets = [
     opts.json && new ExportTarget<RecallFile>(opts.json, renderRecallJson),
-    opts.markdown && new ExportTarget<RecallFile>(opts.markdown, (f) => renderRecallMarkdown(f)),
+    opts.markdown && new ExportTarget<RecallFile>(opts.markdown, (f) => renderRecallMarkdown(f, commandLine())),
     opts.csv && new ExportTarget<RecallFile>(opts.csv, renderRecallCsv),
     opts.plot && new ExportTarget<RecallFile>(opts.plot, renderRecallSvg),
   ].filter((t): t is ExportTarget<RecallFile> => Boolean(t));
