@@ -137,7 +137,7 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     const cache = freshCache();
     const r = await download(cache, '/broken.tar.gz');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: could not download siftsmall: http:\/\/127\.0\.0\.1:\d+\/broken\.tar\.gz: the server answered 500 Internal Server Error\. Without network: .*pass --data DIR\n$/);
+    assert.match(r.stderr, /^error: could not download siftsmall: http:\/\/127\.0\.0\.1:\d+\/broken\.tar\.gz: the server answered 500 Internal Server Error\. Without network: .*pass --data DIR to `vectro recall siftsmall`\n$/);
     assert.ok(!existsSync(join(cache, 'siftsmall')));
     const fallback = await download(cache, '/broken.tar.gz', '/siftsmall.tar.gz');
     assert.equal(fallback.code, 0, fallback.stderr);
@@ -162,7 +162,7 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     const started = performance.now();
     const r = await cliAsync(['datasets', 'download', 'siftsmall', '--url', `http://127.0.0.1:${port}/siftsmall.tar.gz`], { VECTRO_DATA_DIR: cache });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: could not download siftsmall: .*ECONNREFUSED.*put siftsmall_base\.fvecs, siftsmall_query\.fvecs, siftsmall_groundtruth\.ivecs in a folder and pass --data DIR\n$/);
+    assert.match(r.stderr, /^error: could not download siftsmall: .*ECONNREFUSED.*put siftsmall_base\.fvecs, siftsmall_query\.fvecs, siftsmall_groundtruth\.ivecs in a folder and pass --data DIR to `vectro recall siftsmall`\n$/);
     assert.ok(performance.now() - started < 10_000);
   });
 

@@ -78,7 +78,7 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
   }
   throw new DataError(
     `could not download ${known.name}: ${failures.join('; ')}. Without network: put ${Object.values(known.files).map((f) => f.name).join(', ')} ` +
-      `in a folder and pass --data DIR`,
+      `in a folder and pass --data DIR to \`vectro recall ${known.name}\``,
   );
 }
 
