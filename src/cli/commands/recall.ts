@@ -57,13 +57,15 @@ const recallOptions = z.object({
   quiet: z.boolean().default(false),
 });
 
-/** `--backend native,js,hnswlib`: checked names; native and hnswlib must load. Default: native, else js with a note. */
-function chooseBackends(list: string | undefined): RecallBackend[] {
+/**
+ * `--backend native,js,hnswlib`: checked names; native and hnswlib must load. Default: native, else
+ * js, with a note to print once the command line has been checked.
+ */
+function chooseBackends(list: string | undefined): { backends: RecallBackend[]; note?: string } {
   if (list === undefined) {
     const native = loadNative();
-    if (native.ok) return ['native'];
-    process.stderr.write(`note: native backend unavailable (${native.reason}); measuring the js baseline\n`);
-    return ['js'];
+    if (native.ok) return { backends: ['native'] };
+    return { backends: ['js'], note: `note: native backend unavailable (${native.reason}); measuring the js baseline` };
   }
   const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
   if (names.length === 0) throw new UsageError('--backend: name at least one backend');
@@ -81,7 +83,7 @@ function chooseBackends(list: string | undefined): RecallBackend[] {
     const peer = loadPeer('hnswlib');
     if (!peer.ok) throw new UsageError(`--backend hnswlib: ${peer.reason}`);
   }
-  return names as RecallBackend[];
+  return { backends: names as RecallBackend[] };
 }
 
 export function registerRecall(program: Command): void {
@@ -119,11 +121,11 @@ export function registerRecall(program: Command): void {
       const labels = configs.map(formatConfig);
       const dupe = labels.find((l, i) => labels.indexOf(l) !== i);
       if (dupe) throw new UsageError(`--configs: '${dupe}' is given twice`);
-      const backends = chooseBackends(opts.backend);
+      const { backends, note } = chooseBackends(opts.backend);
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
       if (!synthetic && (opts.n !== undefined || opts.dim !== undefined)) throw new UsageError('--n and --dim are for the synthetic dataset');
-      await runRecallCommand(datasetArg, opts, configs, backends, synthetic);
+      await runRecallCommand(datasetArg, opts, configs, backends, synthetic, note);
     });
 }
 
@@ -141,6 +143,7 @@ async function runRecallCommand(
   configs: ReturnType<typeof parseConfig>[],
   backends: RecallBackend[],
   synthetic: boolean,
+  backendNote: string | undefined,
 ): Promise<void> {
   const targets = [
     opts.json && new ExportTarget<RecallFile>(opts.json, renderRecallJson),
@@ -167,6 +170,7 @@ async function runRecallCommand(
     } else {
       dataset = await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
     }
+    if (backendNote) process.stderr.write(backendNote + '\n');
     progress.start('measuring the machine');
     const { size: _size, ...machine } = describeMachine(opts.seed, opts.threads, 'default');
     say(machineLine(machine));
