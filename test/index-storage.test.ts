@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { decodeGraph, encodeGraph } from '../src/index/graph-codec.js';
 import { readIndex, type Storage } from '../src/index/format.js';
 import { HnswIndex } from '../src/index/hnsw.js';
+import { FlatIndex } from '../src/index/flat.js';
 import { loadIndex } from '../src/index/load.js';
 import { readNeighbours, recallAtK } from '../src/index/recall.js';
 import { ROOT, cli, expectCliErrors, listDir, native, randomVectors, rng, tempDir, readAllVectors } from './helpers.js';
@@ -202,5 +203,24 @@ test('a random-data int8 index round-trips through its file on every backend', a
     const { index: back } = await loadIndex(`${dir}/r.vidx`, backend);
     const q = randomVectors(20, 33, 4);
     assert.deepEqual(back.search(q, 5, { ef: 20 }), index.search(q, 5, { ef: 20 }), backend);
+  }
+});
+
+test('fileBytes() is the size save() writes, without copying the vectors (every storage, both backends, flat)', async () => {
+  const dir = tempDir();
+  const x = randomVectors(300, 20, 9);
+  const kinds: [Storage, boolean][] = [['f32', false], ['int8', false], ['int8', true], ['binary', true]];
+  for (const backend of backends) {
+    for (const [storage, keepVectors] of kinds) {
+      const index = HnswIndex.create({ dim: 20, m: 6, efConstruction: 30, storage, keepVectors, backend });
+      index.add(x);
+      const path = `${dir}/${backend}-${storage}-${keepVectors}.vidx`;
+      await index.save(path);
+      assert.equal(index.fileBytes(), statSync(path).size, `${backend} ${storage} keep=${keepVectors}`);
+    }
+    const flat = FlatIndex.create({ dim: 20, backend });
+    flat.add(x);
+    await flat.save(`${dir}/flat-${backend}.vidx`);
+    assert.equal(flat.fileBytes(), statSync(`${dir}/flat-${backend}.vidx`).size);
   }
 });

@@ -1,7 +1,7 @@
 import { selectBackend, type BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { writeIndex, type IndexData } from './format.js';
+import { indexFileBytes, writeIndex, type IndexData } from './format.js';
 import { rowsOf, type AddOptions, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 /** Exact search over every vector (both backends): the baseline and the ground truth. */
@@ -52,6 +52,10 @@ export class FlatIndex implements VectorIndex {
     const distances = new Float32Array(m * k);
     this.backend.flatSearch(this.metric, this.vectors.subarray(0, this.rows * this.dim), this.dim, queries, k, ids, distances, options.threads ?? 0);
     return { ids, distances, distanceComputations: m * this.rows };
+  }
+
+  fileBytes(): number {
+    return indexFileBytes({ count: this.rows, dim: this.dim, m: 0, storage: 'f32', keepVectors: false }, 0);
   }
 
   toData(): IndexData {

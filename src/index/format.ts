@@ -223,8 +223,7 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
   }
 }
 
-/** Bytes `writeIndex` would write for `d`, without writing it. */
-export function indexFileBytes(d: IndexData): number {
-  const graphBytes = d.type === 'hnsw' ? encodeGraph(d).length : 0;
-  return layout({ ...d, graphBytes }).fileBytes;
+/** Bytes `writeIndex` writes for an index of this shape whose graph encodes to `graphBytes`. */
+export function indexFileBytes(shape: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVectors'>, graphBytes: number): number {
+  return layout({ ...shape, graphBytes }).fileBytes;
 }

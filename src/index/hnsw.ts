@@ -2,7 +2,8 @@ import { selectBackend, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
-import { STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { indexFileBytes, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { encodeGraph } from './graph-codec.js';
 import { CenterSum } from './center.js';
 import { JsHnsw } from './js-hnsw.js';
 import { MAX_DIM } from '../quant/schemes.js';
@@ -43,6 +44,8 @@ interface HnswEngine {
   /** Returns the distance computations made. */
   search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   toData(): IndexData;
+  /** Bytes of the index as a file. */
+  fileBytes(): number;
 }
 
 class NativeHnsw implements HnswEngine {
@@ -75,6 +78,16 @@ class NativeHnsw implements HnswEngine {
 
   search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number {
     return this.addon.hnswSearch(this.handle, queries, k, ef, rerank, ids, dists, threads);
+  }
+
+  fileBytes(): number {
+    const info = this.addon.hnswInfo(this.handle);
+    // Only the graph is exported (empty arrays skip the vectors and codes): its encoding sets the size.
+    const g = { m: info.m, levels: new Uint8Array(info.count), links0: new Uint32Array(info.links0), upper: new Uint32Array(info.upper) };
+    const none = [new Float32Array(0), new Uint8Array(0), new Float32Array(0), new Float32Array(0)] as const;
+    this.addon.hnswExport(this.handle, none[0], none[1], none[2], none[3], g.levels, g.links0, g.upper);
+    const shape = { count: info.count, dim: info.dim, m: info.m, storage: this.storage, keepVectors: info.keepVectors === 1 };
+    return indexFileBytes(shape, encodeGraph(g).length);
   }
 
   toData(): IndexData {
@@ -218,6 +231,11 @@ export class HnswIndex implements VectorIndex {
     const distances = new Float32Array(m * k);
     const distanceComputations = this.engine.search(queries, k, ef, rerank, ids, distances, options.threads ?? 0);
     return { ids, distances, distanceComputations };
+  }
+
+  /** Bytes `save` would write, found without copying the vectors (native exports only the graph). */
+  fileBytes(): number {
+    return this.engine.fileBytes();
   }
 
   toData(): IndexData {

@@ -1,5 +1,6 @@
 import type { IndexMetricName } from '../distance/metrics.js';
-import { MAX_LEVEL, type IndexData, type Storage } from './format.js';
+import { indexFileBytes, MAX_LEVEL, type IndexData, type Storage } from './format.js';
+import { encodeGraph } from './graph-codec.js';
 import { PairHeap } from './heap.js';
 import { JsStore, type JsQuery } from './js-store.js';
 
@@ -244,6 +245,11 @@ export class JsHnsw {
       }
     }
     return total;
+  }
+
+  fileBytes(): number {
+    const d = this.toData();
+    return indexFileBytes(d, encodeGraph(d).length);
   }
 
   toData(): IndexData {

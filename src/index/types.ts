@@ -45,6 +45,8 @@ export interface VectorIndex {
   search(queries: Float32Array, k: number, options?: SearchOptions): SearchResult;
   toData(): IndexData;
   save(path: string): Promise<number>;
+  /** Bytes `save` would write, found without copying the vectors. */
+  fileBytes(): number;
 }
 
 /** Checks that `x` holds whole vectors of `dim`; returns how many. */

@@ -53,6 +53,7 @@ export interface NativeAddon {
     maxLevel: number; entry: number; seedHigh: number; seedLow: number;
     vectors: number; codes: number; scales: number; center: number; links0: number; upper: number;
   };
+  /** Fills each array sized as hnswInfo reports; an empty one is skipped (so the graph alone can be read). */
   hnswExport(handle: unknown, vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array): void;
   hnswImport(
     dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number,

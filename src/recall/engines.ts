@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { savedBytes } from '../bench/peers.js';
 import { FlatIndex } from '../index/flat.js';
-import { indexFileBytes } from '../index/format.js';
 import { HnswIndex } from '../index/hnsw.js';
 import type { VectorIndex } from '../index/types.js';
 import type { IndexConfig } from './spec.js';
@@ -59,7 +58,7 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
         onProgress(base.length / dim, base.length / dim);
       }
     },
-    bytes: async () => indexFileBytes(index.toData()),
+    bytes: async () => index.fileBytes(),
     searchOne: (q, k, ef) => outcome(index.search(q, k, { ef, threads: 1, rerank: config.rerank })),
     searchBatch: (qs, k, ef, threads) => outcome(index.search(qs, k, { ef, threads, rerank: config.rerank })),
   };

@@ -190,7 +190,8 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
 }
 
 /// `hnswExport(handle, vectors, codes, scales, center, levels, links0, upper)`: copies the arrays
-/// (sized from hnswInfo).
+/// (sized from hnswInfo). An empty array skips that part, so the graph alone can be exported
+/// without copying the vectors.
 pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
     let index = read(handle)?;
@@ -202,18 +203,31 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let links0 = a.u32s_mut(6, "links0")?;
     let upper = a.u32s_mut(7, "upper")?;
     let sizes = [vectors.len(), codes.len(), scales.len(), center.len(), levels.len(), links0.len(), upper.len()];
-    let (own_codes, own_scales) = (index.codes(), index.scales());
-    let want = [index.vectors().len(), own_codes.len(), own_scales.len(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
-    if sizes != want {
-        return Err(Fail::Range("export buffers do not match the sizes hnswInfo reports".into()));
+    let want = [index.vectors().len(), index.codes_len(), index.len() * usize::from(index.storage() == Storage::Int8), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
+    if sizes.iter().zip(want).any(|(&got, want)| got != 0 && got != want) {
+        return Err(Fail::Range("export buffers must be empty or the sizes hnswInfo reports".into()));
     }
-    vectors.copy_from_slice(index.vectors());
-    codes.copy_from_slice(&own_codes);
-    scales.copy_from_slice(&own_scales);
-    center.copy_from_slice(index.center());
-    levels.copy_from_slice(index.levels());
-    links0.copy_from_slice(index.links0());
-    upper.copy_from_slice(&index.upper_links());
+    if !vectors.is_empty() {
+        vectors.copy_from_slice(index.vectors());
+    }
+    if !codes.is_empty() {
+        codes.copy_from_slice(&index.codes());
+    }
+    if !scales.is_empty() {
+        scales.copy_from_slice(&index.scales());
+    }
+    if !center.is_empty() {
+        center.copy_from_slice(index.center());
+    }
+    if !levels.is_empty() {
+        levels.copy_from_slice(index.levels());
+    }
+    if !links0.is_empty() {
+        links0.copy_from_slice(index.links0());
+    }
+    if !upper.is_empty() {
+        upper.copy_from_slice(&index.upper_links());
+    }
     env.undefined()
 }
 
