@@ -148,7 +148,7 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     assert.ok(int8.index_bytes > f.builds[1].index_bytes, 'int8 with kept vectors stores codes on top of the floats');
     const csv = readFileSync(join(out, 'r.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, 1 + f.points.length);
-    assert.match(csv[0], /^config,backend,k,ef,recall,recall_1,recall_10,recall_100,qps,batch_qps,/);
+    assert.match(csv[0], /^config,backend,k,ef,recall,recall_1,recall_10,recall_100,qps,timed_queries,batch_qps,/);
     assert.match(csv[1], /^flat,native,10,,1,1,1,,/);
     const md = readFileSync(join(out, 'r.md'), 'utf8');
     assert.match(md, /## Summary\n\n\| config \| backend \| QPS @ recall@10 0\.90 \|/);

@@ -8,6 +8,14 @@ import { VECTOR_FORMATS } from '../formats/detect.js';
 const choice = <T extends readonly [string, ...string[]]>(flag: string, values: T) =>
   z.enum(values, { error: (issue) => `${flag}: expected one of ${values.join(', ')}, got '${String(issue.input)}'` });
 
+/** A whole number from `min` to `max`; messages name the flag (or spec key) and the rule. */
+export const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: `${name}: expected a whole number` })
+    .int(`${name}: expected a whole number`)
+    .min(min, `${name}: must be at least ${min}`)
+    .max(max, `${name}: must be at most ${max}`);
+
 const threads = z
   .union([z.string(), z.number()])
   .transform((v) => Number(v))

@@ -20,15 +20,28 @@ export function renderJson(file: BenchFile): string {
   return JSON.stringify(file, null, 2) + '\n';
 }
 
-export function renderMarkdown(file: BenchFile, descriptions: Record<string, string> = {}): string {
+/** A table as Markdown lines: the first `leftColumns` columns left-aligned, the rest (numbers) right. */
+export function markdownTable(t: TableModel, leftColumns: number): string[] {
   const escape = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${t.header.map(escape).join(' | ')} |`,
+    `| ${t.header.map((_, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`,
+    ...t.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ];
+}
+
+/** One CSV field: empty for null, quoted when it holds a comma, quote or newline. */
+export function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderMarkdown(file: BenchFile, descriptions: Record<string, string> = {}): string {
   const parts = [`# vectro bench`, '', machineLine(file.machine), ''];
   for (const t of suiteTables(file)) {
     parts.push(`## ${t.suite}`, '');
     if (descriptions[t.suite]) parts.push(descriptions[t.suite], '');
-    parts.push(`| ${t.header.map(escape).join(' | ')} |`, `| ${t.header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`);
-    for (const row of t.rows) parts.push(`| ${row.map(escape).join(' | ')} |`);
-    parts.push('');
+    parts.push(...markdownTable(t, 2), '');
   }
   parts.push(`Cells: median [min-max] over the timed runs. ${FLAG_LEGEND}.`, '');
   return parts.join('\n');
@@ -38,10 +51,7 @@ const CSV_COLUMNS: (keyof BenchResult)[] = ['suite', 'case', 'backend', 'unit', 
 const MACHINE_COLUMNS: (keyof Machine)[] = ['cpu', 'simd', 'node', 'vectro', 'commit', 'date', 'seed'];
 
 export function renderCsv(file: BenchFile): string {
-  const quote = (v: unknown) => {
-    const s = v === undefined || v === null ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const quote = csvCell;
   const lines = [[...CSV_COLUMNS, ...MACHINE_COLUMNS].join(',')];
   for (const r of file.results) {
     lines.push([...CSV_COLUMNS.map((c) => quote(r[c])), ...MACHINE_COLUMNS.map((c) => quote(file.machine[c]))].join(','));

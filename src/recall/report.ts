@@ -1,6 +1,6 @@
 import { formatRate } from '../export/format.js';
 import type { TableModel } from '../export/table.js';
-import { machineLine } from '../export/exporters.js';
+import { csvCell, machineLine, markdownTable } from '../export/exporters.js';
 import { qpsAtRecall, SUMMARY_RECALLS } from './pareto.js';
 import type { BuildResult, PointResult, RecallFile } from './schema.js';
 
@@ -79,34 +79,25 @@ export const RECALL_LEGEND =
   'batch: all queries in one call. Latencies are per single query. Summary: the best one-thread QPS among settings reaching the recall (Pareto frontier).';
 
 export function renderRecallMarkdown(file: RecallFile, command?: string): string {
-  const escape = (s: string) => s.replace(/\|/g, '\\|');
-  const table = (t: TableModel) => [
-    `| ${t.header.map(escape).join(' | ')} |`,
-    `| ${t.header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...t.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
-  ];
   const parts = ['# vectro recall', '', machineLine(file.machine), '', datasetLine(file), ''];
   if (command) parts.push('```', command, '```', '');
-  parts.push('## Summary', '', ...table(summaryTable(file)), '');
+  parts.push('## Summary', '', ...markdownTable(summaryTable(file), 2), '');
   for (const { config, backend } of runsOf(file)) {
     const build = file.builds.find((b) => b.config === config && b.backend === backend);
     parts.push(`## ${config} [${backend}]`, '');
     if (build) parts.push(buildLine(build), '');
-    if (pointsOf(file, config, backend).length > 0) parts.push(...table(configTable(file, config, backend)), '');
+    if (pointsOf(file, config, backend).length > 0) parts.push(...markdownTable(configTable(file, config, backend), 1), '');
   }
   parts.push(RECALL_LEGEND, '');
   return parts.join('\n');
 }
 
-const CSV_COLUMNS = ['config', 'backend', 'k', 'ef', 'recall', 'recall_1', 'recall_10', 'recall_100', 'qps', 'batch_qps', 'batch_threads', 'p50_ms', 'p95_ms', 'p99_ms', 'distances_per_query'] as const;
+const CSV_COLUMNS = ['config', 'backend', 'k', 'ef', 'recall', 'recall_1', 'recall_10', 'recall_100', 'qps', 'timed_queries', 'batch_qps', 'batch_threads', 'p50_ms', 'p95_ms', 'p99_ms', 'distances_per_query'] as const;
 const BUILD_COLUMNS = ['build_seconds', 'index_bytes', 'peak_rss_bytes'] as const;
 
 /** One row per point, with its build's figures and the dataset and machine repeated on each. */
 export function renderRecallCsv(file: RecallFile): string {
-  const quote = (v: unknown) => {
-    const s = v === undefined || v === null ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const quote = csvCell;
   const lines = [[...CSV_COLUMNS, ...BUILD_COLUMNS, 'dataset', 'cpu', 'commit', 'date'].join(',')];
   for (const p of file.points) {
     const b = file.builds.find((x) => x.config === p.config && x.backend === p.backend);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { wholeNumber } from '../cli/options.js';
 import { STORAGES, type Storage } from '../index/format.js';
 
 /**
@@ -18,8 +19,7 @@ export interface IndexConfig {
 
 const STORAGE_NAMES = Object.keys(STORAGES) as [Storage, ...Storage[]];
 
-const whole = (key: string, min: number, max: number) =>
-  z.coerce.number({ error: `${key}: expected a whole number` }).int(`${key}: expected a whole number`).min(min, `${key}: must be at least ${min}`).max(max, `${key}: must be at most ${max}`);
+const whole = wholeNumber;
 
 const hnswKeys = z
   .object({

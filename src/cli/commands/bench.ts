@@ -16,7 +16,7 @@ import { ExportTarget, machineLine, renderCsv, renderJson, renderMarkdown, rende
 import { formatRate } from '../../export/format.js';
 import { FLAG_LEGEND, suiteTables } from '../../export/table.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 
 /** Run limits per size class: `--runs`, `--min-time` and `--max-time` override them. */
@@ -26,12 +26,7 @@ const LIMITS: Record<SizeClass, { runs: number; minTime: number; maxTime: number
   full: { runs: 10, minTime: 0.5, maxTime: 10 },
 };
 
-const whole = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: `${flag}: expected a whole number` })
-    .int(`${flag}: expected a whole number`)
-    .min(min, `${flag}: must be at least ${min}`)
-    .max(max, `${flag}: must be at most ${max}`);
+const whole = wholeNumber;
 const seconds = (flag: string) => z.coerce.number({ error: `${flag}: expected a number of seconds` }).min(0, `${flag}: must not be negative`);
 
 const benchOptions = z

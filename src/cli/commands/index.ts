@@ -12,15 +12,14 @@ import { percentile, readNeighbours, recallAtK } from '../../index/recall.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
 import { withInterrupt } from '../../signals.js';
-import { commonOptions, parseOptions } from '../options.js';
+import { commonOptions, parseOptions, wholeNumber } from '../options.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
 import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
 const storageNames = Object.keys(STORAGES) as ['f32', 'int8', 'binary'];
-const whole = (flag: string, min: number, max = 1 << 30) =>
-  z.coerce.number({ error: `${flag}: expected a whole number` }).int(`${flag}: expected a whole number`).min(min, `${flag}: must be at least ${min}`).max(max, `${flag}: must be at most ${max}`);
+const whole = (flag: string, min: number, max = 1 << 30) => wholeNumber(flag, min, max);
 const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional();
 
 const buildOptions = commonOptions.extend({

@@ -17,14 +17,13 @@ import { runRecall } from '../../recall/run.js';
 import type { RecallFile } from '../../recall/schema.js';
 import { DEFAULT_CONFIGS, formatConfig, parseConfig } from '../../recall/spec.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, wholeNumber } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const DEFAULT_EFS = [16, 32, 64, 128, 256, 512];
 const metricNames = Object.keys(INDEX_METRICS) as [IndexMetricName, ...IndexMetricName[]];
 
-const whole = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: `${flag}: expected a whole number` }).int(`${flag}: expected a whole number`).min(min, `${flag}: must be at least ${min}`).max(max, `${flag}: must be at most ${max}`);
+const whole = wholeNumber;
 
 const efList = z
   .string()
