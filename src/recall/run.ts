@@ -50,7 +50,7 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
   onEvent({ type: 'stage', text: 'reading queries' });
   const queries = await loadRows(dataset.queries, { limit: plan.queryLimit, signal });
   if (queries.dim !== dim) throw new DataError(`${describeSource(dataset.queries)}: queries have dimension ${queries.dim}, but the base has ${dim}`);
-  const { truth, source } = await trueNeighbours(plan, queries.count, onEvent, signal);
+  const { truth, source } = await trueNeighbours(plan, count, queries.count, onEvent, signal);
   onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source } });
 
   const pairs = plan.configs.flatMap((config) => plan.backends.map((backend) => ({ config, backend })));
@@ -73,7 +73,7 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
 }
 
 /** The dataset's true neighbours, or (none, or too few per query) computed by exact search and cached. */
-async function trueNeighbours(plan: RecallPlan, queryCount: number, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
+async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: number, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
   const { dataset, k } = plan;
   if (dataset.truth) {
     const t = await readTruth(dataset.truth);
@@ -90,9 +90,7 @@ async function trueNeighbours(plan: RecallPlan, queryCount: number, onEvent: (e:
     if (t.count >= queryCount && t.width >= k) return { truth: t, source: 'computed' };
   }
   onEvent({ type: 'stage', text: 'computing the ground truth (exact search, cached for next time)' });
-  const rows = await openRows(dataset.base);
-  const width = Math.min(rows.count, Math.max(k, COMPUTED_TRUTH_K));
-  await rows.close();
+  const width = Math.min(baseCount, Math.max(k, COMPUTED_TRUTH_K));
   const gt = await computeGroundTruth(dataset.base.path, dataset.queries.path, {
     metric: dataset.metric, k: width, backend: 'auto', threads: plan.threads, signal,
     onProgress: (done, total) => onEvent({ type: 'progress', label: 'ground truth', done, total }),
