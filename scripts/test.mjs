@@ -8,6 +8,11 @@ if (run(process.execPath, [join(root, 'scripts', 'build.mjs')]) !== 0) process.e
 
 const cargoDir = findCargoDir();
 if (cargoDir) process.env.VECTRO_EXPECT_NATIVE = '1';
+// `npm test -- --long`: the fuzz suites run 20 times the cases (about 10 minutes).
+if (process.argv.includes('--long')) {
+  process.env.VECTRO_FUZZ_LONG = '1';
+  process.env.VECTRO_FUZZ_CASES = '30000';
+}
 
 const testDir = join(root, 'dist', 'test');
 const files = readdirSync(testDir).filter((f) => f.endsWith('.test.js')).sort().map((f) => join('dist', 'test', f));

@@ -50,3 +50,13 @@ export function describeSystemError(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * `text` made safe for a one-line message: control characters (newlines, NULs, escape codes) shown
+ * as `\xNN`, and anything past `max` characters cut with an ellipsis. Bytes read from a file go
+ * through this before they reach a terminal.
+ */
+export function printable(text: string, max = Infinity): string {
+  const escaped = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}

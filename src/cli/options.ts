@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { LIMITS, wholeNumber } from '../limits.js';
 import { SCHEME_NAMES } from '../quant/schemes.js';
 import { VECTOR_FORMATS } from '../formats/detect.js';
 
@@ -8,22 +9,17 @@ import { VECTOR_FORMATS } from '../formats/detect.js';
 const choice = <T extends readonly [string, ...string[]]>(flag: string, values: T) =>
   z.enum(values, { error: (issue) => `${flag}: expected one of ${values.join(', ')}, got '${String(issue.input)}'` });
 
-/** A whole number from `min` to `max`; messages name the flag (or spec key) and the rule. */
-export const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: `${name}: expected a whole number` })
-    .int(`${name}: expected a whole number`)
-    .min(min, `${name}: must be at least ${min}`)
-    .max(max, `${name}: must be at most ${max}`);
+export { wholeNumber };
 
-const threads = z
-  .union([z.string(), z.number()])
-  .transform((v) => Number(v))
-  .pipe(z.number({ error: '--threads: expected a whole number' }).int('--threads: expected a whole number').min(1, '--threads: must be at least 1').max(1024, '--threads: at most 1024'));
+/** `--threads`: 1 to LIMITS.threads, default all cores. */
+export const threadsOption = () => wholeNumber('--threads', 1, LIMITS.threads).default(availableParallelism());
+
+/** `-k`: neighbours per query. */
+export const kOption = (fallback: number) => wholeNumber('-k', 1, LIMITS.k).default(fallback);
 
 export const commonOptions = z.object({
   backend: choice('--backend', ['auto', 'native', 'js'] as const).default('auto'),
-  threads: threads.default(availableParallelism()),
+  threads: threadsOption(),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
@@ -50,4 +46,18 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.in
   const result = schema.safeParse(raw);
   if (!result.success) throw new UsageError(result.error.issues[0].message);
   return result.data;
+}
+
+/**
+ * A comma-separated list of names (`--backend native,js`): each must be one of `known`, none twice,
+ * at least one.
+ */
+export function parseNameList(flag: string, list: string, known: readonly string[], noun = 'backend'): string[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`${flag}: name at least one ${noun}`);
+  const unknown = names.find((n) => !known.includes(n));
+  if (unknown) throw new UsageError(`${flag}: unknown ${noun} '${unknown}' (${noun}s: ${known.join(', ')})`);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new UsageError(`${flag}: '${twice}' is given twice`);
+  return names;
 }

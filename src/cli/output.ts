@@ -1,16 +1,6 @@
 import Table from 'cli-table3';
 
-/** 5160000 -> "5.16 MB (5,160,000 bytes)". */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(2)} ${units[u]} (${n.toLocaleString('en-US')} bytes)`;
-}
+export { formatBytes } from '../export/format.js';
 
 /** Six significant digits, or "n/a" for a value that does not exist (e.g. no vectors). */
 export function formatNumber(n: number | null): string {

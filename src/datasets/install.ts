@@ -1,12 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { DataError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../formats/atomic.js';
+import { sweepStaleTemps, writeFileAtomic } from '../formats/atomic.js';
 import { VectorWriter } from '../formats/writers.js';
 import { stopIfAborted } from '../signals.js';
 import { dataDir, MANIFEST, readManifest, type Manifest } from './cache.js';
@@ -57,6 +57,7 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
       failures.push(err.message);
       continue;
     }
+    await sweepStaleTemps(dirname(dir));
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });

@@ -1,9 +1,7 @@
 import { extname } from 'node:path';
-import { DataError } from '../errors.js';
-import { openInput } from '../formats/input.js';
+import { checkFinite } from '../formats/finite.js';
 import { VectorReader } from '../formats/vectors.js';
-import { readFully } from '../formats/atomic.js';
-import { readNeighbours } from '../index/recall.js';
+import { readTruthFile, type Truth } from '../formats/truth.js';
 import { stopIfAborted } from '../signals.js';
 import { Hdf5Matrix } from './hdf5.js';
 
@@ -32,7 +30,10 @@ export async function openRows(src: VectorSource): Promise<RowReader> {
     return {
       count: m.count,
       dim: m.dim,
-      read: async (start, n, out) => m.read(start, n, out),
+      read: async (start, n, out) => {
+        m.read(start, n, out);
+        checkFinite(describeSource(src), out.subarray(0, n * m.dim), m.dim, start);
+      },
       close: async () => m.close(),
     };
   }
@@ -68,11 +69,7 @@ export async function loadRows(
 }
 
 /** True nearest-neighbour ids: `count` rows of `width` ids, nearest first. */
-export interface Truth {
-  ids: Int32Array;
-  count: number;
-  width: number;
-}
+export type { Truth };
 
 /**
  * Reads ground-truth ids from `.ivecs`, big-ann `.ibin` (ids alone, or the result layout: ids then
@@ -89,31 +86,6 @@ export async function readTruth(src: VectorSource): Promise<Truth> {
       m.close();
     }
   }
-  const ext = extname(src.path).toLowerCase();
-  if (ext === '.ibin') return readIbinTruth(src.path);
-  if (ext !== '.ivecs') throw new DataError(`${src.path}: ground truth must be .ivecs, .ibin or an HDF5 'neighbors' dataset`);
-  const { ids, width } = await readNeighbours(src.path);
-  const flat = new Int32Array(ids.length * width);
-  ids.forEach((row, q) => flat.set(row, q * width));
-  return { ids: flat, count: ids.length, width };
+  return readTruthFile(src.path);
 }
 
-async function readIbinTruth(path: string): Promise<Truth> {
-  const input = await openInput(path);
-  try {
-    const head = new Uint8Array(8);
-    if (input.size < 8 || !(await readFully(input.handle, head, 0))) throw new DataError(`${path}: truncated: no 8-byte header`);
-    const view = new DataView(head.buffer);
-    const [count, width] = [view.getUint32(0, true), view.getUint32(4, true)];
-    const idBytes = count * width * 4;
-    // big-ann ground truth files append the float32 distances after the ids.
-    if (width < 1 || (input.size !== 8 + idBytes && input.size !== 8 + 2 * idBytes)) {
-      throw new DataError(`${path}: the header says ${count} x ${width} ids, which does not match the file's ${input.size} bytes`);
-    }
-    const ids = new Int32Array(count * width);
-    await readFully(input.handle, new Uint8Array(ids.buffer), 8);
-    return { ids, count, width };
-  } finally {
-    await input.handle.close();
-  }
-}

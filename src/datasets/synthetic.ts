@@ -1,7 +1,8 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seeded } from '../bench/suite.js';
-import { writeFileAtomic } from '../formats/atomic.js';
+import { sweepStaleTemps, writeFileAtomic } from '../formats/atomic.js';
+import { ensureSpace } from '../formats/space.js';
 import { VectorWriter, writeIvecs } from '../formats/writers.js';
 import { computeGroundTruth } from '../index/groundtruth.js';
 import { stopIfAborted } from '../signals.js';
@@ -95,21 +96,29 @@ export interface GenerateHooks {
   threads: number;
 }
 
+/** Where the synthetic dataset for these options lives in the cache (whether or not it is made yet). */
+export function syntheticDataset(o: SyntheticOptions): Dataset {
+  const name = syntheticName(o);
+  const dir = join(dataDir(), name);
+  return { name, metric: 'l2', base: { path: join(dir, FILES.base) }, queries: { path: join(dir, FILES.query) }, truth: { path: join(dir, FILES.truth) } };
+}
+
+/** Bytes the generated files take: base and queries as .fbin, the true neighbours as .ivecs. */
+export function syntheticBytes(o: SyntheticOptions): number {
+  return 16 + (o.n + o.queries) * o.dim * 4 + o.queries * (Math.min(TRUTH_K, o.n) + 1) * 4;
+}
+
 /**
  * The synthetic dataset for these options, generated into the cache the first time (base, queries,
  * and the exact 100 nearest neighbours of every query), in a temporary folder renamed into place.
  */
 export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks): Promise<Dataset> {
-  const name = syntheticName(o);
-  const dir = join(dataDir(), name);
-  const dataset: Dataset = {
-    name,
-    metric: 'l2',
-    base: { path: join(dir, FILES.base) },
-    queries: { path: join(dir, FILES.query) },
-    truth: { path: join(dir, FILES.truth) },
-  };
+  const dataset = syntheticDataset(o);
+  const dir = join(dataDir(), dataset.name);
   if (await readManifest(dir)) return dataset;
+  await mkdir(dataDir(), { recursive: true });
+  await sweepStaleTemps(dataDir());
+  await ensureSpace(dataDir(), syntheticBytes(o), `synthetic dataset ${dataset.name} (in ${dataDir()})`);
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -123,7 +132,7 @@ export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks)
       onProgress: (done, total) => hooks.onProgress?.('computing the ground truth', done, total),
     });
     await writeIvecs(join(tmp, FILES.truth), gt.ids, k);
-    const manifest: Manifest = { name, source: `vectro synthetic generator (n ${o.n}, dim ${o.dim}, queries ${o.queries}, seed ${o.seed})`, created: new Date().toISOString(), files: [] };
+    const manifest: Manifest = { name: dataset.name, source: `vectro synthetic generator (n ${o.n}, dim ${o.dim}, queries ${o.queries}, seed ${o.seed})`, created: new Date().toISOString(), files: [] };
     for (const file of Object.values(FILES)) {
       const { bytes, sha256 } = await sha256File(join(tmp, file));
       manifest.files.push({ name: file, bytes, sha256, verified: false });

@@ -61,10 +61,13 @@ export function renderCsv(file: BenchFile): string {
 
 /**
  * An export destination: a file rewritten (atomically) after every result, so an interrupted run
- * keeps what it measured, or `-` for stdout, written once at the end.
+ * keeps what it measured, or `-` for stdout, written once at the end. Commands check the path before
+ * their work starts; a write that still fails (a full disk) is reported once, by `finish`, after the
+ * run has printed its results.
  */
 export class ExportTarget<F = BenchFile> {
   private pending: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     readonly path: string,
@@ -79,12 +82,17 @@ export class ExportTarget<F = BenchFile> {
   update(file: F): Promise<void> {
     if (this.toStdout) return this.pending;
     const text = this.render(file);
-    this.pending = this.pending.then(() => writeFileAtomic(this.path, text));
+    this.pending = this.pending
+      .then(() => (this.failure === undefined ? writeFileAtomic(this.path, text) : undefined))
+      .catch((err: unknown) => {
+        this.failure = err;
+      });
     return this.pending;
   }
 
   async finish(file: F): Promise<void> {
     if (this.toStdout) process.stdout.write(this.render(file));
     else await this.update(file);
+    if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -1,4 +1,4 @@
-import { DataError } from '../errors.js';
+import { DataError, printable } from '../errors.js';
 import { readFully } from './atomic.js';
 import { DTYPE_BYTES, type Dtype } from './detect.js';
 import type { InputFile } from './input.js';
@@ -30,14 +30,14 @@ export async function layoutNpy(input: InputFile): Promise<RowLayout> {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shape === undefined) {
-    throw new DataError(`${path}: malformed .npy header: ${header.trim()}`);
+    throw new DataError(`${path}: malformed .npy header: ${printable(header.trim(), 80)}`);
   }
   const dtype = DESCR[descr];
-  if (!dtype) throw new DataError(`${path}: .npy dtype '${descr}' is not supported (use float32, uint8, int8 or int32, little-endian)`);
+  if (!dtype) throw new DataError(`${path}: .npy dtype '${printable(descr, 20)}' is not supported (use float32, uint8, int8 or int32, little-endian)`);
   if (fortran === 'True') throw new DataError(`${path}: .npy array is in Fortran order; save it in C order (np.ascontiguousarray)`);
   const dims = shape.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   if (dims.length !== 2 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new DataError(`${path}: .npy array must be 2-D (count, dim), its shape is (${shape})`);
+    throw new DataError(`${path}: .npy array must be 2-D (count, dim), its shape is (${printable(shape, 40)})`);
   }
   const [count, dim] = dims;
   checkDim(path, dim);

@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { checkFinite } from './finite.js';
 import { readFully } from './atomic.js';
 import { DTYPE_BYTES, vectorFormatOf, type Dtype, type VectorFormat } from './detect.js';
 import { openInput, type InputFile } from './input.js';
@@ -57,12 +58,27 @@ export class VectorReader {
     }
   }
 
+  /** The shape of a vector file from its header, without reading the data. */
+  static async probe(path: string, format?: VectorFormat): Promise<VectorFileInfo> {
+    const reader = await VectorReader.open(path, format);
+    await reader.close();
+    return reader.info;
+  }
+
   get rowBytes(): number {
     return this.layout.rowPrefix + this.layout.dim * DTYPE_BYTES[this.layout.dtype];
   }
 
-  /** Reads rows [start, start + count) into `out` (at least count * dim floats). */
+  /**
+   * Reads rows [start, start + count) into `out` (at least count * dim floats). Float rows holding
+   * NaN or infinity are refused, naming the file, the vector and the dimension: no command takes them.
+   */
   async read(start: number, count: number, out: Float32Array): Promise<void> {
+    await this.readRaw(start, count, out);
+    if (this.layout.dtype === 'float32') checkFinite(this.info.path, out.subarray(0, count * this.layout.dim), this.layout.dim, start);
+  }
+
+  private async readRaw(start: number, count: number, out: Float32Array): Promise<void> {
     const { dim, dtype, rowPrefix, dataOffset } = this.layout;
     const bytes = count * this.rowBytes;
     const position = dataOffset + start * this.rowBytes;

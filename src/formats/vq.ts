@@ -3,6 +3,7 @@ import { DataError } from '../errors.js';
 import { codeBytes, fileParams, MAX_DIM, schemeById, type Scheme } from '../quant/schemes.js';
 import { AtomicFile, readFully } from './atomic.js';
 import { crcUpdate } from './checksum.js';
+import { firstNonFinite } from './finite.js';
 import { openInput, type InputFile } from './input.js';
 
 /**
@@ -179,17 +180,52 @@ export class VqReader {
       const tail = new Uint8Array(4);
       await readFully(input.handle, tail, layout.checksumOffset);
       const stored = new DataView(tail.buffer).getUint32(0, true);
+      const reader = new VqReader(input, layout, stored);
       if (options.verify !== false) {
         const actual = await crcOf(input.handle, layout.checksumOffset);
         if (actual !== stored) {
           throw new DataError(`${path}: checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`);
         }
+        await reader.checkParams(path);
       }
-      return new VqReader(input, layout, stored);
+      return reader;
     } catch (err) {
       await input.handle.close();
       throw err;
     }
+  }
+
+  /**
+   * Every parameter a decoder multiplies by must be what an encoder can write: the center finite;
+   * per vector, the int8 scale, the int4/int2 step and the binary s finite and not negative, the
+   * int4/int2 lo finite. (A valid checksum says the bytes are as written, not that a writer was vectro.)
+   */
+  private async checkParams(path: string): Promise<void> {
+    const center = await this.readCenter();
+    const c = firstNonFinite(center);
+    if (c >= 0) throw new DataError(`${path}: the center's dimension ${c} is ${center[c]}; it must be finite`);
+    const { count, vectorParams, scheme } = this.layout;
+    const names = vectorParams === 1 ? [scheme.name === 'binary' ? 's' : 'scale'] : ['lo', 'step'];
+    const block = 1 << 16;
+    const params = new Float32Array(Math.min(count, block) * vectorParams);
+    for (let start = 0; start < count; start += block) {
+      const p = params.subarray(0, Math.min(block, count - start) * vectorParams);
+      await readFully(this.input.handle, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), this.layout.vectorParamsOffset + start * vectorParams * 4);
+      for (let i = 0; i < p.length; i++) {
+        const name = names[i % vectorParams];
+        if (!(p[i] - p[i] === 0 && (name === 'lo' || p[i] >= 0))) {
+          const why = name === 'lo' ? 'it must be finite' : 'it must be finite and not negative';
+          throw new DataError(`${path}: the ${name} of vector ${start + Math.floor(i / vectorParams)} is ${p[i]}; ${why}`);
+        }
+      }
+    }
+  }
+
+  /** The layout from a checked header, without reading the rest (for planning outputs). */
+  static async probe(path: string): Promise<VqLayout> {
+    const reader = await VqReader.open(path, { verify: false });
+    await reader.close();
+    return reader.layout;
   }
 
   async readCenter(): Promise<Float32Array> {

@@ -3,6 +3,12 @@ import { bigAnnHeader } from './bigann.js';
 import type { OutputFormat } from './detect.js';
 import { npyHeader } from './npy.js';
 
+/** Bytes of a float32 vector file of `count` x `dim` in `format`. */
+export function outputBytes(format: OutputFormat, count: number, dim: number): number {
+  const header = format === 'fbin' ? 8 : format === 'npy' ? npyHeader('float32', count, dim).length : 0;
+  return header + count * dim * 4 + (format === 'fvecs' ? count * 4 : 0);
+}
+
 /** Writes float32 vectors to `.fvecs`, `.fbin` or `.npy`, atomically (see AtomicFile). */
 export class VectorWriter {
   private position: number;
@@ -34,19 +40,7 @@ export class VectorWriter {
   /** Appends whole rows. */
   async write(rows: Float32Array): Promise<void> {
     const n = rows.length / this.dim;
-    let bytes: Uint8Array;
-    if (this.format === 'fvecs') {
-      const record = 1 + this.dim;
-      const out = new Float32Array(n * record);
-      const dims = new Int32Array(out.buffer);
-      for (let r = 0; r < n; r++) {
-        dims[r * record] = this.dim;
-        out.set(rows.subarray(r * this.dim, (r + 1) * this.dim), r * record + 1);
-      }
-      bytes = new Uint8Array(out.buffer);
-    } else {
-      bytes = new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
-    }
+    const bytes = this.format === 'fvecs' ? texmexRecords(rows, this.dim) : new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
     await this.file.write(bytes, this.position);
     this.position += bytes.length;
     this.written += n;
@@ -65,13 +59,22 @@ export class VectorWriter {
   }
 }
 
+/**
+ * Rows of `dim` 32-bit values as TEXMEX records (an int32 dimension, then the values): `.fvecs`
+ * for float32 rows, `.ivecs` for integer ones.
+ */
+export function texmexRecords(rows: Float32Array | Uint32Array | Int32Array, dim: number): Uint8Array {
+  const n = rows.length / dim;
+  const words = new Int32Array(n * (dim + 1));
+  const values = rows instanceof Float32Array ? new Float32Array(words.buffer) : words;
+  for (let r = 0; r < n; r++) {
+    words[r * (dim + 1)] = dim;
+    values.set(rows.subarray(r * dim, (r + 1) * dim), r * (dim + 1) + 1);
+  }
+  return new Uint8Array(words.buffer);
+}
+
 /** Writes neighbour ids as `.ivecs` (one record of k int32 per query), atomically. */
 export async function writeIvecs(path: string, ids: Uint32Array, k: number): Promise<void> {
-  const rows = ids.length / k;
-  const words = new Int32Array(rows * (k + 1));
-  for (let r = 0; r < rows; r++) {
-    words[r * (k + 1)] = k;
-    words.set(ids.subarray(r * k, (r + 1) * k), r * (k + 1) + 1);
-  }
-  await writeFileAtomic(path, new Uint8Array(words.buffer));
+  await writeFileAtomic(path, texmexRecords(ids, k));
 }

@@ -1,8 +1,6 @@
 /** Worker: builds an index from a vector file, chunk by chunk, and hands back its arrays. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendChoice } from '../backends/select.js';
-import { DataError } from '../errors.js';
-import { describeNonFinite } from '../quant/pipeline.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VectorReader } from '../formats/vectors.js';
@@ -43,8 +41,6 @@ await serveWorker<IndexData>(
           const n = Math.min(CHUNK, count - start);
           const x = chunk.subarray(0, n * dim);
           await reader.read(start, n, x);
-          const bad = describeNonFinite(job.basePath, x, dim, start);
-          if (bad) throw new DataError(bad);
           each(x);
           progress(start + n, count, stage);
         }

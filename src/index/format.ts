@@ -3,6 +3,7 @@ import { AtomicFile, readFully } from '../formats/atomic.js';
 import { crcUpdate } from '../formats/checksum.js';
 import { openInput } from '../formats/input.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
+import { LIMITS } from '../limits.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { decodeGraph, encodeGraph } from './graph-codec.js';
 
@@ -146,73 +147,144 @@ export async function writeIndex(path: string, d: IndexData): Promise<number> {
   return l.fileBytes;
 }
 
-/** Reads and checks an index file: header fields, exact size, checksum, and while decoding the
- * graph every link count and neighbour id. The index built from it checks the rest again (it also
- * takes data that never was a file). */
+/** The header of an index file, checked on its own (the fields the rest of the file is laid out by). */
+export interface IndexHeader {
+  type: IndexType;
+  metric: IndexMetricName;
+  storage: Storage;
+  keepVectors: boolean;
+  dim: number;
+  count: number;
+  m: number;
+  efConstruction: number;
+  maxLevel: number;
+  entry: number;
+  seedHigh: number;
+  seedLow: number;
+  graphBytes: number;
+  /** Where the sections are, and the size the file must have. */
+  layout: Layout;
+}
+
+/** Bytes 72 to 127 of the header are reserved and zero. */
+const RESERVED_FROM = 72;
+
+/**
+ * Decodes and checks a header: every field in its range (docs/format.md lists them), the fields
+ * consistent with each other, and `fileSize` exactly what they lay out. Throws a DataError naming `path`.
+ */
+export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: string): IndexHeader {
+  const fail = (what: string) => new DataError(`${path}: ${what}`);
+  if (fileSize < HEADER_BYTES + 4 || bytes.length < HEADER_BYTES) throw fail(`truncated: ${fileSize} bytes, an index header alone is ${HEADER_BYTES}`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  if (String.fromCharCode(...bytes.subarray(0, 8)) !== VIDX_MAGIC) throw fail('not a vectro index (bad magic)');
+  const version = v.getUint32(8, true);
+  if (version !== VIDX_VERSION) throw fail(`unsupported index version ${version} (this vectro reads version ${VIDX_VERSION})`);
+  const type = byName(INDEX_TYPES, v.getUint32(12, true));
+  const metric = byName(INDEX_METRICS, v.getUint32(16, true));
+  const storage = byName(STORAGES, v.getUint32(20, true));
+  if (!type || !metric || !storage) throw fail('unknown index type, metric or storage in the header');
+  const dim = v.getUint32(24, true);
+  const m = v.getUint32(28, true);
+  const efConstruction = v.getUint32(32, true);
+  const maxLevel = v.getUint32(36, true);
+  const count = Number(v.getBigUint64(40, true));
+  const entry = v.getInt32(48, true);
+  const flags = v.getUint32(60, true);
+  const keepVectors = (flags & KEEP_VECTORS) !== 0;
+  const graphBytes = Number(v.getBigUint64(64, true));
+  const hnsw = type === 'hnsw';
+  if (dim < 1 || dim > MAX_DIM) throw fail(`dimension ${dim} in the header is out of range (1 to ${MAX_DIM})`);
+  if (hnsw ? m < 2 || m > LIMITS.m : m !== 0) throw fail(`M = ${m} does not fit a ${type} index (${hnsw ? `2 to ${LIMITS.m}` : '0'})`);
+  if (hnsw ? efConstruction < 1 || efConstruction > LIMITS.ef : efConstruction !== 0) {
+    throw fail(`efConstruction = ${efConstruction} does not fit a ${type} index (${hnsw ? `1 to ${LIMITS.ef}` : '0'})`);
+  }
+  if (maxLevel > (hnsw ? MAX_LEVEL : 0)) throw fail(`top level ${maxLevel} in the header is out of range (0 to ${hnsw ? MAX_LEVEL : 0})`);
+  if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || (!hnsw && (storage !== 'f32' || graphBytes > 0))) throw fail('inconsistent storage flags in the header');
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(graphBytes) || count > 2 ** 31 - 1) throw fail('counts in the header are too large');
+  if (hnsw ? (count === 0 ? entry !== -1 : entry < 0 || entry >= count) : entry !== -1) {
+    throw fail(`entry point ${entry} in the header is not a node of this ${count}-vector index`);
+  }
+  if (bytes.subarray(RESERVED_FROM, HEADER_BYTES).some((b) => b !== 0)) throw fail('reserved header bytes (72 to 127) are not zero');
+  const l = layout({ count, dim, m, storage, keepVectors, graphBytes });
+  if (fileSize < l.fileBytes) throw fail(`truncated: ${count} vectors need ${l.fileBytes} bytes but the file has ${fileSize}`);
+  if (fileSize > l.fileBytes) throw fail(`${fileSize - l.fileBytes} unexpected bytes after the data`);
+  const [seedHigh, seedLow] = [v.getUint32(52, true), v.getUint32(56, true)];
+  return { type, metric, storage, keepVectors, dim, count, m, efConstruction, maxLevel, entry, seedHigh, seedLow, graphBytes, layout: l };
+}
+
+/** An index file's checked header, without reading the rest (for planning a command before its work). */
+export async function probeIndex(path: string): Promise<IndexHeader> {
+  const input = await openInput(path);
+  try {
+    const head = new Uint8Array(Math.min(HEADER_BYTES, input.size));
+    await readFully(input.handle, head, 0);
+    return decodeIndexHeader(head, input.size, path);
+  } finally {
+    await input.handle.close();
+  }
+}
+
+/** Index of the first value that is NaN or infinite, or -1 (`v - v` is 0 only for finite values). */
+function firstNonFinite(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (x[i] - x[i] !== 0) return i;
+  return -1;
+}
+
+/**
+ * Reads and checks an index file, the one validator every reader of `.vidx` files goes through
+ * (`index info`, `index search`, `loadIndex`, both backends): the header (decodeIndexHeader), the
+ * exact size, the checksum, every value (finite vectors and center, finite non-negative scales,
+ * levels up to the header's top level, which some node must reach, the entry point on it) and,
+ * while decoding the graph, every link count and neighbour id. The index built from it checks the
+ * structure again (it also takes data that never was a file).
+ */
 export async function readIndex(path: string): Promise<IndexData & { fileBytes: number }> {
   const input = await openInput(path);
   try {
     const fail = (what: string) => new DataError(`${path}: ${what}`);
-    if (input.size < HEADER_BYTES + 4) throw fail(`truncated: ${input.size} bytes, an index header alone is ${HEADER_BYTES}`);
     const bytes = new Uint8Array(input.size);
-    await readFully(input.handle, bytes, 0);
-    const v = new DataView(bytes.buffer);
-    if (String.fromCharCode(...bytes.subarray(0, 8)) !== VIDX_MAGIC) throw fail('not a vectro index (bad magic)');
-    const version = v.getUint32(8, true);
-    if (version !== VIDX_VERSION) throw fail(`unsupported index version ${version} (this vectro reads version ${VIDX_VERSION})`);
-    const type = byName(INDEX_TYPES, v.getUint32(12, true));
-    const metric = byName(INDEX_METRICS, v.getUint32(16, true));
-    const storage = byName(STORAGES, v.getUint32(20, true));
-    if (!type || !metric || !storage) throw fail('unknown index type, metric or storage in the header');
-    const dim = v.getUint32(24, true);
-    const m = v.getUint32(28, true);
-    const count = Number(v.getBigUint64(40, true));
-    const flags = v.getUint32(60, true);
-    const keepVectors = (flags & KEEP_VECTORS) !== 0;
-    const graphBytes = Number(v.getBigUint64(64, true));
-    if (dim < 1 || dim > MAX_DIM) throw fail(`dimension ${dim} in the header is out of range`);
-    if ((type === 'hnsw') !== m > 0 || m > 256) throw fail(`M = ${m} does not fit a ${type} index`);
-    if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || (type === 'flat' && (storage !== 'f32' || graphBytes > 0))) throw fail('inconsistent storage flags in the header');
-    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(graphBytes) || count > 2 ** 32) throw fail('counts in the header are too large');
-    const l = layout({ count, dim, m, storage, keepVectors, graphBytes });
-    if (input.size < l.fileBytes) throw fail(`truncated: ${count} vectors need ${l.fileBytes} bytes but the file has ${input.size}`);
-    if (input.size > l.fileBytes) throw fail(`${input.size - l.fileBytes} unexpected bytes after the data`);
-    const stored = v.getUint32(l.checksumOffset, true);
-    const actual = crcUpdate(bytes.subarray(0, l.checksumOffset));
-    if (stored !== actual) throw fail(`checksum mismatch: the file is corrupt`);
+    if (!(await readFully(input.handle, bytes, 0))) throw fail('file shrank while reading');
+    const h = decodeIndexHeader(bytes, input.size, path);
+    const l = h.layout;
+    const stored = new DataView(bytes.buffer).getUint32(l.checksumOffset, true);
+    if (stored !== crcUpdate(bytes.subarray(0, l.checksumOffset))) throw fail(`checksum mismatch: the file is corrupt`);
     const at = (name: SectionName) => l.sections.find((s) => s.name === name)!;
     const view = <T>(name: SectionName, make: (b: ArrayBuffer, o: number, n: number) => T, size: number) => make(bytes.buffer, at(name).offset, at(name).bytes / size);
+    const vectors = view('vectors', (b, o, n) => new Float32Array(b, o, n), 4);
+    const scales = view('scales', (b, o, n) => new Float32Array(b, o, n), 4);
+    const center = view('center', (b, o, n) => new Float32Array(b, o, n), 4);
+    const bad = firstNonFinite(vectors);
+    if (bad >= 0) throw fail(`vector ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${vectors[bad]}; an index holds finite values only`);
+    const badScale = scales.findIndex((s) => !(s - s === 0 && s >= 0));
+    if (badScale >= 0) throw fail(`the int8 scale of vector ${badScale} is ${scales[badScale]}; scales are finite and not negative`);
+    const badCenter = firstNonFinite(center);
+    if (badCenter >= 0) throw fail(`the binary center's dimension ${badCenter} is ${center[badCenter]}; it must be finite`);
     const levels = view('levels', (b, o, n) => new Uint8Array(b, o, n), 1);
     let upperLength = 0;
+    let top = 0;
     for (const level of levels) {
-      if (level > MAX_LEVEL) throw fail(`corrupt graph: a level of ${level}, beyond the maximum ${MAX_LEVEL}`);
-      upperLength += level * (1 + m);
+      if (level > h.maxLevel) throw fail(`corrupt graph: a node has level ${level}, above the header's top level ${h.maxLevel}`);
+      top = Math.max(top, level);
+      upperLength += level * (1 + h.m);
     }
-    const graph = { m, levels, links0: new Uint32Array(m > 0 ? count * (1 + 2 * m) : 0), upper: new Uint32Array(upperLength) };
-    if (type === 'hnsw') {
+    if (top !== h.maxLevel) throw fail(`corrupt graph: the header's top level is ${h.maxLevel}, but no node is above level ${top}`);
+    if (h.count > 0 && h.type === 'hnsw' && levels[h.entry] !== top) throw fail(`corrupt graph: entry point ${h.entry} is not a node of the top level`);
+    const graph = { m: h.m, levels, links0: new Uint32Array(h.m > 0 ? h.count * (1 + 2 * h.m) : 0), upper: new Uint32Array(upperLength) };
+    if (h.type === 'hnsw') {
       try {
         decodeGraph(view('graph', (b, o, n) => new Uint8Array(b, o, n), 1), graph);
       } catch (err) {
         throw fail(`corrupt graph: ${(err as Error).message}`);
       }
     }
+    const { graphBytes: _g, layout: _l, ...fields } = h;
     return {
-      type,
-      metric,
-      storage,
-      keepVectors,
-      dim,
-      count,
-      m,
-      efConstruction: v.getUint32(32, true),
-      maxLevel: v.getUint32(36, true),
-      entry: v.getInt32(48, true),
-      seedHigh: v.getUint32(52, true),
-      seedLow: v.getUint32(56, true),
-      vectors: view('vectors', (b, o, n) => new Float32Array(b, o, n), 4),
+      ...fields,
+      vectors,
       codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1),
-      scales: view('scales', (b, o, n) => new Float32Array(b, o, n), 4),
-      center: view('center', (b, o, n) => new Float32Array(b, o, n), 4),
+      scales,
+      center,
       levels,
       links0: graph.links0,
       upper: graph.upper,

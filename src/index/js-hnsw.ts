@@ -1,4 +1,5 @@
 import type { IndexMetricName } from '../distance/metrics.js';
+import { LIMITS } from '../limits.js';
 import { indexFileBytes, MAX_LEVEL, type IndexData, type Storage } from './format.js';
 import { encodeGraph } from './graph-codec.js';
 import { PairHeap } from './heap.js';
@@ -47,7 +48,9 @@ export class JsHnsw {
   ) {
     this.store = new JsStore(dim, metric, storage, keepVectors);
     if (!Number.isInteger(m) || m < 2 || m > 256) throw new RangeError(`M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got ${m}`);
-    if (!Number.isInteger(efConstruction) || efConstruction < 1) throw new RangeError('ef_construction must be at least 1');
+    if (!Number.isInteger(efConstruction) || efConstruction < 1 || efConstruction > LIMITS.ef) {
+      throw new RangeError(`efConstruction must be between 1 and ${LIMITS.ef}, got ${efConstruction}`);
+    }
     this.rng = BigInt.asUintN(64, seed);
     this.levelMult = 1 / Math.log(m);
   }

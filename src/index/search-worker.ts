@@ -47,7 +47,6 @@ await serveWorker<SearchRun>(
       await reader.close();
     }
     if (dim !== index.dim) throw new DataError(`${job.queriesPath}: queries have dimension ${dim}, the index has ${index.dim}`);
-    if (job.k > index.count) throw new UsageError(`-k ${job.k}: the index holds only ${index.count} vectors`);
     if (job.rerank > 0 && !(index instanceof HnswIndex && index.keepVectors)) {
       const why = index instanceof HnswIndex && index.storage !== 'f32' ? `was built without --keep-vectors` : `measures exact float32 distances already (${index.type}, f32)`;
       throw new UsageError(`--rerank ${job.rerank}: ${job.indexPath} ${why}`);

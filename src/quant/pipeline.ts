@@ -1,4 +1,5 @@
 import { DataError, InterruptedError } from '../errors.js';
+import { describeNonFinite } from '../formats/finite.js';
 import { ERROR_STATS_LEN, type Backend } from '../backends/backend.js';
 import { signalExitCode } from '../signals.js';
 import { codeBytes, type Scheme } from './schemes.js';
@@ -19,12 +20,6 @@ export function centerFromSums(sums: Float64Array, count: number): Float32Array 
   return Float32Array.from(sums, (s) => (count > 0 ? s / count : 0));
 }
 
-/** Where the first NaN or infinite value of `x` (rows of `dim`, the first being row `first`) is, said for users; undefined if none. */
-export function describeNonFinite(source: string, x: Float32Array, dim: number, first = 0): string | undefined {
-  const at = x.findIndex((v) => !Number.isFinite(v));
-  if (at < 0) return undefined;
-  return `${source}: vector ${first + Math.floor(at / dim)}, dimension ${at % dim} is ${x[at]} (indexes from 0); vectro does not take NaN or infinite values`;
-}
 
 /** Why row `index` (its values in `row`) could not be encoded: the first non-finite value, else overflow. */
 export function describeBadVector(source: string, scheme: Scheme, row: Float32Array, index: number): string {

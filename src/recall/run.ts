@@ -6,6 +6,7 @@ import { DataError, VectroError } from '../errors.js';
 import { dataDir } from '../datasets/cache.js';
 import type { Dataset } from '../datasets/resolve.js';
 import { describeSource, loadRows, openRows, readTruth, type Truth } from '../datasets/source.js';
+import { checkTruth } from '../formats/truth.js';
 import { writeIvecs } from '../formats/writers.js';
 import { computeGroundTruth } from '../index/groundtruth.js';
 import { unsupported, type RecallBackend } from './engines.js';
@@ -75,10 +76,13 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
 /** The dataset's true neighbours, or (none, or too few per query) computed by exact search and cached. */
 async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: number, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
   const { dataset, k } = plan;
+  const need = { queries: queryCount, base: baseCount, k };
   if (dataset.truth) {
     const t = await readTruth(dataset.truth);
-    if (t.count < queryCount) throw new DataError(`${describeSource(dataset.truth)}: ground truth for ${t.count} queries, but there are ${queryCount}`);
-    if (t.width >= k) return { truth: t, source: 'file' };
+    if (t.width >= k) {
+      checkTruth(t, describeSource(dataset.truth), need);
+      return { truth: t, source: 'file' };
+    }
   }
   if (dataset.base.hdf5 || dataset.queries.hdf5) {
     throw new DataError(`${dataset.base.path}: its neighbors hold fewer than k = ${k} per query; use a smaller -k`);
@@ -87,7 +91,10 @@ async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: n
   const cached = join(dataDir(), 'groundtruth', `${key}.ivecs`);
   if (await stat(cached).catch(() => undefined)) {
     const t = await readTruth({ path: cached });
-    if (t.count >= queryCount && t.width >= k) return { truth: t, source: 'computed' };
+    if (t.count >= queryCount && t.width >= k) {
+      checkTruth(t, cached, need);
+      return { truth: t, source: 'computed' };
+    }
   }
   onEvent({ type: 'stage', text: 'computing the ground truth (exact search, cached for next time)' });
   const width = Math.min(baseCount, Math.max(k, COMPUTED_TRUTH_K));

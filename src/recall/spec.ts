@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { wholeNumber } from '../cli/options.js';
+import { LIMITS, wholeNumber } from '../limits.js';
 import { STORAGES, type Storage } from '../index/format.js';
 
 /**
@@ -19,14 +19,12 @@ export interface IndexConfig {
 
 const STORAGE_NAMES = Object.keys(STORAGES) as [Storage, ...Storage[]];
 
-const whole = wholeNumber;
-
 const hnswKeys = z
   .object({
-    m: whole('m', 2, 256).default(16),
-    efc: whole('efc', 1, 100_000).default(200),
+    m: wholeNumber('m', 2, LIMITS.m).default(16),
+    efc: wholeNumber('efc', 1, LIMITS.ef).default(200),
     storage: z.enum(STORAGE_NAMES, { error: (i) => `storage: expected one of ${STORAGE_NAMES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
-    rerank: whole('rerank', 0, 100_000).default(0),
+    rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
   })
   .strict()
   .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and binary storage rerank (f32 distances are already exact)' });

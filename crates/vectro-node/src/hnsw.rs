@@ -61,7 +61,7 @@ fn params_arg(a: &Args) -> Result<Params> {
         storage: storage_arg(a, 2)?,
         keep: a.index(3, "keepVectors", 1)? == 1,
         m: a.index(4, "m", 1 << 16)?,
-        efc: a.index(5, "efConstruction", 1 << 20)?,
+        efc: a.index(5, "efConstruction", u32::MAX as usize)?,
         rng: seed_arg(a, 6)?,
     })
 }

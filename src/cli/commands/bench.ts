@@ -16,17 +16,18 @@ import { ExportTarget, machineLine, renderCsv, renderJson, renderMarkdown, rende
 import { formatRate } from '../../export/format.js';
 import { FLAG_LEGEND, suiteTables } from '../../export/table.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
-import { parseOptions, wholeNumber } from '../options.js';
+import { LIMITS as COUNT_LIMITS } from '../../limits.js';
+import { parseNameList, parseOptions, threadsOption, wholeNumber } from '../options.js';
+import { planOutputs } from '../outputs.js';
 import { Progress } from '../progress.js';
 
 /** Run limits per size class: `--runs`, `--min-time` and `--max-time` override them. */
-const LIMITS: Record<SizeClass, { runs: number; minTime: number; maxTime: number }> = {
+const RUN_LIMITS: Record<SizeClass, { runs: number; minTime: number; maxTime: number }> = {
   quick: { runs: 3, minTime: 0.01, maxTime: 0.5 },
   default: { runs: 5, minTime: 0.1, maxTime: 2 },
   full: { runs: 10, minTime: 0.5, maxTime: 10 },
 };
 
-const whole = wholeNumber;
 const seconds = (flag: string) => z.coerce.number({ error: `${flag}: expected a number of seconds` }).min(0, `${flag}: must not be negative`);
 
 const benchOptions = z
@@ -35,14 +36,14 @@ const benchOptions = z
     backend: z.string().optional(),
     quick: z.boolean().default(false),
     full: z.boolean().default(false),
-    dim: whole('--dim', 1, 65_536).optional(),
-    count: whole('--count', 1).optional(),
-    threads: whole('--threads', 1, 1024).default(availableParallelism()),
-    warmup: whole('--warmup', 0).default(1),
-    runs: whole('--runs', 2).optional(),
+    dim: wholeNumber('--dim', 1, COUNT_LIMITS.dim).optional(),
+    count: wholeNumber('--count', 1, COUNT_LIMITS.n).optional(),
+    threads: threadsOption(),
+    warmup: wholeNumber('--warmup', 0, 1000).default(1),
+    runs: wholeNumber('--runs', 2, 1_000_000).optional(),
     minTime: seconds('--min-time').optional(),
     maxTime: seconds('--max-time').optional(),
-    seed: whole('--seed', 0, 2 ** 32 - 1).default(42),
+    seed: wholeNumber('--seed', 0, 2 ** 32 - 1).default(42),
     json: z.string().optional(),
     markdown: z.string().optional(),
     csv: z.string().optional(),
@@ -68,11 +69,7 @@ function chooseBackends(list: string | undefined): string[] {
     });
     return [...(nativeLoad.ok ? ['native'] : []), 'js', ...peers];
   }
-  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
-  if (names.length === 0) throw new UsageError('--backend: name at least one backend');
-  for (const n of names) {
-    if (!known.includes(n)) throw new UsageError(`--backend: unknown backend '${n}' (backends: ${known.join(', ')})`);
-  }
+  const names = parseNameList('--backend', list, known);
   if (names.includes('native') && !nativeLoad.ok) throw new UsageError(`--backend native: the native addon could not be loaded: ${nativeLoad.reason}`);
   for (const p of PEER_NAMES) {
     const peer = names.includes(p) ? loadPeer(p) : undefined;
@@ -111,7 +108,12 @@ export function registerBench(program: Command): void {
       const opts = parseOptions(benchOptions, { ...raw, suites });
       const size: SizeClass = opts.quick ? 'quick' : opts.full ? 'full' : 'default';
       const backends = chooseBackends(opts.backend);
-      const limits = LIMITS[size];
+      await planOutputs([], [
+        { flag: '--json', path: opts.json },
+        { flag: '--markdown', path: opts.markdown },
+        { flag: '--csv', path: opts.csv },
+      ]);
+      const limits = RUN_LIMITS[size];
       const plan: BenchPlan = {
         suites: opts.suites.length > 0 ? [...new Set(opts.suites)] : [...SUITE_NAMES],
         backends,

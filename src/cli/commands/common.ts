@@ -1,8 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import type { Backend } from '../../backends/backend.js';
 import { selectBackend, type BackendChoice } from '../../backends/select.js';
 
@@ -13,13 +10,6 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--threads <n>', `threads for the native backend (default: all cores, here ${availableParallelism()})`)
     .option('--json', 'print the result as one JSON object on stdout')
     .option('-q, --quiet', 'print nothing but errors (and --json output)');
-}
-
-/** Refuses an output path that is a folder or the input itself, before any work starts. */
-export async function checkOutputPath(output: string, input: string): Promise<void> {
-  if (resolve(output) === resolve(input)) throw new UsageError(`-o ${output}: is the input file; choose another output`);
-  const info = await stat(output).catch(() => undefined);
-  if (info?.isDirectory()) throw new UsageError(`-o ${output}: is a directory; give a file name`);
 }
 
 /**

@@ -5,7 +5,10 @@ import { dequantizeOptions, parseOptions } from '../options.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
-import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
+import { VqReader } from '../../formats/vq.js';
+import { outputBytes } from '../../formats/writers.js';
+import { planOutputs } from '../outputs.js';
+import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 export function registerDequantize(program: Command): void {
   const cmd = program
@@ -16,8 +19,9 @@ export function registerDequantize(program: Command): void {
     .option('-o, --output <file>', 'the .fvecs, .fbin or .npy file to write (required)');
   addCommonOptions(cmd).action(async (input: string, raw: unknown) => {
     const opts = parseOptions(dequantizeOptions, raw);
-    outputFormatOf(opts.output);
-    await checkOutputPath(opts.output, input);
+    const format = outputFormatOf(opts.output);
+    const layout = await VqReader.probe(input);
+    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: outputBytes(format, layout.count, layout.dim) }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`decoding ${input}`);

@@ -4,20 +4,23 @@ import { z } from 'zod';
 import { INDEX_METRICS } from '../../distance/metrics.js';
 import { UsageError } from '../../errors.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
-import { VectorWriter, writeIvecs } from '../../formats/writers.js';
+import { writeFilesAtomic } from '../../formats/atomic.js';
+import { VectorReader } from '../../formats/vectors.js';
+import { texmexRecords } from '../../formats/writers.js';
+import { planOutputs } from '../outputs.js';
 import { computeGroundTruth } from '../../index/groundtruth.js';
 import { withInterrupt } from '../../signals.js';
 import { formatRate } from '../../export/format.js';
-import { commonOptions, parseOptions } from '../options.js';
+import { commonOptions, kOption, parseOptions } from '../options.js';
 import { keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
-import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
+import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as [keyof typeof INDEX_METRICS, ...(keyof typeof INDEX_METRICS)[]];
 
 const groundTruthOptions = commonOptions.extend({
   output: z.string({ error: '-o, --output: required (the .ivecs file of neighbour ids)' }).min(1),
-  k: z.coerce.number({ error: '-k: expected a whole number' }).int('-k: expected a whole number').min(1, '-k: must be at least 1'),
+  k: kOption(100),
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).default('l2'),
   distances: z.string().optional(),
   format: z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional(),
@@ -44,7 +47,12 @@ export function registerGroundTruth(program: Command): void {
     if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') {
       throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
     }
-    await checkOutputPath(opts.output, basePath);
+    const { count: queries } = await VectorReader.probe(queriesPath, opts.format);
+    const bytes = queries * (opts.k + 1) * 4;
+    await planOutputs([basePath, queriesPath], [
+      { flag: '-o', path: opts.output, bytes },
+      { flag: '--distances', path: opts.distances, bytes },
+    ]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
@@ -61,12 +69,10 @@ export function registerGroundTruth(program: Command): void {
         onProgress: (done, total) => progress.update('searching', done, total),
       }),
     ).finally(() => progress.stop());
-    await writeIvecs(opts.output, gt.ids, opts.k);
-    if (opts.distances) {
-      const w = await VectorWriter.create(opts.distances, 'fvecs', opts.k, gt.queries);
-      await w.write(gt.dists);
-      await w.commit();
-    }
+    await writeFilesAtomic([
+      { path: opts.output, data: texmexRecords(gt.ids, opts.k) },
+      ...(opts.distances ? [{ path: opts.distances, data: texmexRecords(gt.dists, opts.k) }] : []),
+    ]);
     const seconds = (performance.now() - started) / 1000;
     const report = { output: opts.output, distances: opts.distances ?? null, queries: gt.queries, base: gt.base, dim: gt.dim, k: opts.k, metric: opts.metric, backend: gt.backend, threads: opts.threads, seconds, queriesPerSecond: gt.queries / seconds };
     if (opts.json) printJson(report);

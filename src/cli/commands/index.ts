@@ -2,42 +2,46 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { INDEX_METRICS } from '../../distance/metrics.js';
-import { DataError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { formatRate } from '../../export/format.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
-import { VectorWriter, writeIvecs } from '../../formats/writers.js';
+import { writeFilesAtomic } from '../../formats/atomic.js';
+import { checkTruth, readTruthFile } from '../../formats/truth.js';
+import { VectorReader } from '../../formats/vectors.js';
+import { texmexRecords } from '../../formats/writers.js';
 import type { BuildJob } from '../../index/build-worker.js';
-import { readIndex, STORAGES, writeIndex, type IndexData } from '../../index/format.js';
-import { percentile, readNeighbours, recallAtK } from '../../index/recall.js';
+import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type IndexData } from '../../index/format.js';
+import { percentile, recallAtK } from '../../index/recall.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
 import { withInterrupt } from '../../signals.js';
-import { commonOptions, parseOptions, wholeNumber } from '../options.js';
+import { LIMITS } from '../../limits.js';
+import { commonOptions, kOption, parseOptions, wholeNumber } from '../options.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 import { Progress } from '../progress.js';
-import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
+import { planOutputs } from '../outputs.js';
+import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
 const storageNames = Object.keys(STORAGES) as ['f32', 'int8', 'binary'];
-const whole = (flag: string, min: number, max = 1 << 30) => wholeNumber(flag, min, max);
 const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional();
 
 const buildOptions = commonOptions.extend({
   output: z.string({ error: '-o, --output: required (the .vidx index file to write)' }).min(1),
   type: z.enum(['hnsw', 'flat'], { error: (i) => `--type: expected hnsw or flat, got '${String(i.input)}'` }).default('hnsw'),
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).default('l2'),
-  m: whole('--m', 2, 256).default(16),
-  efConstruction: whole('--ef-construction', 1).default(200),
+  m: wholeNumber('--m', 2, LIMITS.m).default(16),
+  efConstruction: wholeNumber('--ef-construction', 1, LIMITS.ef).default(200),
   storage: z.enum(storageNames, { error: (i) => `--storage: expected one of ${storageNames.join(', ')}, got '${String(i.input)}'` }).default('f32'),
   keepVectors: z.boolean().default(false),
-  seed: whole('--seed', 0, 2 ** 52).default(42),
+  seed: wholeNumber('--seed', 0, LIMITS.seed).default(42),
   format: formatOption,
 });
 
 const searchOptions = commonOptions.extend({
-  k: whole('-k', 1).default(10),
-  ef: whole('--ef', 1).optional(),
-  rerank: whole('--rerank', 1).optional(),
+  k: kOption(10),
+  ef: wholeNumber('--ef', 1, LIMITS.ef).optional(),
+  rerank: wholeNumber('--rerank', 1, LIMITS.rerank).optional(),
   output: z.string().optional(),
   distances: z.string().optional(),
   groundtruth: z.string().optional(),
@@ -66,7 +70,11 @@ export function registerIndex(program: Command): void {
     if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
     if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8 or binary (an f32 index holds its vectors already)');
-    await checkOutputPath(opts.output, basePath);
+    const { count, dim } = await VectorReader.probe(basePath, opts.format);
+    // At least the vectors and codes; the graph adds at least a byte per node.
+    const m = opts.type === 'hnsw' ? opts.m : 0;
+    const bytes = indexFileBytes({ count, dim, m, storage: opts.storage, keepVectors: opts.keepVectors }, m > 0 ? count : 0);
+    await planOutputs([basePath], [{ flag: '-o', path: opts.output, bytes }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
@@ -110,29 +118,32 @@ export function registerIndex(program: Command): void {
     if (opts.rerank !== undefined && opts.rerank < opts.k) throw new UsageError(`--rerank ${opts.rerank}: must be at least k (${opts.k})`);
     if (opts.output && extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: results are written as .ivecs`);
     if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
-    const truth = opts.groundtruth ? await readNeighbours(opts.groundtruth) : undefined;
-    if (truth && truth.width < opts.k) throw new UsageError(`--groundtruth ${opts.groundtruth}: holds ${truth.width} neighbours per query, fewer than k = ${opts.k}`);
+    const header = await probeIndex(indexPath);
+    const { count: queryCount } = await VectorReader.probe(queriesPath, opts.format);
+    const resultBytes = queryCount * (opts.k + 1) * 4;
+    await planOutputs([indexPath, queriesPath, opts.groundtruth], [
+      { flag: '-o', path: opts.output, bytes: resultBytes },
+      { flag: '--distances', path: opts.distances, bytes: resultBytes },
+    ]);
+    if (opts.k > header.count) throw new UsageError(`-k ${opts.k}: the index holds only ${header.count} vectors`);
+    const truth = opts.groundtruth ? await readTruthFile(opts.groundtruth) : undefined;
+    if (truth) checkTruth(truth, `--groundtruth ${opts.groundtruth}`, { queries: queryCount, base: header.count, k: opts.k, sameCount: true });
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('loading the index');
     const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name };
     const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
-    if (truth && truth.ids.length !== run.queries) {
-      throw new DataError(`--groundtruth ${opts.groundtruth}: has ${truth.ids.length} records for ${run.queries} queries`);
-    }
-    if (opts.output) await writeIvecs(opts.output, run.ids, opts.k);
-    if (opts.distances) {
-      const w = await VectorWriter.create(opts.distances, 'fvecs', opts.k, run.queries);
-      await w.write(run.distances);
-      await w.commit();
-    }
+    await writeFilesAtomic([
+      ...(opts.output ? [{ path: opts.output, data: texmexRecords(run.ids, opts.k) }] : []),
+      ...(opts.distances ? [{ path: opts.distances, data: texmexRecords(run.distances, opts.k) }] : []),
+    ]);
     const total = run.latencies.reduce((s, v) => s + v, 0) / 1000;
     const report = {
       index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, rerank: opts.rerank ?? null, backend: backend.name,
       qps: run.queries / total, batch_qps: run.queries / run.batchSeconds, threads: opts.threads,
       p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
       distances_per_query: run.distanceComputations / run.queries,
-      recall: truth ? recallAtK(run.ids, truth.ids, opts.k) : null,
+      recall: truth ? recallAtK(run.ids, truth, opts.k) : null,
     };
     if (opts.json) return printJson(report);
     if (opts.quiet) return;

@@ -9,7 +9,10 @@ import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.j
 import { formatRate } from '../../export/format.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
-import { addCommonOptions, backendLabel, checkOutputPath, chooseBackend } from './common.js';
+import { VectorReader } from '../../formats/vectors.js';
+import { vqLayout } from '../../formats/vq.js';
+import { planOutputs } from '../outputs.js';
+import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 export function registerQuantize(program: Command): void {
   const cmd = program
@@ -28,7 +31,8 @@ export function registerQuantize(program: Command): void {
     if (extname(opts.output).toLowerCase() !== '.vq') {
       throw new UsageError(`-o ${opts.output}: quantize writes .vq files; give the output a .vq extension`);
     }
-    await checkOutputPath(opts.output, input);
+    const { count, dim } = await VectorReader.probe(input, opts.format);
+    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: vqLayout(SCHEMES[opts.scheme], dim, count).fileBytes }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`quantizing ${input}`);

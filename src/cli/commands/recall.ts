@@ -7,7 +7,7 @@ import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
-import { ensureSynthetic, SYNTHETIC_DEFAULTS } from '../../datasets/synthetic.js';
+import { ensureSynthetic, SYNTHETIC_DEFAULTS, syntheticDataset, type SyntheticOptions } from '../../datasets/synthetic.js';
 import { loadNative } from '../../native/loader.js';
 import { loadPeer } from '../../bench/peers.js';
 import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
@@ -17,21 +17,21 @@ import { runRecall } from '../../recall/run.js';
 import type { RecallFile } from '../../recall/schema.js';
 import { DEFAULT_CONFIGS, formatConfig, parseConfig } from '../../recall/spec.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
-import { parseOptions, wholeNumber } from '../options.js';
+import { LIMITS } from '../../limits.js';
+import { kOption, parseNameList, parseOptions, threadsOption, wholeNumber } from '../options.js';
+import { planOutputs } from '../outputs.js';
 import { Progress } from '../progress.js';
 
 export const DEFAULT_EFS = [16, 32, 64, 128, 256, 512];
 const metricNames = Object.keys(INDEX_METRICS) as [IndexMetricName, ...IndexMetricName[]];
 
-const whole = wholeNumber;
-
 const efList = z
   .string()
   .transform((s, ctx) => {
-    const values = s.split(',').map((v) => v.trim());
+    const values = s.split(',');
     const efs = values.map(Number);
-    if (values.some((v) => !/^\d+$/.test(v)) || efs.some((e) => e < 1 || e > 100_000)) {
-      ctx.addIssue({ code: 'custom', message: `--ef: expected a comma-separated list of whole numbers from 1 to 100000, got '${s}'` });
+    if (values.some((v) => !/^\d+$/.test(v)) || efs.some((e) => e < 1 || e > LIMITS.ef)) {
+      ctx.addIssue({ code: 'custom', message: `--ef: expected a comma-separated list of whole numbers from 1 to ${LIMITS.ef}, got '${s}'` });
       return z.NEVER;
     }
     return [...new Set(efs)].sort((a, b) => a - b);
@@ -41,13 +41,13 @@ const recallOptions = z.object({
   data: z.string().optional(),
   configs: z.array(z.string()).default(DEFAULT_CONFIGS),
   backend: z.string().optional(),
-  k: whole('-k', 1, 1000).default(10),
+  k: kOption(10),
   ef: efList.default(DEFAULT_EFS),
-  threads: whole('--threads', 1, 1024).default(availableParallelism()),
-  queries: whole('--queries', 1).optional(),
-  n: whole('--n', 1, 2 ** 31).optional(),
-  dim: whole('--dim', 1, 65_536).optional(),
-  seed: whole('--seed', 0, 2 ** 32 - 1).default(42),
+  threads: threadsOption(),
+  queries: wholeNumber('--queries', 1, LIMITS.queries).optional(),
+  n: wholeNumber('--n', 1, LIMITS.n).optional(),
+  dim: wholeNumber('--dim', 1, LIMITS.dim).optional(),
+  seed: wholeNumber('--seed', 0, 2 ** 32 - 1).default(42),
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).optional(),
   json: z.string().optional(),
   markdown: z.string().optional(),
@@ -66,14 +66,10 @@ function chooseBackends(list: string | undefined): { backends: RecallBackend[]; 
     if (native.ok) return { backends: ['native'] };
     return { backends: ['js'], note: `note: native backend unavailable (${native.reason}); measuring the js baseline` };
   }
-  const names = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
-  if (names.length === 0) throw new UsageError('--backend: name at least one backend');
-  for (const n of names) {
-    if (!(RECALL_BACKENDS as readonly string[]).includes(n)) {
-      const hint = n === 'usearch' ? ' (usearch fixes its search width when it builds, so it cannot join an ef sweep)' : '';
-      throw new UsageError(`--backend: unknown backend '${n}'${hint} (backends: ${RECALL_BACKENDS.join(', ')})`);
-    }
+  if (list.split(',').some((n) => n.trim() === 'usearch')) {
+    throw new UsageError(`--backend: unknown backend 'usearch' (usearch fixes its search width when it builds, so it cannot join an ef sweep; backends: ${RECALL_BACKENDS.join(', ')})`);
   }
+  const names = parseNameList('--backend', list, RECALL_BACKENDS);
   const native = loadNative();
   if (names.includes('native') && !native.ok) {
     throw new UsageError(`--backend native: the native addon could not be loaded (${native.reason}); pass --backend js to measure the TypeScript baseline`);
@@ -120,11 +116,23 @@ export function registerRecall(program: Command): void {
       const labels = configs.map(formatConfig);
       const dupe = labels.find((l, i) => labels.indexOf(l) !== i);
       if (dupe) throw new UsageError(`--configs: '${dupe}' is given twice`);
+      const short = configs.find((c) => c.rerank > 0 && c.rerank < opts.k);
+      if (short) throw new UsageError(`--configs '${formatConfig(short)}': rerank (${short.rerank}) must be at least k (${opts.k})`);
       const { backends, note } = chooseBackends(opts.backend);
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
       if (!synthetic && (opts.n !== undefined || opts.dim !== undefined)) throw new UsageError('--n and --dim are for the synthetic dataset');
-      await runRecallCommand(datasetArg, opts, configs, backends, synthetic, note);
+      const syntheticOptions = { n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? SYNTHETIC_DEFAULTS.dim, queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
+      if (synthetic && opts.metric && opts.metric !== 'l2') throw new UsageError('--metric: the synthetic dataset is measured with l2');
+      const dataset = synthetic ? syntheticDataset(syntheticOptions) : await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
+      const inputs = [dataset.base, dataset.queries, dataset.truth].map((s) => s?.path);
+      await planOutputs(inputs, [
+        { flag: '--json', path: opts.json },
+        { flag: '--markdown', path: opts.markdown },
+        { flag: '--csv', path: opts.csv },
+        { flag: '--plot', path: opts.plot },
+      ]);
+      await runRecallCommand(dataset, synthetic ? syntheticOptions : undefined, opts, configs, backends, note);
     });
 }
 
@@ -137,11 +145,11 @@ function commandLine(): string {
 }
 
 async function runRecallCommand(
-  datasetArg: string | undefined,
+  resolved: Dataset,
+  synthetic: SyntheticOptions | undefined,
   opts: RecallOptions,
   configs: ReturnType<typeof parseConfig>[],
   backends: RecallBackend[],
-  synthetic: boolean,
   backendNote: string | undefined,
 ): Promise<void> {
   const targets = [
@@ -160,14 +168,10 @@ async function runRecallCommand(
   };
   let current = '';
   const stoppedBy = await withInterrupt(async (signal) => {
-    let dataset: Dataset;
+    let dataset = resolved;
     if (synthetic) {
-      const o = { n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? SYNTHETIC_DEFAULTS.dim, queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
       progress.start('preparing the synthetic dataset');
-      dataset = await ensureSynthetic(o, { threads: opts.threads, signal, onProgress: (stage, done, total) => progress.update(stage, done, total) });
-      if (opts.metric && opts.metric !== 'l2') throw new UsageError('--metric: the synthetic dataset is measured with l2');
-    } else {
-      dataset = await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
+      dataset = await ensureSynthetic(synthetic, { threads: opts.threads, signal, onProgress: (stage, done, total) => progress.update(stage, done, total) });
     }
     if (backendNote) process.stderr.write(backendNote + '\n');
     progress.start('measuring the machine');

@@ -31,6 +31,10 @@ use store::{Query, Store};
 /// Highest level a node can get (about 1 in M^16 nodes would pass it).
 pub const MAX_LEVEL: usize = 15;
 
+/// Largest efConstruction (and search ef) vectro takes: far above any useful setting, low enough
+/// that a corrupt file or a typo cannot ask for an absurd amount of work.
+pub const MAX_EF: usize = 100_000;
+
 /// A distance with a total order, for heaps.
 #[derive(Clone, Copy, PartialEq)]
 struct Near(f32, u32);
@@ -221,8 +225,8 @@ impl Hnsw {
         if !(2..=256).contains(&m) {
             return Err(invalid(format!("M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got {m}")));
         }
-        if ef_construction < 1 {
-            return Err(invalid("ef_construction must be at least 1"));
+        if !(1..=MAX_EF).contains(&ef_construction) {
+            return Err(invalid(format!("efConstruction must be between 1 and {MAX_EF}, got {ef_construction}")));
         }
         Ok(Hnsw {
             store: Store::new(dim, metric, storage, keep)?,

@@ -284,3 +284,117 @@ fn batches_do_not_change_the_graph() {
         assert!(one.links0().chunks(17).all(|s| s[1..1 + s[0] as usize].windows(2).all(|w| w[0] < w[1])));
     }
 }
+
+/// SplitMix64: the seeded generator of the fuzz below (no external crates).
+struct Fuzz(u64);
+impl Fuzz {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// A value a corrupt field is likely to hold: small, at a boundary, or anything.
+    fn hostile(&mut self, n: usize) -> u32 {
+        match self.below(6) {
+            0 => 0,
+            1 => n as u32,
+            2 => n.saturating_sub(1) as u32,
+            3 => u32::MAX,
+            4 => self.below(n + 2) as u32,
+            _ => self.next() as u32,
+        }
+    }
+}
+
+/// `from_parts` takes whatever a file (or a JS caller) hands it: random corruptions of every part
+/// must give an error or an index that searches and grows without panicking. `VECTRO_FUZZ_CASES`
+/// sets the number of cases per storage (default 1500).
+#[test]
+fn from_parts_survives_random_corruption() {
+    let cases: usize = std::env::var("VECTRO_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let dim = 9;
+    let base = random(300, dim, 21);
+    for (storage, keep) in [(Storage::F32, false), (Storage::Int8, true), (Storage::Binary, false)] {
+        let mut h = Hnsw::new(dim, IndexMetric::L2, storage, keep, 4, 20, 5).unwrap();
+        if storage == Storage::Binary {
+            h.set_center(&[0.0; 9]).unwrap();
+        }
+        h.add(&base, 1).unwrap();
+        let (m, efc, rng) = h.params();
+        let (codes, scales, upper) = (h.codes(), h.scales(), h.upper_links());
+        let mut fz = Fuzz(0x5eed ^ storage as u64);
+        let (mut refused, mut loaded) = (0, 0);
+        for case in 0..cases {
+            let (mut vectors, mut codes, mut scales, mut center) = (h.vectors().to_vec(), codes.clone(), scales.clone(), h.center().to_vec());
+            let (mut levels, mut links0, mut upper) = (h.levels().to_vec(), h.links0().to_vec(), upper.clone());
+            let (mut m, mut efc, mut entry) = (m, efc, h.entry());
+            let n = levels.len();
+            for _ in 0..1 + fz.below(3) {
+                match fz.below(11) {
+                    0 => levels[fz.below(n)] = fz.below(MAX_LEVEL + 4) as u8,
+                    1 => {
+                        let i = fz.below(links0.len());
+                        links0[i] = fz.hostile(n);
+                    }
+                    2 if !upper.is_empty() => {
+                        let i = fz.below(upper.len());
+                        upper[i] = fz.hostile(n);
+                    }
+                    3 => entry = if fz.below(4) == 0 { None } else { Some(fz.hostile(n)) },
+                    4 => m = fz.below(20),
+                    5 => efc = [0, 1, MAX_EF, MAX_EF + 1, fz.below(1 << 20)][fz.below(5)],
+                    6 if !vectors.is_empty() => {
+                        let i = fz.below(vectors.len());
+                        vectors[i] = [f32::NAN, f32::INFINITY, -f32::MAX, 1e30][fz.below(4)];
+                    }
+                    7 if !scales.is_empty() => {
+                        let i = fz.below(scales.len());
+                        scales[i] = [f32::NAN, -1.0, 0.0, f32::MAX][fz.below(4)];
+                    }
+                    8 if !center.is_empty() => center[fz.below(dim)] = [f32::NAN, f32::NEG_INFINITY, 1e38][fz.below(3)],
+                    9 => match fz.below(4) {
+                        0 => drop(links0.pop()),
+                        1 => upper.push(fz.hostile(n)),
+                        2 => drop(levels.pop()),
+                        _ => codes.truncate(codes.len().saturating_sub(1 + fz.below(3))),
+                    },
+                    _ => {
+                        let i = fz.below(codes.len().max(1));
+                        if let Some(c) = codes.get_mut(i) {
+                            *c = fz.next() as u8;
+                        }
+                    }
+                }
+            }
+            let parts = HnswParts {
+                dim, metric: IndexMetric::L2, storage, keep, m, ef_construction: efc, rng,
+                vectors: &vectors, codes: &codes, scales: &scales, center: &center,
+                levels: &levels, links0: &links0, upper: &upper, entry,
+            };
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match Hnsw::from_parts(parts) {
+                Err(_) => false,
+                Ok(mut index) => {
+                    let q = random(2, dim, case as u64 + 1);
+                    let (mut ids, mut d) = (vec![0u32; 10], vec![0f32; 10]);
+                    index.search(&q, 5, 16, 0, &mut ids, &mut d, 1).unwrap();
+                    let len = index.len() as u32;
+                    assert!(ids.iter().all(|&id| id < len || id == u32::MAX), "ids out of range: {ids:?}");
+                    index.add(&q[..dim], 1).unwrap();
+                    true
+                }
+            }));
+            match outcome {
+                Ok(true) => loaded += 1,
+                Ok(false) => refused += 1,
+                Err(_) => panic!("case {case} ({storage:?}): from_parts or a search on its index panicked"),
+            }
+        }
+        println!("{storage:?}: {refused} corrupt parts refused, {loaded} harmless ones loaded");
+        assert!(refused > cases / 2, "most corruptions must be caught ({refused} of {cases})");
+    }
+}
