@@ -74,7 +74,7 @@ describe('vectro groundtruth', () => {
     const cases: [string[], number, RegExp][] = [
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q3.fvecs`, '-o', `${dir}/x.ivecs`], 1, /q3\.fvecs: queries have dimension 3, but the base .*b\.fvecs has 5$/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-k', '301', '-o', `${dir}/x.ivecs`], 2, /^error: -k 301: the base has only 300 vectors$/],
-      [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-k', '0', '-o', `${dir}/x.ivecs`], 2, /^error: -k: must be at least 1$/],
+      [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-k', '0', '-o', `${dir}/x.ivecs`], 2, /^error: -k: must be at least 1, got 0$/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-o', `${dir}/x.txt`], 2, /ground truth is written as \.ivecs$/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '--metric', 'hamming', '-o', `${dir}/x.ivecs`], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/missing.fvecs`, '-o', `${dir}/x.ivecs`], 2, /missing\.fvecs: no such file$/],

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,35 @@ export interface CliResult {
 export function cli(args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs command lines in one long-lived child process (test/cli-host.ts), in order: the same
+ * main() as bin/vectro.js, without Node's start-up per command. `close()` when done.
+ */
+export class CliHost {
+  private readonly child = fork(fileURLToPath(new URL('./cli-host.js', import.meta.url)), [], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  private readonly waiting = new Map<number, (r: CliResult) => void>();
+  private nextId = 0;
+
+  constructor() {
+    this.child.on('message', (m: CliResult & { id: number }) => {
+      this.waiting.get(m.id)?.(m);
+      this.waiting.delete(m.id);
+    });
+  }
+
+  run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ id, args, env });
+    });
+  }
+
+  close(): void {
+    this.child.kill();
+  }
 }
 
 /** Starts the CLI without waiting, for tests that signal it. */

@@ -6,7 +6,8 @@ import { readIndex, type Storage } from '../src/index/format.js';
 import { HnswIndex } from '../src/index/hnsw.js';
 import { FlatIndex } from '../src/index/flat.js';
 import { loadIndex } from '../src/index/load.js';
-import { readNeighbours, recallAtK } from '../src/index/recall.js';
+import { readTruthFile, type Truth } from '../src/formats/truth.js';
+import { recallAtK } from '../src/index/recall.js';
 import { ROOT, cli, expectCliErrors, listDir, native, randomVectors, rng, tempDir, readAllVectors } from './helpers.js';
 
 const SIFT = `${ROOT}/fixtures/siftsmall`;
@@ -16,7 +17,7 @@ const readAll = readAllVectors;
 
 const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
 const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
-const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
 
 describe('int8 and binary storage', () => {
   const dir = tempDir();
@@ -100,17 +101,18 @@ describe('int8 and binary storage', () => {
 });
 
 /** Exact neighbours by brute force in float64 (independent of the code under test). */
-function exactTruth(x: Float32Array, q: Float32Array, k: number): Int32Array[] {
+function exactTruth(x: Float32Array, q: Float32Array, k: number): Truth {
   const n = x.length / 128;
-  return Array.from({ length: q.length / 128 }, (_, i) => {
+  const rows = Array.from({ length: q.length / 128 }, (_, i) => {
     const d = Array.from({ length: n }, (_, r) => {
       let s = 0;
       for (let j = 0; j < 128; j++) s += (x[r * 128 + j] - q[i * 128 + j]) ** 2;
       return [s, r] as const;
     });
     d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    return Int32Array.from(d.slice(0, k), (p) => p[1]);
+    return d.slice(0, k).map((p) => p[1]);
   });
+  return { ids: Int32Array.from(rows.flat()), count: rows.length, width: k };
 }
 
 test('graph codec: round trip of random sorted lists, and every kind of damage refused', () => {

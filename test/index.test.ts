@@ -6,7 +6,8 @@ import { FlatIndex } from '../src/index/flat.js';
 import { readIndex } from '../src/index/format.js';
 import { HnswIndex } from '../src/index/hnsw.js';
 import { loadIndex } from '../src/index/load.js';
-import { readNeighbours, recallAtK } from '../src/index/recall.js';
+import { readTruthFile } from '../src/formats/truth.js';
+import { recallAtK } from '../src/index/recall.js';
 import { crcUpdate } from '../src/formats/checksum.js';
 import { ROOT, cli, listDir, native, skipWithoutNative, tempDir, texmexBytes, writeFile, expectCliErrors, readAllVectors } from './helpers.js';
 
@@ -26,7 +27,7 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
   test('siftsmall: recall@10 against the published ground truth, save and load, deterministic files', async () => {
     const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
     const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
-    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
     const index = HnswIndex.create({ dim: 128, m: 16, efConstruction: 200, seed: 7 });
     index.add(base.subarray(0, 5000 * 128));
     index.add(base.subarray(5000 * 128)); // in two batches
@@ -50,7 +51,7 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
   test('a two-thread build loads back and keeps its recall', async () => {
     const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
     const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
-    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
     const index = HnswIndex.create({ dim: 128 });
     index.add(base, { threads: 2 });
     await index.save(`${dir}/threads.vidx`);
@@ -89,7 +90,7 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
 test('js HNSW alone: recall on siftsmall, cosine and ip', async () => {
   const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
   const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
-  const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+  const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
   const index = HnswIndex.create({ dim: 128, backend: 'js', m: 12, efConstruction: 100 });
   index.add(base);
   assert.ok(recallAtK(index.search(queries, 10, { ef: 64 }).ids, truth, 10) >= 0.99);
@@ -99,7 +100,7 @@ test('js HNSW alone: recall on siftsmall, cosine and ip', async () => {
     const h = HnswIndex.create({ dim: 128, metric, backend: 'js', m: 12, efConstruction: 100 });
     h.add(base);
     const want = exact.search(queries, 10).ids;
-    const t = Array.from({ length: 100 }, (_, q) => Int32Array.from(want.subarray(q * 10, q * 10 + 10)));
+    const t = { ids: Int32Array.from(want), count: 100, width: 10 };
     assert.ok(recallAtK(h.search(queries, 10, { ef: 100 }).ids, t, 10) >= 0.95, metric);
   }
 });
@@ -109,7 +110,7 @@ describe('FlatIndex', () => {
   test('both backends find the published neighbour sets, and read each other\'s files', async () => {
     const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
     const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
-    const truth = (await readNeighbours(`${SIFT}/siftsmall_groundtruth.ivecs`)).ids;
+    const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
     const backends = native.ok ? (['native', 'js'] as const) : (['js'] as const);
     for (const backend of backends) {
       const index = FlatIndex.create({ dim: 128, backend });
@@ -203,9 +204,10 @@ describe('vectro index, end to end', () => {
     const before = listDir(dir);
     const cases: [string[], number, RegExp][] = [
       [['index', 'search', `${dir}/s.vidx`, `${dir}/q3.fvecs`], 1, /q3\.fvecs: queries have dimension 3, the index has 128$/],
-      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '20000'], 2, /^error: -k 20000: the index holds only 10000 vectors$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10001'], 2, /^error: -k 10001: the index holds only 10000 vectors$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '20000'], 2, /^error: -k: must be at most 10000, got 20000$/],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '50', '--ef', '10'], 2, /^error: --ef 10: must be at least k \(50\)$/],
-      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '0'], 2, /^error: -k: must be at least 1$/],
+      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '0'], 2, /^error: -k: must be at least 1, got 0$/],
       [['index', 'search', `${dir}/missing.vidx`, `${SIFT}/siftsmall_query.fvecs`], 2, /missing\.vidx: no such file$/],
       [['index', 'search', `${dir}/junk.vidx`, `${SIFT}/siftsmall_query.fvecs`], 1, /junk\.vidx: not a vectro index \(bad magic\)$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--metric', 'hamming'], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
@@ -215,7 +217,7 @@ describe('vectro index, end to end', () => {
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '40'], 2, /^error: --rerank 40: .*s\.vidx measures exact float32 distances already \(hnsw, f32\)$/],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--rerank', '5'], 2, /^error: --rerank 5: must be at least k \(10\)$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2$/],
+      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2, got 1$/],
       [['index', 'build', `${dir}/nan.fvecs`, '-o', `${dir}/x.vidx`], 1, /nan\.fvecs: vector 2100, dimension 2 is NaN \(indexes from 0\)/],
     ];
     expectCliErrors(cases);

@@ -289,14 +289,14 @@ test('vectro recall refuses bad input with one line, before any work', () => {
       [['recall', 'sift1m', '--json', outputs], 2, /^error: sift1m is not in the cache \(.*\): run `vectro datasets download sift1m`, or put sift_base\.fvecs, sift_query\.fvecs and sift_groundtruth\.ivecs in a folder and pass --data DIR$/],
       [['recall', 'sift1m', '--data', emptyFolder, '--json', outputs], 2, /^error: --data .*: no sift_base\.fvecs or sift_query\.fvecs in /],
       [['recall', emptyFolder, '--json', outputs], 2, /^error: .*empty: no base vectors found; a dataset folder holds \*_base\.fvecs/],
-      [['recall', '--configs', 'hnsw,m=1', '--json', outputs], 2, /^error: --configs 'hnsw,m=1': m: must be at least 2$/],
+      [['recall', '--configs', 'hnsw,m=1', '--json', outputs], 2, /^error: --configs 'hnsw,m=1': m: must be at least 2, got 1$/],
       [['recall', '--configs', 'flat', 'flat', '--json', outputs], 2, /^error: --configs: 'flat' is given twice$/],
       [['recall', '--ef', '16,abc', '--json', outputs], 2, /^error: --ef: expected a comma-separated list of whole numbers/],
       [['recall', '--backend', 'usearch', '--json', outputs], 2, /^error: --backend: unknown backend 'usearch' \(usearch fixes its search width when it builds/],
       [['recall', '--plot', join(dir, 'plot.png')], 2, /^error: --plot .*plot\.png: the plot is written as \.svg$/],
-      [['recall', '-k', '0', '--json', outputs], 2, /^error: -k: must be at least 1$/],
+      [['recall', '-k', '0', '--json', outputs], 2, /^error: -k: must be at least 1, got 0$/],
       [['recall', '--n', '10', '--json', outputs], 2, /^error: --n and --dim are for the synthetic dataset$/],
-      [['recall', '-k', '20000', '--configs', 'flat', '--json', outputs], 2, /^error: -k: must be at most 1000$/],
+      [['recall', '-k', '20000', '--configs', 'flat', '--json', outputs], 2, /^error: -k: must be at most 10000, got 20000$/],
     ]);
   } finally {
     delete process.env.VECTRO_DATA_DIR;
