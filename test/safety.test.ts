@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { firstNonFinite } from '../src/formats/finite.js';
 import { ensureSpace } from '../src/formats/space.js';
 import { CliHost, listDir, native, rng, tempDir, texmexBytes, writeFile, type CliResult } from './helpers.js';
 
@@ -249,6 +250,21 @@ describe('no input can lose a user\'s data', () => {
     }
     assertFails(await host.run(['recall', '--backend', 'js,js', '--configs', 'flat']), 2, /^error: --backend: 'js' is given twice$/, 'backend twice');
     assertFails(await host.run(['bench', '--backend', 'js,js', '--quick']), 2, /^error: --backend: 'js' is given twice$/, 'bench backend twice');
+  });
+
+  test('firstNonFinite finds the first NaN or infinity at every position of awkward lengths', () => {
+    for (let n = 0; n <= 9; n++) {
+      const x = Float32Array.from({ length: n }, (_, i) => (i % 2 ? -3.4e38 : 3.4e38));
+      assert.equal(firstNonFinite(x), -1, `finite, n=${n}`);
+      for (let at = 0; at < n; at++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const y = x.slice();
+          y[at] = bad;
+          if (at + 1 < n) y[n - 1] = NaN;
+          assert.equal(firstNonFinite(y), at, `n=${n}, ${bad} at ${at}`);
+        }
+      }
+    }
   });
 
   test('a run that needs more disk than is free says so before it starts', async () => {
