@@ -147,24 +147,12 @@ export async function writeIndex(path: string, d: IndexData): Promise<number> {
   return l.fileBytes;
 }
 
-/** The header of an index file, checked on its own (the fields the rest of the file is laid out by). */
-export interface IndexHeader {
-  type: IndexType;
-  metric: IndexMetricName;
-  storage: Storage;
-  keepVectors: boolean;
-  dim: number;
-  count: number;
-  m: number;
-  efConstruction: number;
-  maxLevel: number;
-  entry: number;
-  seedHigh: number;
-  seedLow: number;
+/** The header of an index file, checked on its own: IndexData's fields without the arrays. */
+export type IndexHeader = Omit<IndexData, 'vectors' | 'codes' | 'scales' | 'center' | 'levels' | 'links0' | 'upper'> & {
   graphBytes: number;
   /** Where the sections are, and the size the file must have. */
   layout: Layout;
-}
+};
 
 /** Bytes 72 to 127 of the header are reserved and zero. */
 const RESERVED_FROM = 72;
