@@ -204,7 +204,6 @@ describe('vectro index, end to end', () => {
     const before = listDir(dir);
     const cases: [string[], number, RegExp][] = [
       [['index', 'search', `${dir}/s.vidx`, `${dir}/q3.fvecs`], 1, /q3\.fvecs: queries have dimension 3, the index has 128$/],
-      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10001'], 2, /^error: -k 10001: the index holds only 10000 vectors$/],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '20000'], 2, /^error: -k: must be at most 10000, got 20000$/],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '50', '--ef', '10'], 2, /^error: --ef 10: must be at least k \(50\)$/],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '0'], 2, /^error: -k: must be at least 1, got 0$/],

@@ -242,6 +242,7 @@ describe('no input can lose a user\'s data', () => {
     for (const backend of BACKENDS) {
       assertFails(await host.run(['index', 'search', index, nanQueries, '-k', '5', '--backend', backend]), 1, /^error: .*nan-q\.fvecs: vector 2, dimension 0 is NaN/, backend);
     }
+    assertFails(await host.run(['index', 'search', index, queries, '-k', '301']), 2, /^error: -k 301: the index holds only 300 vectors$/, 'k > count');
     for (const k of ['0x10', '1e1', ' 5', '16.5', '10abc', '-3', '']) {
       assertFails(await host.run(['index', 'search', index, queries, '-k', k]), 2, /^error: -k: expected a whole number from 1 to 10000 in decimal digits, got '.*'$/, `-k '${k}'`);
     }
