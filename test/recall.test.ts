@@ -131,7 +131,10 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(listDir(out), ['r.csv', 'r.json', 'r.md', 'r.svg']);
     const f = readJson(join(out, 'r.json'));
-    assert.deepEqual(f.dataset, { name: 'siftsmall', metric: 'l2', count: 10_000, dim: 128, queries: 40, k: 10, truth: 'file' });
+    const { difficulty, ...dataset } = f.dataset;
+    assert.deepEqual(dataset, { name: 'siftsmall', metric: 'l2', count: 10_000, dim: 128, queries: 40, k: 10, truth: 'file' });
+    // Measured on all 100 of siftsmall's queries, as in shared/guide/datasets.md (RC 3.16, LID 15.6 / 14.4).
+    assert.deepEqual([difficulty!.queries, difficulty!.relative_contrast.toFixed(2), difficulty!.lid_20.toFixed(1), difficulty!.lid_100!.toFixed(1)], [100, '3.16', '15.6', '14.4']);
     assert.deepEqual(f.builds.map((b) => b.config), ['flat', 'hnsw,m=8,efc=40,storage=f32', 'hnsw,m=8,efc=40,storage=int8,rerank=20']);
     // flat gives one exact point; each HNSW config one point per ef at least k (10, 16, 64).
     assert.deepEqual(f.points.map((p) => p.ef), [null, 10, 16, 64, 10, 16, 64]);
@@ -153,6 +156,8 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     const md = readFileSync(join(out, 'r.md'), 'utf8');
     assert.match(md, /## Summary\n\n\| config \| backend \| QPS @ recall@10 0\.90 \|/);
     assert.match(md, /\| flat \| native \| [\d.]+k? \| /);
+    assert.match(md, /\ndifficulty: relative contrast 3\.16, LID 15\.6 \(k=20; median 13\.9\), 14\.4 \(k=100\), over 100 queries/);
+    assert.match(csv[0], /,dataset,relative_contrast,lid_20,cpu,/);
     const svg = readFileSync(join(out, 'r.svg'), 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.equal((svg.match(/<g><title>/g) ?? []).length, 3, 'a line per configuration and backend');
@@ -169,7 +174,8 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     const out = join(dir, 'sift.json');
     const r = cli(['recall', 'sift1m', '--data', data, '--configs', 'flat', '--queries', '5', '--json', out], { VECTRO_DATA_DIR: cache });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readJson(out).dataset, { name: 'sift1m', metric: 'l2', count: 10_000, dim: 128, queries: 5, k: 10, truth: 'file' });
+    const { difficulty: _, ...dataset } = readJson(out).dataset;
+    assert.deepEqual(dataset, { name: 'sift1m', metric: 'l2', count: 10_000, dim: 128, queries: 5, k: 10, truth: 'file' });
   });
 
   test('the js backend and native agree on exact search', () => {
@@ -295,7 +301,7 @@ test('vectro recall refuses bad input with one line, before any work', () => {
       [['recall', '--backend', 'usearch', '--json', outputs], 2, /^error: --backend: unknown backend 'usearch' \(usearch fixes its search width when it builds/],
       [['recall', '--plot', join(dir, 'plot.png')], 2, /^error: --plot .*plot\.png: the plot is written as \.svg$/],
       [['recall', '-k', '0', '--json', outputs], 2, /^error: -k: must be at least 1, got 0$/],
-      [['recall', '--n', '10', '--json', outputs], 2, /^error: --n and --dim are for the synthetic dataset$/],
+      [['recall', '--n', '10', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],
       [['recall', '-k', '20000', '--configs', 'flat', '--json', outputs], 2, /^error: -k: must be at most 10000, got 20000$/],
     ]);
   } finally {

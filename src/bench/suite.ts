@@ -1,5 +1,8 @@
 import type { Backend } from '../backends/backend.js';
 import type { Unit } from './schema.js';
+import { seeded } from '../random.js';
+
+export { seeded };
 
 export type SizeClass = 'quick' | 'default' | 'full';
 
@@ -43,19 +46,6 @@ export interface Suite {
   name: string;
   description: string;
   cases(options: SuiteOptions): BenchCase[];
-}
-
-/** Seeded data for the suites (xorshift32), so every run and backend sees the same inputs. */
-export function seeded(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
 }
 
 /** SIFT-like float32 data: whole numbers 0..255, a little clustered. */

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Dataset } from './resolve.js';
 import { z } from 'zod';
 
 /** Where downloaded and generated datasets live: `VECTRO_DATA_DIR`, default `~/.cache/vectro`. */
@@ -18,6 +20,8 @@ export const manifestSchema = z.object({
   name: z.string(),
   source: z.string(),
   created: z.string(),
+  /** Generated datasets: the metric they are measured with (l2 when absent). */
+  metric: z.enum(['l2', 'ip', 'cosine']).optional(),
   files: z.array(
     z.object({
       name: z.string(),
@@ -58,4 +62,18 @@ export async function folderBytes(dir: string): Promise<number> {
     if (s?.isFile()) total += s.size;
   }
   return total;
+}
+
+/**
+ * A cache file name for something computed from a dataset's base and queries (ground truth,
+ * difficulty): named by the files (path, size, modification time) and by `how` it was computed.
+ */
+export async function datasetCacheKey(d: Dataset, how: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const path of [d.base.path, d.queries.path]) {
+    const s = await stat(path);
+    h.update(`${resolve(path)}\0${s.size}\0${s.mtimeMs}\0`);
+  }
+  h.update(how);
+  return `${d.name.replace(/[^\w.-]/g, '_')}-${h.digest('hex').slice(0, 16)}`;
 }

@@ -1,3 +1,4 @@
+import { describeDifficulty } from '../datasets/difficulty.js';
 import { formatRate } from '../export/format.js';
 import type { TableModel } from '../export/table.js';
 import { csvCell, machineLine, markdownTable } from '../export/exporters.js';
@@ -71,7 +72,8 @@ export function summaryTable(file: RecallFile): TableModel {
 
 export function datasetLine(file: RecallFile): string {
   const d = file.dataset;
-  return `${d.name}: ${d.count.toLocaleString('en-US')} x ${d.dim} base vectors, ${d.queries.toLocaleString('en-US')} queries, ${d.metric}, k = ${d.k}, true neighbours ${d.truth === 'file' ? "from the dataset's file" : 'computed by exact search'}`;
+  const line = `${d.name}: ${d.count.toLocaleString('en-US')} x ${d.dim} base vectors, ${d.queries.toLocaleString('en-US')} queries, ${d.metric}, k = ${d.k}, true neighbours ${d.truth === 'file' ? "from the dataset's file" : 'computed by exact search'}`;
+  return d.difficulty ? `${line}\ndifficulty: ${describeDifficulty(d.difficulty)} (lower contrast and higher LID: harder)` : line;
 }
 
 export const RECALL_LEGEND =
@@ -98,10 +100,11 @@ const BUILD_COLUMNS = ['build_seconds', 'index_bytes', 'peak_rss_bytes'] as cons
 /** One row per point, with its build's figures and the dataset and machine repeated on each. */
 export function renderRecallCsv(file: RecallFile): string {
   const quote = csvCell;
-  const lines = [[...CSV_COLUMNS, ...BUILD_COLUMNS, 'dataset', 'cpu', 'commit', 'date'].join(',')];
+  const lines = [[...CSV_COLUMNS, ...BUILD_COLUMNS, 'dataset', 'relative_contrast', 'lid_20', 'cpu', 'commit', 'date'].join(',')];
+  const hardness = [file.dataset.difficulty?.relative_contrast, file.dataset.difficulty?.lid_20].map(quote);
   for (const p of file.points) {
     const b = file.builds.find((x) => x.config === p.config && x.backend === p.backend);
-    lines.push([...CSV_COLUMNS.map((c) => quote(p[c as keyof PointResult])), ...BUILD_COLUMNS.map((c) => quote(b?.[c])), quote(file.dataset.name), quote(file.machine.cpu), quote(file.machine.commit), quote(file.machine.date)].join(','));
+    lines.push([...CSV_COLUMNS.map((c) => quote(p[c as keyof PointResult])), ...BUILD_COLUMNS.map((c) => quote(b?.[c])), quote(file.dataset.name), ...hardness, quote(file.machine.cpu), quote(file.machine.commit), quote(file.machine.date)].join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DataError, VectroError } from '../errors.js';
-import { dataDir } from '../datasets/cache.js';
+import { dataDir, datasetCacheKey } from '../datasets/cache.js';
+import { datasetDifficulty } from '../datasets/difficulty.js';
 import type { Dataset } from '../datasets/resolve.js';
 import { describeSource, loadRows, openRows, readTruth, type Truth } from '../datasets/source.js';
 import { checkTruth } from '../formats/truth.js';
@@ -52,7 +52,12 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
   const queries = await loadRows(dataset.queries, { limit: plan.queryLimit, signal });
   if (queries.dim !== dim) throw new DataError(`${describeSource(dataset.queries)}: queries have dimension ${queries.dim}, but the base has ${dim}`);
   const { truth, source } = await trueNeighbours(plan, count, queries.count, onEvent, signal);
-  onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source } });
+  onEvent({ type: 'stage', text: 'measuring how hard the data is (relative contrast, LID; cached for next time)' });
+  const difficulty = await datasetDifficulty(dataset, {
+    seed: plan.seed, threads: plan.threads, signal,
+    onProgress: (stage, done, total) => onEvent({ type: 'progress', label: stage, done, total }),
+  });
+  onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source, difficulty } });
 
   const pairs = plan.configs.flatMap((config) => plan.backends.map((backend) => ({ config, backend })));
   for (const [i, { config, backend }] of pairs.entries()) {
@@ -87,7 +92,7 @@ async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: n
   if (dataset.base.hdf5 || dataset.queries.hdf5) {
     throw new DataError(`${dataset.base.path}: its neighbors hold fewer than k = ${k} per query; use a smaller -k`);
   }
-  const key = await cacheKey(dataset, k);
+  const key = await datasetCacheKey(dataset, `${dataset.metric}\0${Math.max(k, COMPUTED_TRUTH_K)}`);
   const cached = join(dataDir(), 'groundtruth', `${key}.ivecs`);
   if (await stat(cached).catch(() => undefined)) {
     const t = await readTruth({ path: cached });
@@ -105,17 +110,6 @@ async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: n
   await mkdir(join(dataDir(), 'groundtruth'), { recursive: true });
   await writeIvecs(cached, gt.ids, width);
   return { truth: { ids: new Int32Array(gt.ids.buffer, gt.ids.byteOffset, gt.ids.length), count: gt.queries, width }, source: 'computed' };
-}
-
-/** Names computed ground truth by the files it came from (path, size, time) and how it was computed. */
-async function cacheKey(d: Dataset, k: number): Promise<string> {
-  const h = createHash('sha256');
-  for (const path of [d.base.path, d.queries.path]) {
-    const s = await stat(path);
-    h.update(`${resolve(path)}\0${s.size}\0${s.mtimeMs}\0`);
-  }
-  h.update(`${d.metric}\0${Math.max(k, COMPUTED_TRUTH_K)}`);
-  return `${d.name.replace(/[^\w.-]/g, '_')}-${h.digest('hex').slice(0, 16)}`;
 }
 
 /** Runs one job in a child process, relaying its events; Ctrl-C stops it. */

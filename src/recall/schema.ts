@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { machineSchema } from '../bench/schema.js';
+import { difficultySchema } from '../datasets/difficulty.js';
 
 /**
  * The result of `vectro recall`: the terminal tables, the JSON, Markdown and CSV exports and the
@@ -20,6 +21,8 @@ export const datasetInfoSchema = z.object({
   k: z.number().int(),
   /** Where the true neighbours came from: the dataset's file, or computed by exact search. */
   truth: z.enum(['file', 'computed']),
+  /** Relative contrast and LID of the data (src/datasets/difficulty.ts); absent in files from older versions. */
+  difficulty: difficultySchema.optional(),
 });
 
 /** One index built: a configuration on a backend. */

@@ -5,14 +5,16 @@ import { UsageError } from '../../errors.js';
 import { formatRate } from '../../export/format.js';
 import { cachedDatasets, dataDir, folderBytes } from '../../datasets/cache.js';
 import { installDataset, isInstalled, sourceFromUrl } from '../../datasets/install.js';
+import { datasetDifficulty, type Difficulty } from '../../datasets/difficulty.js';
 import { knownDataset, KNOWN_DATASETS } from '../../datasets/registry.js';
+import { resolveDataset } from '../../datasets/resolve.js';
 import { withInterrupt } from '../../signals.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, threadsOption } from '../options.js';
 import { keyValueTable, printJson } from '../output.js';
 import { renderTerminalTable } from '../../export/exporters.js';
 import { Progress } from '../progress.js';
 
-const listOptions = z.object({ json: z.boolean().default(false) });
+const listOptions = z.object({ json: z.boolean().default(false), stats: z.boolean().default(false), threads: threadsOption() });
 const downloadOptions = z.object({ url: z.array(z.string()).optional(), force: z.boolean().default(false), quiet: z.boolean().default(false), json: z.boolean().default(false) });
 
 export function registerDatasets(program: Command): void {
@@ -25,6 +27,8 @@ export function registerDatasets(program: Command): void {
     .command('list')
     .description('Show the known datasets, whether each is in the cache (or bundled), and their sizes; then generated ones.')
     .option('--json', 'print the list as JSON')
+    .option('--stats', 'also measure how hard each dataset on hand is: relative contrast and LID (cached after the first time)')
+    .option('--threads <n>', 'threads for --stats (default: all cores)')
     .action(async (raw: unknown) => {
       const opts = parseOptions(listOptions, raw);
       const cached = await cachedDatasets();
@@ -34,18 +38,35 @@ export function registerDatasets(program: Command): void {
         const dir = join(dataDir(), d.name);
         const status = m ? 'in the cache' : d.name === 'siftsmall' ? 'bundled' : 'not downloaded';
         const bytes = m ? await folderBytes(dir) : Object.values(d.files).reduce((s, f) => s + f.bytes, 0);
-        rows.push({ name: d.name, status, path: m ? dir : null, bytes, description: d.description });
+        const dataset = m || d.name === 'siftsmall' ? await resolveDataset(d.name) : undefined;
+        rows.push({ name: d.name, status, path: m ? dir : null, bytes, description: d.description, dataset });
       }
       for (const [name, m] of cached) {
         if (knownDataset(name)) continue;
-        rows.push({ name, status: 'generated', path: join(dataDir(), name), bytes: await folderBytes(join(dataDir(), name)), description: m.source });
+        const path = join(dataDir(), name);
+        const dataset = await resolveDataset(path, { metric: m.metric ?? 'l2' }).catch(() => undefined);
+        rows.push({ name, status: 'generated', path, bytes: await folderBytes(path), description: m.source, dataset });
       }
-      if (opts.json) return printJson({ cache: dataDir(), datasets: rows });
+      const stats = new Map<string, Difficulty>();
+      if (opts.stats) {
+        const progress = new Progress(!opts.json);
+        for (const r of rows.filter((r) => r.dataset)) {
+          progress.start(`${r.name}: measuring relative contrast and LID`);
+          const d = await withInterrupt((signal) => datasetDifficulty(r.dataset!, { seed: 42, threads: opts.threads, signal, onProgress: (s, done, total) => progress.update(`${r.name}: ${s}`, done, total) })).finally(() => progress.stop());
+          stats.set(r.name, d);
+        }
+      }
+      if (opts.json) return printJson({ cache: dataDir(), datasets: rows.map(({ dataset, ...r }) => ({ ...r, metric: dataset?.metric ?? null, difficulty: stats.get(r.name) ?? null })) });
       console.log(`cache: ${dataDir()} (set VECTRO_DATA_DIR to move it)`);
       const table = {
         suite: 'datasets',
-        header: ['name', 'status', 'size', 'description'],
-        rows: rows.map((r) => [r.name, r.status, `${formatRate(r.bytes)}B`, r.description]),
+        header: ['name', 'status', 'size', ...(opts.stats ? ['metric', 'rel. contrast', 'LID k=20', 'LID k=100'] : []), 'description'],
+        rows: rows.map((r) => {
+          const d = stats.get(r.name);
+          const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(2));
+          const hardness = opts.stats ? [r.dataset?.metric ?? '-', f(d?.relative_contrast), f(d?.lid_20), f(d?.lid_100)] : [];
+          return [r.name, r.status, `${formatRate(r.bytes)}B`, ...hardness, r.description];
+        }),
       };
       console.log(renderTerminalTable(table));
       if (!cached.has('sift1m')) console.log('sift1m: `vectro datasets download sift1m` (about 161 MB), or pass `--data DIR` with its files to `vectro recall sift1m`.');

@@ -7,7 +7,7 @@ import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
-import { ensureSynthetic, SYNTHETIC_DEFAULTS, syntheticDataset, type SyntheticOptions } from '../../datasets/synthetic.js';
+import { ensureSynthetic, PRESET_DIM, PRESET_METRIC, SYNTHETIC_DEFAULTS, SYNTHETIC_PRESETS, syntheticDataset, type SyntheticOptions } from '../../datasets/synthetic.js';
 import { loadNative } from '../../native/loader.js';
 import { loadPeer } from '../../bench/peers.js';
 import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
@@ -48,6 +48,7 @@ const recallOptions = z.object({
   n: wholeNumber('--n', 1, LIMITS.n).optional(),
   dim: wholeNumber('--dim', 1, LIMITS.dim).optional(),
   seed: wholeNumber('--seed', 0, 2 ** 32 - 1).default(42),
+  preset: z.enum(SYNTHETIC_PRESETS, { error: (i) => `--preset: expected one of ${SYNTHETIC_PRESETS.join(', ')}, got '${String(i.input)}'` }).optional(),
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).optional(),
   json: z.string().optional(),
   markdown: z.string().optional(),
@@ -90,7 +91,7 @@ export function registerRecall(program: Command): void {
         'queries per second (one thread, and batched on all threads), latency percentiles and distance computations per query, ' +
         'as ann-benchmarks does. Prints a table per configuration and a summary of QPS at recall 0.90, 0.95 and 0.99; ' +
         'exports JSON, Markdown, CSV and an SVG plot. DATASET: siftsmall (bundled; the default), sift1m (see `vectro datasets`), ' +
-        'synthetic (generated: --n, --dim, --queries, --seed), a folder of *_base/*_query/*_groundtruth files, or an ann-benchmarks .hdf5 file. ' +
+        'synthetic (generated: --preset sift|hard, --n, --dim, --queries, --seed), a folder of *_base/*_query/*_groundtruth files, or an ann-benchmarks .hdf5 file. ' +
         'Configurations are spec strings: flat, or hnsw,m=16,efc=200,storage=f32|int8|binary,rerank=N. Details: docs/recall.md.',
     )
     .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
@@ -102,7 +103,8 @@ export function registerRecall(program: Command): void {
     .option('--threads <n>', `threads for builds and batch queries (default: all cores, here ${availableParallelism()})`)
     .option('--queries <n>', 'measure the first N queries (synthetic: generate N; default 1000)')
     .option('--n <n>', `synthetic: base vectors (default: ${SYNTHETIC_DEFAULTS.n})`)
-    .option('--dim <n>', `synthetic: dimension (default: ${SYNTHETIC_DEFAULTS.dim})`)
+    .option('--dim <n>', `synthetic: dimension (default: ${PRESET_DIM.sift} for sift, ${PRESET_DIM.hard} for hard)`)
+    .option('--preset <name>', 'synthetic: sift (SIFT-like, l2; the default) or hard (embedding-like, cosine, as hard as GloVe-100)')
     .option('--seed <n>', 'seed of the synthetic data and of the HNSW level generator (default: 42)')
     .option('--metric <name>', 'l2, ip or cosine (default: the dataset\'s; l2 for folders)')
     .option('--json <file>', 'write results as JSON ({ machine, dataset, builds, points }); - for stdout')
@@ -121,9 +123,10 @@ export function registerRecall(program: Command): void {
       const { backends, note } = chooseBackends(opts.backend);
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
-      if (!synthetic && (opts.n !== undefined || opts.dim !== undefined)) throw new UsageError('--n and --dim are for the synthetic dataset');
-      const syntheticOptions = { n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? SYNTHETIC_DEFAULTS.dim, queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
-      if (synthetic && opts.metric && opts.metric !== 'l2') throw new UsageError('--metric: the synthetic dataset is measured with l2');
+      if (!synthetic && (opts.n !== undefined || opts.dim !== undefined || opts.preset !== undefined)) throw new UsageError('--n, --dim and --preset are for the synthetic dataset');
+      const preset = opts.preset ?? SYNTHETIC_DEFAULTS.preset;
+      const syntheticOptions: SyntheticOptions = { preset, n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? PRESET_DIM[preset], queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
+      if (synthetic && opts.metric && opts.metric !== PRESET_METRIC[preset]) throw new UsageError(`--metric: the ${preset} synthetic dataset is measured with ${PRESET_METRIC[preset]}`);
       const dataset = synthetic ? syntheticDataset(syntheticOptions) : await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
       const inputs = [dataset.base, dataset.queries, dataset.truth].map((s) => s?.path);
       await planOutputs(inputs, [
