@@ -21,11 +21,15 @@ describe('configuration specs', () => {
       assert.equal(formatConfig(parseConfig(spec)), spec);
     }
     assert.equal(formatConfig(parseConfig('hnsw,rerank=20,storage=int8')), 'hnsw,m=16,efc=200,storage=int8,rerank=20');
+    // FAISS factory strings keep their own commas; vectro's lower-case keys come out in a fixed order.
+    assert.deepEqual(parseConfig('faiss:IVF1024,RaBitQfs4,refine=5'), { type: 'faiss', m: 0, efConstruction: 0, storage: 'f32', rerank: 0, factory: 'IVF1024,RaBitQfs4', refine: 5 });
+    assert.equal(formatConfig(parseConfig('faiss:refine=10,IVF1024,PQ64x4fs')), 'faiss:IVF1024,PQ64x4fs,refine=10');
+    assert.equal(formatConfig(parseConfig('faiss:HNSW16,efc=200')), 'faiss:HNSW16,efc=200');
   });
 
   test('mistakes name the spec and the rule', () => {
     const bad: [string, RegExp][] = [
-      ['ivf', /^--configs 'ivf': unknown index type 'ivf' \(flat or hnsw\)$/],
+      ['ivf', /^--configs 'ivf': unknown index type 'ivf' \(flat, hnsw, or faiss:FACTORY\)$/],
       ['flat,m=4', /flat \(exact search\) takes no parameters/],
       ['hnsw,m=1', /m: must be at least 2/],
       ['hnsw,m=x', /m: expected a whole number/],

@@ -4,10 +4,11 @@ import { savedBytes } from '../bench/peers.js';
 import { FlatIndex } from '../index/flat.js';
 import { HnswIndex } from '../index/hnsw.js';
 import type { VectorIndex } from '../index/types.js';
+import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
 import type { IndexConfig } from './spec.js';
 
-/** Backends a recall run can measure: vectro's two, and hnswlib-node for HNSW on float32. */
-export const RECALL_BACKENDS = ['native', 'js', 'hnswlib'] as const;
+/** Backends a recall run can measure: vectro's two, hnswlib-node for HNSW on float32, and FAISS (through its Python worker). */
+export const RECALL_BACKENDS = ['native', 'js', 'hnswlib', 'faiss'] as const;
 export type RecallBackend = (typeof RECALL_BACKENDS)[number];
 
 export interface SearchOutcome {
@@ -16,19 +17,50 @@ export interface SearchOutcome {
   computations: number | null;
 }
 
+/** What a timed search of all the queries gives: the ids, and the best pass's speed and latencies. */
+export interface TimedSearch {
+  ids: Uint32Array;
+  qps: number;
+  timed: number;
+  latencies: Float64Array;
+  computations: number | null;
+  batchQps: number | null;
+}
+
 /** An index under test, whatever implements it. */
 export interface Engine {
   build(base: Float32Array, threads: number, onProgress: (done: number, total: number) => void): Promise<void>;
   bytes(): Promise<number>;
-  searchOne(query: Float32Array, k: number, ef: number): SearchOutcome;
+  /** Build figures the engine measured itself, where the index lives in another process (FAISS). */
+  ownBuild?(): { seconds: number; peakRss: number; threads: number };
+  /** One query; undefined for engines that time themselves (`timedSearch`). */
+  searchOne?(query: Float32Array, k: number, ef: number): SearchOutcome;
   /** All queries in one call on `threads` threads; undefined where the backend has none. */
   searchBatch?(queries: Float32Array, k: number, ef: number, threads: number): SearchOutcome;
+  /** The whole measurement of one setting, run where the index lives (FAISS's worker), with the same passes. */
+  timedSearch?(queries: Float32Array, k: number, ef: number, threads: number, passes: PassPlan, warmup: number): Promise<TimedSearch>;
+  close?(): void;
 }
 
 /** Why `backend` cannot run `config`, or undefined when it can. */
 export function unsupported(config: IndexConfig, backend: RecallBackend): string | undefined {
+  if (config.type === 'faiss') return backend === 'faiss' ? undefined : 'faiss: configurations run on the faiss backend';
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
+  if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32') return 'FAISS runs vectro\'s hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)';
   return undefined;
+}
+
+/** The FAISS factory string for a configuration the faiss backend runs. */
+export function faissFactory(config: IndexConfig): string {
+  return config.type === 'faiss' ? config.factory! : config.type === 'flat' ? 'Flat' : `HNSW${config.m}`;
+}
+
+/** The search parameter a configuration sweeps on a backend: HNSW's ef, IVF's nprobe, or none (exact search). */
+export function sweepOf(config: IndexConfig, backend: RecallBackend): 'ef' | 'nprobe' | undefined {
+  if (config.type === 'flat') return undefined;
+  if (config.type === 'hnsw') return 'ef';
+  const p = sweptParameter(faissFactory(config));
+  return p === 'efSearch' ? 'ef' : p;
 }
 
 export interface EngineParams {
@@ -40,7 +72,32 @@ export interface EngineParams {
 }
 
 export function makeEngine(p: EngineParams): Engine {
-  return p.backend === 'hnswlib' ? hnswlibEngine(p) : vectroEngine(p);
+  return p.backend === 'hnswlib' ? hnswlibEngine(p) : p.backend === 'faiss' ? faissEngine(p) : vectroEngine(p);
+}
+
+/** FAISS in its Python worker: it builds, and it times its own searches with vectro's passes. */
+function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
+  const factory = faissFactory(config);
+  const sweep = sweepOf(config, backend);
+  let worker: FaissWorker | undefined;
+  let built: FaissBuild | undefined;
+  let buildThreads = 1;
+  return {
+    async build(base, threads, onProgress) {
+      worker = await FaissWorker.start();
+      buildThreads = threads;
+      built = await worker.build({ factory, metric, base, dim, efc: config.efConstruction || undefined, refine: config.refine, threads });
+      onProgress(base.length / dim, base.length / dim);
+    },
+    bytes: async () => built!.index_bytes,
+    ownBuild: () => ({ seconds: built!.build_seconds, peakRss: built!.peak_rss_bytes, threads: buildThreads }),
+    async timedSearch(queries, k, ef, threads, passes, warmup) {
+      const params: Record<string, number> = sweep === 'ef' ? { efSearch: ef } : sweep === 'nprobe' ? { nprobe: ef } : {};
+      const r = await worker!.search({ queries, k, params, threads, warmup, passes });
+      return { ids: r.ids, qps: r.qps, timed: r.timed, latencies: r.latencies, computations: null, batchQps: r.batchQps };
+    },
+    close: () => worker?.close(),
+  };
 }
 
 function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {

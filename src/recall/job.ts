@@ -11,6 +11,8 @@ export interface RecallJob {
   backend: RecallBackend;
   k: number;
   efs: number[];
+  /** IVF configurations: the nprobe values to sweep (those above nlist are skipped). */
+  nprobes: number[];
   threads: number;
   seed: number;
   queries: Float32Array;

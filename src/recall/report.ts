@@ -32,7 +32,7 @@ export function configTable(file: RecallFile, config: string, backend: string): 
   const batchThreads = points[0]?.batch_threads ?? 1;
   return {
     suite: `${config} [${backend}]`,
-    header: ['ef', ...levels.map((r) => `recall@${r}`), 'QPS (1 thread)', `QPS (batch, ${batchThreads} thr)`, 'p50 ms', 'p95 ms', 'p99 ms', 'dist/query'],
+    header: [points[0]?.sweep ?? 'ef', ...levels.map((r) => `recall@${r}`), 'QPS (1 thread)', `QPS (batch, ${batchThreads} thr)`, 'p50 ms', 'p95 ms', 'p99 ms', 'dist/query'],
     rows: points.map((p) => [
       p.ef === null ? 'exact' : String(p.ef),
       ...levels.map((r) => recallCell(p[`recall_${r}`])),
@@ -59,7 +59,7 @@ export function summaryTable(file: RecallFile): TableModel {
         backend,
         ...SUMMARY_RECALLS.map((r) => {
           const p = qpsAtRecall(points, r);
-          return p ? `${formatRate(p.qps)}${p.ef === null ? '' : ` (ef ${p.ef})`}` : points.length > 0 ? 'not reached' : '-';
+          return p ? `${formatRate(p.qps)}${p.ef === null ? '' : ` (${p.sweep ?? 'ef'} ${p.ef})`}` : points.length > 0 ? 'not reached' : '-';
         }),
         points.length > 0 ? best.toFixed(4) : '-',
         build ? build.build_seconds.toFixed(1) : '-',

@@ -20,6 +20,7 @@ export interface RecallPlan {
   backends: RecallBackend[];
   k: number;
   efs: number[];
+  nprobes: number[];
   threads: number;
   seed: number;
   /** Measure only the first N queries. */
@@ -59,7 +60,8 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
   });
   onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source, difficulty } });
 
-  const pairs = plan.configs.flatMap((config) => plan.backends.map((backend) => ({ config, backend })));
+  // faiss: configurations pair with the faiss backend only (no line for the others).
+  const pairs = plan.configs.flatMap((config) => plan.backends.filter((b) => config.type !== 'faiss' || b === 'faiss').map((backend) => ({ config, backend })));
   for (const [i, { config, backend }] of pairs.entries()) {
     if (signal.aborted) return 'interrupted';
     const label = formatConfig(config);
@@ -70,10 +72,17 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
     }
     onEvent({ type: 'run', config: label, backend, index: i, total: pairs.length });
     const job: RecallJob = {
-      dataset, config, configLabel: label, backend, k, efs: plan.efs, threads: plan.threads, seed: plan.seed,
+      dataset, config, configLabel: label, backend, k, efs: plan.efs, nprobes: plan.nprobes, threads: plan.threads, seed: plan.seed,
       queries: queries.x, queryCount: queries.count, truth: truth.ids.subarray(0, queries.count * truth.width), truthWidth: truth.width,
     };
-    if ((await runChild(job, onEvent, signal)) === 'interrupted') return 'interrupted';
+    try {
+      if ((await runChild(job, onEvent, signal)) === 'interrupted') return 'interrupted';
+    } catch (err) {
+      // A peer that fails (FAISS refusing a factory string, its worker crashing or hanging) costs
+      // its own run only: one line, and the rest of the run goes on.
+      if (backend !== 'faiss' || !(err instanceof RunFailure)) throw err;
+      onEvent({ type: 'skip', config: label, backend, reason: err.reason });
+    }
   }
   return 'done';
 }
@@ -112,6 +121,17 @@ async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: n
   return { truth: { ids: new Int32Array(gt.ids.buffer, gt.ids.byteOffset, gt.ids.length), count: gt.queries, width }, source: 'computed' };
 }
 
+/** A measuring process that reported an error: `reason` is its own message. */
+class RunFailure extends VectroError {
+  constructor(
+    label: string,
+    readonly reason: string,
+    exitCode: number,
+  ) {
+    super(`${label}: ${reason}`, exitCode);
+  }
+}
+
 /** Runs one job in a child process, relaying its events; Ctrl-C stops it. */
 function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
   return new Promise((resolvePromise, reject) => {
@@ -134,12 +154,12 @@ function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: Abo
       else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
       else if (e.type === 'point') onEvent({ type: 'point', point: e.point });
       else if (e.type === 'done') finish(() => resolvePromise('done'));
-      else finish(() => reject(new VectroError(`${job.configLabel} on ${job.backend}: ${e.message}`, e.exitCode)));
+      else finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, e.message, e.exitCode)));
     });
     child.on('error', (err) => finish(() => reject(err)));
     child.on('exit', (code, sig) => {
       if (signal.aborted) return finish(() => resolvePromise('interrupted'));
-      finish(() => reject(new DataError(`${job.configLabel} on ${job.backend}: the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`)));
+      finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, `the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`, 1)));
     });
     child.send(job);
   });

@@ -44,8 +44,9 @@ export const pointSchema = z.object({
   config: z.string(),
   backend: z.string(),
   k: z.number().int(),
-  /** HNSW search width; null for exact search. */
+  /** The search parameter swept: HNSW's ef, or IVF's nprobe where `sweep` says so; null for exact search. */
   ef: z.number().int().nullable(),
+  sweep: z.enum(['ef', 'nprobe']).optional(),
   /** recall@k (ann-benchmarks' definition, docs/recall.md). */
   recall: z.number(),
   recall_1: z.number().nullable(),

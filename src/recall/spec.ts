@@ -10,11 +10,15 @@ import { STORAGES, type Storage } from '../index/format.js';
  * N best candidates exactly). E.g. `hnsw,m=16,efc=200,storage=int8,rerank=100`.
  */
 export interface IndexConfig {
-  type: 'flat' | 'hnsw';
+  type: 'flat' | 'hnsw' | 'faiss';
   m: number;
   efConstruction: number;
   storage: Storage;
   rerank: number;
+  /** faiss: the index_factory string (`HNSW16`, `IVF1024,Flat`, `IVF1024,RaBitQfs4`). */
+  factory?: string;
+  /** faiss: re-score refine x k candidates exactly (IndexRefineFlat's k_factor); 0 for none. */
+  refine?: number;
 }
 
 const STORAGE_NAMES = Object.keys(STORAGES) as [Storage, ...Storage[]];
@@ -29,8 +33,35 @@ const hnswKeys = z
   .strict()
   .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and binary storage rerank (f32 distances are already exact)' });
 
+const faissKeys = z
+  .object({
+    efc: wholeNumber('efc', 1, LIMITS.ef).optional(),
+    refine: wholeNumber('refine', 1, 1000).optional(),
+  })
+  .strict();
+
+/**
+ * `faiss:FACTORY[,efc=N][,refine=R]`: a FAISS index_factory string (its own commas included), then
+ * vectro's keys, which are lower-case `key=value` pairs FAISS strings never contain.
+ */
+function parseFaiss(spec: string, fail: (why: string) => UsageError): IndexConfig {
+  const parts = spec.slice('faiss:'.length).split(',').map((s) => s.trim());
+  const keys = parts.filter((p) => /^[a-z]+=/.test(p));
+  const factory = parts.filter((p) => !/^[a-z]+=/.test(p)).join(',');
+  if (!factory || !/^[\w.(),]+$/.test(factory)) throw fail(`expected a FAISS factory string after 'faiss:' (e.g. faiss:HNSW16,efc=200 or faiss:IVF1024,Flat)`);
+  const fields = Object.fromEntries(keys.map((k) => k.split('=')));
+  if (keys.length !== Object.keys(fields).length) throw fail('a key is given twice');
+  const parsed = faissKeys.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (faiss: takes efc and refine)` : issue.message);
+  }
+  return { type: 'faiss', m: 0, efConstruction: parsed.data.efc ?? 0, storage: 'f32', rerank: 0, factory, refine: parsed.data.refine ?? 0 };
+}
+
 /** Parses one spec string; errors name the spec and what is wrong with it. */
 export function parseConfig(spec: string): IndexConfig {
+  if (spec.startsWith('faiss:')) return parseFaiss(spec, (why) => new UsageError(`--configs '${spec}': ${why}`));
   const [type, ...pairs] = spec.split(',').map((s) => s.trim());
   const fail = (why: string) => new UsageError(`--configs '${spec}': ${why}`);
   const fields: Record<string, string> = {};
@@ -44,7 +75,7 @@ export function parseConfig(spec: string): IndexConfig {
     if (pairs.length > 0) throw fail('flat (exact search) takes no parameters');
     return { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', rerank: 0 };
   }
-  if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat or hnsw)`);
+  if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat, hnsw, or faiss:FACTORY)`);
   const parsed = hnswKeys.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -57,6 +88,7 @@ export function parseConfig(spec: string): IndexConfig {
 /** The canonical spec of a configuration: every parameter, in a fixed order (parses back to it). */
 export function formatConfig(c: IndexConfig): string {
   if (c.type === 'flat') return 'flat';
+  if (c.type === 'faiss') return `faiss:${c.factory}${c.efConstruction ? `,efc=${c.efConstruction}` : ''}${c.refine ? `,refine=${c.refine}` : ''}`;
   return `hnsw,m=${c.m},efc=${c.efConstruction},storage=${c.storage}${c.rerank > 0 ? `,rerank=${c.rerank}` : ''}`;
 }
 

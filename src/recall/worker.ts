@@ -6,7 +6,8 @@
 import { VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
-import { makeEngine, type Engine } from './engines.js';
+import { makeEngine, sweepOf, type Engine, type TimedSearch } from './engines.js';
+import { nlistOf, type PassPlan } from '../peers/faiss.js';
 import { RecallJudge } from './measure.js';
 import type { BuildResult, PointResult } from './schema.js';
 import type { RecallJob, WorkerEvent } from './job.js';
@@ -22,38 +23,50 @@ async function run(job: RecallJob): Promise<void> {
   const base = await loadRows(job.dataset.base, { onProgress: progress('reading base vectors') });
   const { dim } = base;
   const engine = makeEngine({ config: job.config, backend, dim, metric: job.dataset.metric, seed: job.seed });
-  const started = performance.now();
-  await engine.build(base.x, threads, progress('building'));
-  const buildSeconds = (performance.now() - started) / 1000;
-  const peakRss = process.resourceUsage().maxRSS * 1024;
-  await send({ type: 'stage', stage: 'measuring the index size' });
-  const build: BuildResult = { config: job.configLabel, backend, build_seconds: buildSeconds, threads: backend === 'native' ? threads : 1, index_bytes: await engine.bytes(), peak_rss_bytes: peakRss };
-  await send({ type: 'build', build });
+  try {
+    const started = performance.now();
+    await engine.build(base.x, threads, progress('building'));
+    const own = engine.ownBuild?.();
+    const buildSeconds = own?.seconds ?? (performance.now() - started) / 1000;
+    const peakRss = own?.peakRss ?? process.resourceUsage().maxRSS * 1024;
+    await send({ type: 'stage', stage: 'measuring the index size' });
+    const buildThreads = own?.threads ?? (backend === 'native' ? threads : 1);
+    const build: BuildResult = { config: job.configLabel, backend, build_seconds: buildSeconds, threads: buildThreads, index_bytes: await engine.bytes(), peak_rss_bytes: peakRss };
+    await send({ type: 'build', build });
 
-  const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
-  const efs = config.type === 'flat' ? [null] : job.efs.filter((ef) => ef >= k);
-  for (const ef of efs) {
-    await send({ type: 'stage', stage: config.type === 'flat' ? 'searching' : `searching at ef=${ef}` });
-    await send({ type: 'point', point: measure(engine, judge, job, ef ?? 0, ef) });
+    const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
+    const sweep = sweepOf(config, backend);
+    const values = sweep === 'ef' ? job.efs.filter((ef) => ef >= k) : sweep === 'nprobe' ? job.nprobes.filter((p) => p <= (nlistOf(config.factory ?? '') ?? Infinity)) : [null];
+    for (const value of values) {
+      await send({ type: 'stage', stage: value === null ? 'searching' : `searching at ${sweep}=${value}` });
+      const timing = engine.timedSearch
+        ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
+        : timeLocally(engine, job, value ?? 0);
+      await send({ type: 'point', point: pointOf(timing, judge, job, value, sweep) });
+    }
+  } finally {
+    engine.close?.();
   }
 }
 
 /**
- * Timed passes over the queries per ef: at least `min`, more while under `minSeconds` (so 100
+ * Timed passes over the queries per setting: at least `min`, more while under `minSeconds` (so 100
  * queries still give a stable figure), none started after `maxSeconds`. The best pass is reported,
  * as ann-benchmarks reports the best of its runs: slower passes measure the machine's other load.
  * A pass stops timing after `passSeconds` once `passQueries` are done (exact search over 1M vectors
  * answers a few dozen queries a second); the rest of the results then come from the batch search.
+ * FAISS's worker runs the same plan around its own calls.
  */
-const PASSES = { min: 3, max: 50, minSeconds: 1, maxSeconds: 10, passSeconds: 20, passQueries: 200 };
+const PASSES: PassPlan = { min: 3, max: 50, minSeconds: 1, maxSeconds: 10, passSeconds: 20, passQueries: 200 };
 
-/** One ef: single queries on one thread (QPS, latency, recall), then one batch on all threads. */
-function measure(engine: Engine, judge: RecallJudge, job: RecallJob, ef: number, efLabel: number | null): PointResult {
+/** One setting of an in-process engine: single queries on one thread, then one batch on all threads. */
+function timeLocally(engine: Engine, job: RecallJob, ef: number): TimedSearch {
   const { k, queries } = job;
+  const searchOne = engine.searchOne!;
   const nq = job.queryCount;
   const dim = queries.length / nq;
   const row = (q: number) => queries.subarray(q * dim, (q + 1) * dim);
-  for (let q = 0; q < Math.min(nq, WARMUP_QUERIES); q++) engine.searchOne(row(q), k, ef);
+  for (let q = 0; q < Math.min(nq, WARMUP_QUERIES); q++) searchOne(row(q), k, ef);
   const ids = new Uint32Array(nq * k);
   const latencies = new Float64Array(nq);
   let best = { qps: 0, timed: 0, latencies: new Float64Array(0), computations: null as number | null };
@@ -67,7 +80,7 @@ function measure(engine: Engine, judge: RecallJudge, job: RecallJob, ef: number,
     const t0 = performance.now();
     while (timed < nq) {
       const s = performance.now();
-      const r = engine.searchOne(row(timed), k, ef);
+      const r = searchOne(row(timed), k, ef);
       latencies[timed] = performance.now() - s;
       if (pass === 0) ids.set(r.ids, timed * k);
       computations = computations === null || r.computations === null ? null : computations + r.computations;
@@ -92,28 +105,35 @@ function measure(engine: Engine, judge: RecallJudge, job: RecallJob, ef: number,
     }
     batchQps = nq / fastest;
   } else {
-    for (let q = answered; q < nq; q++) ids.set(engine.searchOne(row(q), k, ef).ids, q * k);
+    for (let q = answered; q < nq; q++) ids.set(searchOne(row(q), k, ef).ids, q * k);
   }
-  const recall = judge.score(ids, k);
+  return { ids, qps: best.qps, timed: best.timed, latencies: best.latencies, computations: best.computations, batchQps };
+}
+
+/** A measured setting as a result row: recall from the ids, speed from the timing. */
+function pointOf(t: TimedSearch, judge: RecallJudge, job: RecallJob, value: number | null, sweep: 'ef' | 'nprobe' | undefined): PointResult {
+  const { k } = job;
+  const recall = judge.score(t.ids, k);
   const at = (r: number) => recall.get(r) ?? null;
   return {
     config: job.configLabel,
     backend: job.backend,
     k,
-    ef: efLabel,
+    ef: value,
+    ...(sweep === 'nprobe' ? { sweep } : {}),
     recall: at(k) ?? at(Math.max(...judge.levels))!,
     recall_1: at(1),
     recall_10: at(10),
     recall_100: at(100),
-    qps: best.qps,
-    timed_queries: best.timed,
-    batch_qps: batchQps,
+    qps: t.qps,
+    timed_queries: t.timed,
+    batch_qps: t.batchQps,
     // The js baseline has no threads: its batches run on one.
-    batch_threads: engine.searchBatch && job.backend === 'native' ? job.threads : 1,
-    p50_ms: percentile(best.latencies, 50),
-    p95_ms: percentile(best.latencies, 95),
-    p99_ms: percentile(best.latencies, 99),
-    distances_per_query: best.computations === null ? null : best.computations / best.timed,
+    batch_threads: t.batchQps === null ? 1 : job.backend === 'native' || job.backend === 'faiss' ? job.threads : 1,
+    p50_ms: percentile(t.latencies, 50),
+    p95_ms: percentile(t.latencies, 95),
+    p99_ms: percentile(t.latencies, 99),
+    distances_per_query: t.computations === null ? null : t.computations / t.timed,
   };
 }
 

@@ -15,7 +15,8 @@ import { renderRecallSvg } from '../../recall/plot.js';
 import { buildLine, configTable, datasetLine, RECALL_LEGEND, renderRecallCsv, renderRecallJson, renderRecallMarkdown, summaryTable } from '../../recall/report.js';
 import { runRecall } from '../../recall/run.js';
 import type { RecallFile } from '../../recall/schema.js';
-import { DEFAULT_CONFIGS, formatConfig, parseConfig } from '../../recall/spec.js';
+import { DEFAULT_CONFIGS, formatConfig, parseConfig, type IndexConfig } from '../../recall/spec.js';
+import { probeFaiss } from '../../peers/faiss.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
 import { LIMITS } from '../../limits.js';
 import { kOption, parseNameList, parseOptions, threadsOption, wholeNumber } from '../options.js';
@@ -23,18 +24,19 @@ import { planOutputs } from '../outputs.js';
 import { Progress } from '../progress.js';
 
 export const DEFAULT_EFS = [16, 32, 64, 128, 256, 512];
+export const DEFAULT_NPROBES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const metricNames = Object.keys(INDEX_METRICS) as [IndexMetricName, ...IndexMetricName[]];
 
-const efList = z
-  .string()
-  .transform((s, ctx) => {
+/** `--ef 16,32,64`: whole numbers from 1 to `max`, sorted, each once. */
+const numberList = (flag: string, max: number) =>
+  z.string().transform((s, ctx) => {
     const values = s.split(',');
-    const efs = values.map(Number);
-    if (values.some((v) => !/^\d+$/.test(v)) || efs.some((e) => e < 1 || e > LIMITS.ef)) {
-      ctx.addIssue({ code: 'custom', message: `--ef: expected a comma-separated list of whole numbers from 1 to ${LIMITS.ef}, got '${s}'` });
+    const numbers = values.map(Number);
+    if (values.some((v) => !/^\d+$/.test(v)) || numbers.some((e) => e < 1 || e > max)) {
+      ctx.addIssue({ code: 'custom', message: `${flag}: expected a comma-separated list of whole numbers from 1 to ${max}, got '${s}'` });
       return z.NEVER;
     }
-    return [...new Set(efs)].sort((a, b) => a - b);
+    return [...new Set(numbers)].sort((a, b) => a - b);
   });
 
 const recallOptions = z.object({
@@ -42,7 +44,8 @@ const recallOptions = z.object({
   configs: z.array(z.string()).default(DEFAULT_CONFIGS),
   backend: z.string().optional(),
   k: kOption(10),
-  ef: efList.default(DEFAULT_EFS),
+  ef: numberList('--ef', LIMITS.ef).default(DEFAULT_EFS),
+  nprobe: numberList('--nprobe', LIMITS.ef).default(DEFAULT_NPROBES),
   threads: threadsOption(),
   queries: wholeNumber('--queries', 1, LIMITS.queries).optional(),
   n: wholeNumber('--n', 1, LIMITS.n).optional(),
@@ -61,11 +64,16 @@ const recallOptions = z.object({
  * `--backend native,js,hnswlib`: checked names; native and hnswlib must load. Default: native, else
  * js, with a note to print once the command line has been checked.
  */
-function chooseBackends(list: string | undefined): { backends: RecallBackend[]; note?: string } {
+async function chooseBackends(list: string | undefined, configs: IndexConfig[]): Promise<{ backends: RecallBackend[]; note?: string }> {
   if (list === undefined) {
     const native = loadNative();
-    if (native.ok) return { backends: ['native'] };
-    return { backends: ['js'], note: `note: native backend unavailable (${native.reason}); measuring the js baseline` };
+    const own: RecallBackend[] = native.ok ? ['native'] : ['js'];
+    const notes = native.ok ? [] : [`note: native backend unavailable (${native.reason}); measuring the js baseline`];
+    // faiss: configurations bring their backend along.
+    if (!configs.some((c) => c.type === 'faiss')) return { backends: own, note: notes[0] };
+    const faiss = await probeFaiss();
+    if (!faiss.ok) notes.push(`note: skipping FAISS: ${faiss.reason}`);
+    return { backends: faiss.ok ? [...own, 'faiss'] : own, note: notes.join('\n') || undefined };
   }
   if (list.split(',').some((n) => n.trim() === 'usearch')) {
     throw new UsageError(`--backend: unknown backend 'usearch' (usearch fixes its search width when it builds, so it cannot join an ef sweep; backends: ${RECALL_BACKENDS.join(', ')})`);
@@ -78,6 +86,15 @@ function chooseBackends(list: string | undefined): { backends: RecallBackend[]; 
   if (names.includes('hnswlib')) {
     const peer = loadPeer('hnswlib');
     if (!peer.ok) throw new UsageError(`--backend hnswlib: ${peer.reason}`);
+  }
+  if (names.includes('faiss')) {
+    // Without Python or faiss the run goes on without it, and says so in one line.
+    const faiss = await probeFaiss();
+    if (!faiss.ok) {
+      const rest = names.filter((n) => n !== 'faiss') as RecallBackend[];
+      if (rest.length === 0) throw new UsageError(`--backend faiss: ${faiss.reason}`);
+      return { backends: rest, note: `note: skipping FAISS: ${faiss.reason}` };
+    }
   }
   return { backends: names as RecallBackend[] };
 }
@@ -92,7 +109,8 @@ export function registerRecall(program: Command): void {
         'as ann-benchmarks does. Prints a table per configuration and a summary of QPS at recall 0.90, 0.95 and 0.99; ' +
         'exports JSON, Markdown, CSV and an SVG plot. DATASET: siftsmall (bundled; the default), sift1m (see `vectro datasets`), ' +
         'synthetic (generated: --preset sift|hard, --n, --dim, --queries, --seed), a folder of *_base/*_query/*_groundtruth files, or an ann-benchmarks .hdf5 file. ' +
-        'Configurations are spec strings: flat, or hnsw,m=16,efc=200,storage=f32|int8|binary,rerank=N. Details: docs/recall.md.',
+        'Configurations are spec strings: flat, hnsw,m=16,efc=200,storage=f32|int8|binary,rerank=N, or a FAISS factory string as ' +
+        'faiss:HNSW16,efc=200, faiss:IVF1024,Flat or faiss:IVF1024,RaBitQfs4,refine=5 (swept over --nprobe; needs Python with faiss-cpu). Details: docs/recall.md.',
     )
     .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
     .option('--data <dir>', 'folder holding a known dataset\'s files (e.g. sift_base.fvecs ...) instead of the cache')
@@ -100,6 +118,7 @@ export function registerRecall(program: Command): void {
     .option('--backend <list>', `comma-separated: ${RECALL_BACKENDS.join(', ')} (default: native; js when the addon is not built)`)
     .option('-k <n>', 'neighbours per query (default: 10)')
     .option('--ef <list>', `search widths to sweep (default: ${DEFAULT_EFS.join(',')}); values below k are skipped`)
+    .option('--nprobe <list>', `IVF configurations: lists probed per query, swept (default: ${DEFAULT_NPROBES.join(',')}); values above nlist are skipped`)
     .option('--threads <n>', `threads for builds and batch queries (default: all cores, here ${availableParallelism()})`)
     .option('--queries <n>', 'measure the first N queries (synthetic: generate N; default 1000)')
     .option('--n <n>', `synthetic: base vectors (default: ${SYNTHETIC_DEFAULTS.n})`)
@@ -120,7 +139,11 @@ export function registerRecall(program: Command): void {
       if (dupe) throw new UsageError(`--configs: '${dupe}' is given twice`);
       const short = configs.find((c) => c.rerank > 0 && c.rerank < opts.k);
       if (short) throw new UsageError(`--configs '${formatConfig(short)}': rerank (${short.rerank}) must be at least k (${opts.k})`);
-      const { backends, note } = chooseBackends(opts.backend);
+      const { backends, note } = await chooseBackends(opts.backend, configs);
+      const faissConfig = configs.find((c) => c.type === 'faiss');
+      if (faissConfig && opts.backend !== undefined && !opts.backend.split(',').some((b) => b.trim() === 'faiss')) {
+        throw new UsageError(`--configs '${formatConfig(faissConfig)}': runs on FAISS; add faiss to --backend`);
+      }
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
       if (!synthetic && (opts.n !== undefined || opts.dim !== undefined || opts.preset !== undefined)) throw new UsageError('--n, --dim and --preset are for the synthetic dataset');
@@ -189,7 +212,7 @@ async function runRecallCommand(
       }
     };
     const outcome = await runRecall(
-      { dataset, configs, backends, k: opts.k, efs: opts.ef, threads: opts.threads, seed: opts.seed, queryLimit: synthetic ? undefined : opts.queries },
+      { dataset, configs, backends, k: opts.k, efs: opts.ef, nprobes: opts.nprobe, threads: opts.threads, seed: opts.seed, queryLimit: synthetic ? undefined : opts.queries },
       (e) => {
         if (e.type === 'stage') progress.start(e.text);
         else if (e.type === 'progress') progress.update(current ? `${current.replace('\0', ' [')}] ${e.label}` : e.label, e.done, e.total);
