@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { probeFaiss } from '../src/peers/faiss.js';
 import type { RecallFile } from '../src/recall/schema.js';
-import { cli, tempDir, writeFile } from './helpers.js';
+import type { BenchFile } from '../src/bench/schema.js';
+import { cli, native, tempDir, writeFile } from './helpers.js';
 
 const dir = tempDir();
 const faiss = await probeFaiss();
@@ -98,4 +99,22 @@ test('FAISS for real: exact Flat agrees with vectro\'s ground truth; HNSW and IV
     assert.ok(b.index_bytes > 0 && b.peak_rss_bytes > 0 && b.build_seconds >= 0, JSON.stringify(b));
   }
   assert.ok(f.points.every((p) => p.qps > 0 && p.batch_qps! > 0 && p.timed_queries === 100));
+});
+
+const own = native.ok ? 'native' : 'js';
+
+test('vectro bench: FAISS HNSW beside the others in the index suites; a failing worker skips its cases', async (t) => {
+  const crash = fakePython('crash-bench', `${READY}\nread line\nexit 9`);
+  const r = cli(['bench', 'hnsw-build', '--quick', '--count', '2000', '--backend', `${own},faiss`], { VECTRO_PYTHON: crash });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^skipped faiss in hnsw-build › build 2000x128 threads=1: the FAISS worker stopped during 'build' \(exit code 9\)$/m);
+  if (skipWithoutFaiss) return t.skip(skipWithoutFaiss);
+  const out = join(dir, 'bench.json');
+  const b = cli(['bench', 'hnsw-build', 'hnsw-search', '--quick', '--count', '2000', '--backend', `${own},faiss`, '--json', out]);
+  assert.equal(b.code, 0, b.stderr);
+  const results = (JSON.parse(readFileSync(out, 'utf8')) as BenchFile).results.filter((x) => x.backend === 'faiss');
+  assert.ok(results.some((x) => x.suite === 'hnsw-build' && (x.index_bytes as number) > 0));
+  const search = results.filter((x) => x.suite === 'hnsw-search');
+  assert.equal(search.length, 6, 'every ef');
+  assert.ok(search.every((x) => x.median > 0 && (x.recall as number) > 0.8), JSON.stringify(search.map((x) => x.recall)));
 });

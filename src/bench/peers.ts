@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeIndex } from '../index/format.js';
 import { HnswIndex } from '../index/hnsw.js';
+import { FaissWorker } from '../peers/faiss.js';
 
 /**
  * HNSW contenders for the hnsw-build and hnsw-search suites: vectro's two backends and, when they
@@ -58,14 +59,37 @@ export interface HnswParams {
 export interface BuiltIndex {
   /** Sets the search width; false when the contender cannot change it after building. */
   setEf(ef: number): boolean;
-  searchOne(query: Float32Array, k: number, ids: Uint32Array): void;
+  /** One query, for contenders in this process (timed by the harness). */
+  searchOne?(query: Float32Array, k: number, ids: Uint32Array): void;
+  /** Every query, one call each, timed where the index lives (FAISS's worker): the seconds it measured. */
+  searchEachTimed?(queries: Float32Array, k: number, ids: Uint32Array): Promise<number>;
   /** Bytes of the index as saved to a file. */
   bytes(): Promise<number>;
+  /** The build's seconds as the contender measured them, where it runs in another process. */
+  buildSeconds?: number;
+}
+
+/** FAISS's HNSW (IndexHNSWFlat) in its Python worker, with the same M and efConstruction. */
+async function faissHnsw(base: Float32Array, p: HnswParams): Promise<BuiltIndex> {
+  const worker = await FaissWorker.start();
+  const built = await worker.build({ factory: `HNSW${p.m}`, metric: 'l2', base, dim: p.dim, efc: p.efConstruction, threads: p.threads });
+  let ef = 64;
+  const once = { min: 1, max: 1, minSeconds: 0, maxSeconds: 0, passSeconds: 1e9, passQueries: 1e12 };
+  return {
+    setEf: (e) => ((ef = e), true),
+    async searchEachTimed(queries, k, ids) {
+      const r = await worker.search({ queries, k, params: { efSearch: ef }, threads: 1, warmup: 0, passes: once });
+      ids.set(r.ids);
+      return r.timed / r.qps;
+    },
+    bytes: async () => built.index_bytes,
+    buildSeconds: built.build_seconds,
+  };
 }
 
 /** Whether the contender can spread one build over several threads. */
 export function buildsWithThreads(name: string): boolean {
-  return name === 'native' || name === 'native-int8' || name === 'usearch';
+  return name === 'native' || name === 'native-int8' || name === 'usearch' || name === 'faiss';
 }
 
 /** Size of whatever `save` writes, measured in a temporary folder. */
@@ -80,8 +104,9 @@ export async function savedBytes(save: (path: string) => unknown): Promise<numbe
   }
 }
 
-/** Builds an index over `base` with contender `name` (native, js, hnswlib or usearch). */
-export function buildWith(name: string, base: Float32Array, p: HnswParams): BuiltIndex {
+/** Builds an index over `base` with contender `name` (native, js, hnswlib, usearch or faiss). */
+export async function buildWith(name: string, base: Float32Array, p: HnswParams): Promise<BuiltIndex> {
+  if (name === 'faiss') return faissHnsw(base, p);
   const n = base.length / p.dim;
   if (name === 'native' || name === 'js' || name === 'native-int8') {
     const int8 = name === 'native-int8';

@@ -17,4 +17,6 @@ export type BenchEvent =
   | { type: 'case'; suite: string; case: string; backend: string; index: number; total: number }
   | { type: 'result'; result: BenchResult }
   | { type: 'suite-done'; suite: string }
+  /** A peer in another process (FAISS) failed on a case: that result is missing, the run goes on. */
+  | { type: 'skip'; suite: string; case: string; backend: string; reason: string }
   | { type: 'done' };

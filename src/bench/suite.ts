@@ -16,6 +16,9 @@ export interface SuiteOptions {
   seed: number;
 }
 
+/** What a run returns: nothing (the harness times it), or the seconds a peer in another process measured around its own calls. */
+export type RunOutcome = void | number;
+
 /** One measured case: what it is, how much work a run does, and how to run it. */
 export interface BenchCase {
   /** Stable, readable name: `int8.encode 10000x128`. */
@@ -36,7 +39,7 @@ export interface BenchCase {
   /** Creates the case's data (shared by the backends) and returns one run on a kernel backend... */
   setup?(): (backend: Backend) => void;
   /** ...or one run by contender name (native, js, hnswlib, usearch), for index suites. */
-  setupTarget?(): (target: string) => void | Promise<void>;
+  setupTarget?(): (target: string) => RunOutcome | Promise<RunOutcome>;
   /** Fields to add to a target's result once it is measured (recall, ef, index bytes). */
   extra?(target: string): Promise<Record<string, number>> | Record<string, number>;
 }

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Backend } from '../backends/backend.js';
 import { selectBackend } from '../backends/select.js';
 import type { BenchEvent, BenchPlan } from './plan.js';
+import { closeFaissWorkers, FaissError } from '../peers/faiss.js';
 import { measure } from './runner.js';
 import { suiteByName } from './suites/index.js';
 
@@ -28,9 +29,15 @@ for (const suiteName of plan.suites) {
     for (const target of targets) {
       post({ type: 'case', suite: suite.name, case: c.name, backend: target, index, total: cases.length });
       const run = targetRun ? () => targetRun(target) : () => kernelRun!(kernels.get(target)!);
-      post({ type: 'result', result: await measure(suite.name, c, run, target, plan.limits, plan.peakGflops) });
+      try {
+        post({ type: 'result', result: await measure(suite.name, c, run, target, plan.limits, plan.peakGflops) });
+      } catch (err) {
+        if (!(err instanceof FaissError)) throw err;
+        post({ type: 'skip', suite: suite.name, case: c.name, backend: target, reason: err.message });
+      }
     }
   }
   post({ type: 'suite-done', suite: suite.name });
 }
+closeFaissWorkers();
 post({ type: 'done' });

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { VectroError } from '../errors.js';
+import { printable, VectroError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
 import { registerDatasets } from './commands/datasets.js';
@@ -44,14 +44,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it
     const debug = process.env.VECTRO_DEBUG === '1';
+    // One line whatever the message holds: newlines and control bytes (from files) are escaped.
+    const message = printable(err instanceof Error ? err.message : String(err));
     if (err instanceof VectroError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      process.stderr.write(`error: ${message}\n`);
       if (debug) process.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${message}\n`);
-    process.stderr.write(debug ? `${(err as Error)?.stack}\n` : '(set VECTRO_DEBUG=1 for a stack trace)\n');
+    // Not one of vectro's own errors: a bug, or a failure nothing below turned into one.
+    process.stderr.write(`error: ${message}${debug ? '' : ' (VECTRO_DEBUG=1 shows where)'}\n`);
+    if (debug) process.stderr.write(`${(err as Error)?.stack}\n`);
     return 1;
   }
 }

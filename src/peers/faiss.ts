@@ -59,6 +59,14 @@ export interface FaissSearch {
   batchQps: number;
 }
 
+/** Workers not yet closed, so a long-lived process (the bench worker) can close them all at its end. */
+const open = new Set<FaissWorker>();
+
+/** Closes every FAISS worker this process started. */
+export function closeFaissWorkers(): void {
+  for (const w of open) w.close();
+}
+
 export class FaissWorker {
   private readonly lines: AsyncIterator<string>;
   private readonly dir = mkdtempSync(join(tmpdir(), 'vectro-faiss-'));
@@ -99,6 +107,7 @@ export class FaissWorker {
     const hello = first.done ? undefined : parseLine(first.value);
     if (hello?.type === 'ready') {
       const w = new FaissWorker(child, String(hello.faiss), lines);
+      open.add(w);
       child.stderr.on('data', (b: Buffer) => (w.stderr = (w.stderr + b.toString()).slice(-4000)));
       return w;
     }
@@ -162,6 +171,7 @@ export class FaissWorker {
   }
 
   close(): void {
+    open.delete(this);
     if (!this.exited) {
       this.child.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
       setTimeout(() => this.child.kill(), 2000).unref();

@@ -22,7 +22,9 @@ export const hnswBuildSuite: Suite = {
             setupTarget() {
               const d = hnswDataset(count, dim, o.size === 'quick' ? 200 : 1000, o.seed);
               return async (target) => {
-                bytes.set(target, await buildIndex(target, d, o, threads).bytes());
+                const index = await buildIndex(target, d, o, threads);
+                bytes.set(target, await index.bytes());
+                return index.buildSeconds;
               };
             },
             extra: (target) => ({ index_bytes: bytes.get(target)! }),

@@ -6,7 +6,7 @@ import { seeded, type SuiteOptions } from '../suite.js';
  * Contenders of the index suites, in table order. `native-int8` is the native backend with int8
  * storage and kept float32 vectors, searched with `rerank` = 2k; it runs whenever native does.
  */
-export const HNSW_TARGETS = ['native', 'native-int8', 'js', 'hnswlib', 'usearch'] as const;
+export const HNSW_TARGETS = ['native', 'native-int8', 'js', 'hnswlib', 'usearch', 'faiss'] as const;
 
 export interface HnswDataset {
   label: string;
@@ -52,15 +52,15 @@ export function hnswDataset(count: number, dim: number, queries: number, seed: n
 export const HNSW_PARAMS = { m: 16, efConstruction: 200 };
 
 /** Builds (and remembers, for hnsw-search) a contender's index over a dataset. */
-export function buildIndex(target: string, d: HnswDataset, o: SuiteOptions, threads: number): BuiltIndex {
+export async function buildIndex(target: string, d: HnswDataset, o: SuiteOptions, threads: number): Promise<BuiltIndex> {
   const params: HnswParams = { dim: d.dim, ...HNSW_PARAMS, seed: o.seed, threads };
-  const index = buildWith(target, d.base, params);
+  const index = await buildWith(target, d.base, params);
   if (threads === 1) built.set(`${target} ${d.label}`, index);
   return index;
 }
 
 /** The contender's one-thread index over the dataset, built now if hnsw-build did not. */
-export function builtIndex(target: string, d: HnswDataset, o: SuiteOptions): BuiltIndex {
+export async function builtIndex(target: string, d: HnswDataset, o: SuiteOptions): Promise<BuiltIndex> {
   return built.get(`${target} ${d.label}`) ?? buildIndex(target, d, o, 1);
 }
 

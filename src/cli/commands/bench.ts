@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BACKEND_NAMES } from '../../backends/backend.js';
 import { loadNative } from '../../native/loader.js';
 import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
+import { probeFaiss } from '../../peers/faiss.js';
 import { compareRuns, loadBenchFile } from '../../bench/compare.js';
 import { runPlan } from '../../bench/harness.js';
 import { describeMachine } from '../../bench/machine.js';
@@ -56,17 +57,26 @@ const benchOptions = z
     },
   });
 
-/** `--backend native,js,hnswlib,usearch`: the named backends, or every available one. */
-function chooseBackends(list: string | undefined): string[] {
+/**
+ * `--backend native,js,hnswlib,usearch,faiss`: the named backends, or every available one. FAISS
+ * (a Python worker) is only probed when an index suite will run.
+ */
+async function chooseBackends(list: string | undefined, suites: string[]): Promise<string[]> {
   const nativeLoad = loadNative();
-  const known = [...BACKEND_NAMES, ...PEER_NAMES] as string[];
+  const known = [...BACKEND_NAMES, ...PEER_NAMES, 'faiss'] as string[];
+  const indexSuites = suites.some((s) => s.startsWith('hnsw-'));
   if (list === undefined) {
     if (!nativeLoad.ok) process.stderr.write(`note: native backend unavailable (${nativeLoad.reason}); measuring js only\n`);
-    const peers = PEER_NAMES.filter((p) => {
+    const peers: string[] = PEER_NAMES.filter((p) => {
       const peer = loadPeer(p);
       if (!peer.ok) process.stderr.write(`note: skipping ${p} in the index suites: ${peer.reason}\n`);
       return peer.ok;
     });
+    if (indexSuites) {
+      const faiss = await probeFaiss();
+      if (faiss.ok) peers.push('faiss');
+      else process.stderr.write(`note: skipping FAISS in the index suites: ${faiss.reason}\n`);
+    }
     return [...(nativeLoad.ok ? ['native'] : []), 'js', ...peers];
   }
   const names = parseNameList('--backend', list, known);
@@ -74,6 +84,13 @@ function chooseBackends(list: string | undefined): string[] {
   for (const p of PEER_NAMES) {
     const peer = names.includes(p) ? loadPeer(p) : undefined;
     if (peer && !peer.ok) throw new UsageError(`--backend ${p}: ${peer.reason}`);
+  }
+  if (names.includes('faiss') && indexSuites) {
+    const faiss = await probeFaiss();
+    if (!faiss.ok) {
+      process.stderr.write(`note: skipping FAISS: ${faiss.reason}\n`);
+      return names.filter((n) => n !== 'faiss');
+    }
   }
   return names;
 }
@@ -90,7 +107,7 @@ export function registerBench(program: Command): void {
     .argument('[suites...]', `suites to run (default: all): ${SUITE_NAMES.join(', ')}`)
     // bench's options stay before `compare`, so `bench compare --json` is compare's own flag.
     .enablePositionalOptions()
-    .option('--backend <list>', 'comma-separated backends (default: every available one): native, js; hnswlib and usearch join the index suites when installed')
+    .option('--backend <list>', 'comma-separated backends (default: every available one): native, js; hnswlib, usearch and faiss (Python with faiss-cpu, or VECTRO_PYTHON) join the index suites when installed')
     .option('--quick', 'small sizes and few runs, about 10 s (smoke tests)')
     .option('--full', 'the large sizes (1M vectors, 100k-row matrices); several minutes')
     .option('--dim <n>', 'dimension for the quantize, distance and matrix suites (default: their own)')
@@ -107,7 +124,8 @@ export function registerBench(program: Command): void {
     .action(async (suites: string[], raw: Record<string, unknown>) => {
       const opts = parseOptions(benchOptions, { ...raw, suites });
       const size: SizeClass = opts.quick ? 'quick' : opts.full ? 'full' : 'default';
-      const backends = chooseBackends(opts.backend);
+      const suiteNames = opts.suites.length > 0 ? [...new Set(opts.suites)] : [...SUITE_NAMES];
+      const backends = await chooseBackends(opts.backend, suiteNames);
       await planOutputs([], [
         { flag: '--json', path: opts.json },
         { flag: '--markdown', path: opts.markdown },
@@ -115,7 +133,7 @@ export function registerBench(program: Command): void {
       ]);
       const limits = RUN_LIMITS[size];
       const plan: BenchPlan = {
-        suites: opts.suites.length > 0 ? [...new Set(opts.suites)] : [...SUITE_NAMES],
+        suites: suiteNames,
         backends,
         options: { size, dim: opts.dim, count: opts.count, threads: opts.threads, seed: opts.seed },
         limits: {
@@ -210,6 +228,9 @@ async function runBench(plan: BenchPlan, opts: { quiet?: boolean; json?: string;
           writes = Promise.all(targets.map((t) => t.update(file)));
         } else if (event.type === 'suite-done') {
           printSuite(event.suite);
+        } else if (event.type === 'skip') {
+          progress.stop();
+          process.stderr.write(`skipped ${event.backend} in ${event.suite} › ${event.case}: ${event.reason}\n`);
         }
       },
       signal,
