@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './schema.js';
 import { summarize } from './stats.js';
-import type { BenchCase, RunOutcome } from './suite.js';
+import { isSelfTimed, type BenchCase, type RunOutcome } from './suite.js';
 
 export interface RunLimits {
   /** Untimed runs first (caches, page faults, JIT). */
@@ -29,8 +29,8 @@ export async function measure(suite: string, c: BenchCase, run: () => RunOutcome
     let own = 0;
     let selfTimed = false;
     for (let i = 0; i < repeat; i++) {
-      const seconds = await run();
-      if (typeof seconds === 'number') (own += seconds), (selfTimed = true);
+      const r = await run();
+      if (isSelfTimed(r)) (own += r.ownSeconds), (selfTimed = true);
     }
     return selfTimed ? own : (performance.now() - t0) / 1000;
   };

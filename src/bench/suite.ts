@@ -16,8 +16,18 @@ export interface SuiteOptions {
   seed: number;
 }
 
-/** What a run returns: nothing (the harness times it), or the seconds a peer in another process measured around its own calls. */
-export type RunOutcome = void | number;
+/**
+ * What a run returns: anything (the harness times it; kernels return their own results), or
+ * `{ ownSeconds }`, the time a peer in another process measured around its own calls.
+ */
+export type RunOutcome = unknown;
+
+/** A run's result when the contender timed itself. */
+export interface SelfTimed {
+  ownSeconds: number;
+}
+
+export const isSelfTimed = (r: unknown): r is SelfTimed => typeof r === 'object' && r !== null && typeof (r as SelfTimed).ownSeconds === 'number';
 
 /** One measured case: what it is, how much work a run does, and how to run it. */
 export interface BenchCase {
