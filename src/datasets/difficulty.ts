@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { writeFileAtomic } from '../formats/atomic.js';
+import { normaliseInto } from '../index/js-store.js';
 import { runWorker } from '../index/run-worker.js';
 import { seeded } from '../random.js';
 import { dataDir, datasetCacheKey } from './cache.js';
@@ -55,13 +56,9 @@ export function gatherRows(x: Float32Array, dim: number, idx: Uint32Array, norma
   return out;
 }
 
+/** Every row of `x` scaled to unit length in place, as the indexes normalise for cosine. */
 export function normaliseRows(x: Float32Array, dim: number): void {
-  for (let at = 0; at < x.length; at += dim) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += x[at + j] * x[at + j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) x[at + j] *= inv;
-  }
+  for (let at = 0; at < x.length; at += dim) normaliseInto(x, at, dim, x, at);
 }
 
 /** The maximum-likelihood LID from the k smallest positive distances `d` (ascending), or NaN. */
