@@ -306,6 +306,10 @@ test('vectro recall refuses bad input with one line, before any work', () => {
       [['recall', '--plot', join(dir, 'plot.png')], 2, /^error: --plot .*plot\.png: the plot is written as \.svg$/],
       [['recall', '-k', '0', '--json', outputs], 2, /^error: -k: must be at least 1, got 0$/],
       [['recall', '--n', '10', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],
+      [['recall', '--preset', 'hard', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],
+      [['recall', 'synthetic', '--preset', 'easy', '--json', outputs], 2, /^error: --preset: expected one of sift, hard, got 'easy'$/],
+      [['recall', 'synthetic', '--preset', 'hard', '--metric', 'l2', '--json', outputs], 2, /^error: --metric: the hard synthetic dataset is measured with cosine$/],
+      [['recall', '--nprobe', '0,4', '--json', outputs], 2, /^error: --nprobe: expected a comma-separated list of whole numbers from 1 to 100000, got '0,4'$/],
       [['recall', '-k', '20000', '--configs', 'flat', '--json', outputs], 2, /^error: -k: must be at most 10000, got 20000$/],
     ]);
   } finally {
