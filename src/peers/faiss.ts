@@ -72,13 +72,14 @@ export class FaissWorker {
   private readonly dir = mkdtempSync(join(tmpdir(), 'vectro-faiss-'));
   private exited: string | undefined;
   private readonly exit: Promise<void>;
-  private stderr = '';
   private dim = 0;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     readonly version: string,
     lines: AsyncIterator<string>,
+    /** The last 4,000 characters the worker wrote to stderr, kept by one listener since it started. */
+    private readonly stderr: { tail: string },
   ) {
     this.lines = lines;
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve(void (this.exited = signal ?? `exit code ${code}`))));
@@ -89,8 +90,8 @@ export class FaissWorker {
     const python = process.env.VECTRO_PYTHON || 'python3';
     const child = spawn(python, ['-u', WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+    const stderr = { tail: '' };
+    child.stderr.on('data', (b: Buffer) => (stderr.tail = (stderr.tail + b.toString()).slice(-4000)));
     let spawnError: NodeJS.ErrnoException | undefined;
     child.once('error', (err) => (spawnError = err));
     const first = await withTimeout(lines.next(), 60_000, `${python} did not start the FAISS worker within 60 s`).catch((err: Error) => {
@@ -106,16 +107,15 @@ export class FaissWorker {
     }
     const hello = first.done ? undefined : parseLine(first.value);
     if (hello?.type === 'ready') {
-      const w = new FaissWorker(child, String(hello.faiss), lines);
+      const w = new FaissWorker(child, String(hello.faiss), lines, stderr);
       open.add(w);
-      child.stderr.on('data', (b: Buffer) => (w.stderr = (w.stderr + b.toString()).slice(-4000)));
       return w;
     }
     child.kill();
     if (hello?.type === 'error' && hello.kind === 'import') {
       throw new FaissError(`faiss is not importable by ${python} (${String(hello.message)}); ${INSTALL}`, 'unavailable');
     }
-    const said = lastLine(stderr) ?? (first.done ? 'no output' : String(first.value).slice(0, 200));
+    const said = lastLine(stderr.tail) ?? (first.done ? 'no output' : String(first.value).slice(0, 200));
     throw new FaissError(`${python} could not run the FAISS worker: ${said}`, 'unavailable');
   }
 
@@ -134,7 +134,7 @@ export class FaissWorker {
       // Its output closed: wait (briefly) for the exit status, which says how it ended.
       await Promise.race([this.exit, new Promise((r) => setTimeout(r, 2000))]);
       const why = this.exited ?? 'its output closed';
-      throw new FaissError(`the FAISS worker stopped during '${String(req.op)}' (${why})${lastLine(this.stderr) ? `: ${lastLine(this.stderr)}` : ''}`, 'failed');
+      throw new FaissError(`the FAISS worker stopped during '${String(req.op)}' (${why})${lastLine(this.stderr.tail) ? `: ${lastLine(this.stderr.tail)}` : ''}`, 'failed');
     }
     const answer = parseLine(next.value);
     if (!answer) throw new FaissError(`the FAISS worker answered something that is not JSON: ${next.value.slice(0, 200)}`, 'failed');
