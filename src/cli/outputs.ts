@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -10,11 +11,11 @@ export interface PlannedOutput {
   bytes?: number;
 }
 
-/** The identity of an existing file (device and inode), so a link or another spelling of an input is caught. */
-async function identity(path: string): Promise<string | undefined> {
-  const s = await stat(path).catch(() => undefined);
-  return s ? `${s.dev}:${s.ino}` : undefined;
-}
+/** An existing file's stat, or undefined. */
+const statOf = (path: string) => stat(path).catch(() => undefined);
+
+/** The identity of a file (device and inode), so a link or another spelling of an input is caught. */
+const identity = (s: Stats | undefined) => (s ? `${s.dev}:${s.ino}` : undefined);
 
 /**
  * Checks every output of a command before any work: none may be an input (however it is spelled or
@@ -26,7 +27,7 @@ export async function planOutputs(inputs: (string | undefined)[], outputs: Plann
   const inputIds = new Map<string, string>();
   for (const input of inputs) {
     if (input === undefined) continue;
-    const id = await identity(input);
+    const id = identity(await statOf(input));
     if (id) inputIds.set(id, input);
     inputIds.set(resolve(input), input);
   }
@@ -35,17 +36,17 @@ export async function planOutputs(inputs: (string | undefined)[], outputs: Plann
   for (const { flag, path, bytes } of outputs) {
     if (path === undefined || path === '-') continue;
     const where = `${flag} ${path}`;
-    const id = await identity(path);
+    const info = await statOf(path);
+    const id = identity(info);
     const input = inputIds.get(resolve(path)) ?? (id ? inputIds.get(id) : undefined);
     if (input !== undefined) throw new UsageError(`${where}: is the input file ${input}; choose another output`);
-    const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory()) throw new UsageError(`${where}: is a directory; give a file name`);
     const key = id ?? resolve(path);
     const other = seen.get(key);
     if (other) throw new UsageError(`${where}: is also the output of ${other}; give each output its own file`);
     seen.set(key, flag);
     const folder = dirname(resolve(path));
-    const folderInfo = await stat(folder).catch(() => undefined);
+    const folderInfo = await statOf(folder);
     if (!folderInfo) throw new UsageError(`${where}: the folder ${dirname(path)} does not exist; create it first`);
     if (!folderInfo.isDirectory()) throw new UsageError(`${where}: ${dirname(path)} is not a folder`);
     if (bytes !== undefined) {
