@@ -11,7 +11,12 @@
 macro_rules! generic_kernels_for {
     ($features:literal) => {
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn int8_decode_rows(codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
+        pub(super) unsafe fn int8_decode_rows(
+            codes: &[u8],
+            scales: &[f32],
+            dim: usize,
+            out: &mut [f32],
+        ) {
             super::int8::decode_rows_generic(codes, scales, dim, out)
         }
 
@@ -26,7 +31,12 @@ macro_rules! generic_kernels_for {
         }
 
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn affine_decode_rows<const BITS: u32>(codes: &[u8], params: &[f32], dim: usize, out: &mut [f32]) {
+        pub(super) unsafe fn affine_decode_rows<const BITS: u32>(
+            codes: &[u8],
+            params: &[f32],
+            dim: usize,
+            out: &mut [f32],
+        ) {
             super::affine::decode_rows_generic::<BITS>(codes, params, dim, out)
         }
 
@@ -42,7 +52,13 @@ macro_rules! generic_kernels_for {
         }
 
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn binary_decode_rows(codes: &[u8], s: &[f32], center: &[f32], dim: usize, out: &mut [f32]) {
+        pub(super) unsafe fn binary_decode_rows(
+            codes: &[u8],
+            s: &[f32],
+            center: &[f32],
+            dim: usize,
+            out: &mut [f32],
+        ) {
             super::binary::decode_rows_generic(codes, s, center, dim, out)
         }
     };
@@ -51,6 +67,8 @@ macro_rules! generic_kernels_for {
 mod affine;
 mod binary;
 mod int8;
+pub mod rabitq;
+pub mod rotation;
 #[cfg(target_arch = "x86_64")]
 mod x86_avx2;
 #[cfg(target_arch = "x86_64")]
@@ -69,18 +87,34 @@ pub enum Scheme {
     Int4,
     Int2,
     Binary,
+    /// RaBitQ with 1 to 8 bits per dimension (rabitq.rs).
+    Rabitq(u8),
 }
 
 impl Scheme {
-    pub const ALL: [Scheme; 4] = [Scheme::Int8, Scheme::Int4, Scheme::Int2, Scheme::Binary];
+    pub const ALL: [Scheme; 12] = [
+        Scheme::Int8,
+        Scheme::Int4,
+        Scheme::Int2,
+        Scheme::Binary,
+        Scheme::Rabitq(1),
+        Scheme::Rabitq(2),
+        Scheme::Rabitq(3),
+        Scheme::Rabitq(4),
+        Scheme::Rabitq(5),
+        Scheme::Rabitq(6),
+        Scheme::Rabitq(7),
+        Scheme::Rabitq(8),
+    ];
 
-    /// The scheme's number in the `.vq` header (docs/format.md).
+    /// The scheme's number in the `.vq` header (docs/format.md): rabitqB is 4 + B.
     pub fn id(self) -> u32 {
         match self {
             Scheme::Int8 => 1,
             Scheme::Int4 => 2,
             Scheme::Int2 => 3,
             Scheme::Binary => 4,
+            Scheme::Rabitq(b) => 4 + b as u32,
         }
     }
 
@@ -89,11 +123,15 @@ impl Scheme {
     }
 
     pub fn name(self) -> &'static str {
+        const RABITQ: [&str; 8] = [
+            "rabitq1", "rabitq2", "rabitq3", "rabitq4", "rabitq5", "rabitq6", "rabitq7", "rabitq8",
+        ];
         match self {
             Scheme::Int8 => "int8",
             Scheme::Int4 => "int4",
             Scheme::Int2 => "int2",
             Scheme::Binary => "binary",
+            Scheme::Rabitq(b) => RABITQ[b as usize - 1],
         }
     }
 
@@ -103,26 +141,35 @@ impl Scheme {
             Scheme::Int4 => 4,
             Scheme::Int2 => 2,
             Scheme::Binary => 1,
+            Scheme::Rabitq(b) => b as usize,
         }
     }
 
-    /// Bytes of packed codes per vector; each vector starts on a byte boundary.
+    /// Bytes of packed codes per vector; each vector starts on a byte boundary. rabitq codes
+    /// cover the padded dimension (a multiple of 64).
     pub fn code_bytes(self, dim: usize) -> usize {
-        (dim * self.bits()).div_ceil(8)
+        match self {
+            Scheme::Rabitq(b) => rabitq::code_bytes(b as usize, dim),
+            _ => (dim * self.bits()).div_ceil(8),
+        }
     }
 
-    /// float32 parameters stored per vector: scale (int8), lo and step (int4/int2), s (binary).
+    /// float32 parameters stored per vector: scale (int8), lo and step (int4/int2), s (binary),
+    /// |u|^2, f and e (rabitq).
     pub fn vector_params(self) -> usize {
         match self {
             Scheme::Int8 | Scheme::Binary => 1,
             Scheme::Int4 | Scheme::Int2 => 2,
+            Scheme::Rabitq(_) => rabitq::FACTORS,
         }
     }
 
-    /// float32 parameters stored once per file: the center c (binary).
+    /// 32-bit words stored once per file: the center c (binary); the rotation words and the
+    /// center (rabitq, `rabitq::read_block`).
     pub fn file_params(self, dim: usize) -> usize {
         match self {
             Scheme::Binary => dim,
+            Scheme::Rabitq(_) => rabitq::HEADER_WORDS + dim,
             _ => 0,
         }
     }
@@ -138,23 +185,35 @@ fn check_shapes(
     center: usize,
 ) -> Result<usize, Error> {
     if dim == 0 || dim > MAX_DIM {
-        return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
+        return Err(invalid(format!(
+            "dim must be between 1 and {MAX_DIM}, got {dim}"
+        )));
     }
     if values % dim != 0 {
-        return Err(invalid(format!("vector buffer length {values} is not a multiple of dim {dim}")));
+        return Err(invalid(format!(
+            "vector buffer length {values} is not a multiple of dim {dim}"
+        )));
     }
     let rows = values / dim;
     let want_codes = rows * scheme.code_bytes(dim);
     if codes != want_codes {
-        return Err(invalid(format!("codes buffer holds {codes} bytes, {rows} {} vectors need {want_codes}", scheme.name())));
+        return Err(invalid(format!(
+            "codes buffer holds {codes} bytes, {rows} {} vectors need {want_codes}",
+            scheme.name()
+        )));
     }
     let want_params = rows * scheme.vector_params();
     if params != want_params {
-        return Err(invalid(format!("params buffer holds {params} floats, {rows} vectors need {want_params}")));
+        return Err(invalid(format!(
+            "params buffer holds {params} floats, {rows} vectors need {want_params}"
+        )));
     }
     let want_center = scheme.file_params(dim);
     if center != want_center {
-        return Err(invalid(format!("center holds {center} floats, {} needs {want_center}", scheme.name())));
+        return Err(invalid(format!(
+            "center holds {center} floats, {} needs {want_center}",
+            scheme.name()
+        )));
     }
     Ok(rows)
 }
@@ -171,7 +230,16 @@ pub fn encode(
     params: &mut [f32],
     threads: usize,
 ) -> Result<Option<usize>, Error> {
-    encode_at(simd::level(), scheme, x, dim, center, codes, params, threads)
+    encode_at(
+        simd::level(),
+        scheme,
+        x,
+        dim,
+        center,
+        codes,
+        params,
+        threads,
+    )
 }
 
 /// [`encode`] at a given SIMD level (for tests and benchmarks); unsupported levels fall back.
@@ -186,11 +254,19 @@ pub fn encode_at(
     params: &mut [f32],
     threads: usize,
 ) -> Result<Option<usize>, Error> {
-    let rows = check_shapes(scheme, dim, x.len(), codes.len(), params.len(), center.len())?;
+    let rows = check_shapes(
+        scheme,
+        dim,
+        x.len(),
+        codes.len(),
+        params.len(),
+        center.len(),
+    )?;
     if rows == 0 {
         return Ok(None);
     }
     let level = simd::best_level(level);
+    let block = rabitq_block(scheme, center, dim)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = x
@@ -205,10 +281,25 @@ pub fn encode_at(
             Scheme::Int4 => affine::encode_rows::<4>(level, xb, dim, cb, pb),
             Scheme::Int2 => affine::encode_rows::<2>(level, xb, dim, cb, pb),
             Scheme::Binary => binary::encode_rows(level, xb, dim, center, cb, pb),
+            Scheme::Rabitq(bits) => {
+                rabitq::encode_rows(bits as usize, xb, dim, block.as_ref().unwrap(), cb, pb)
+            }
         };
         bad.map(|r| b * per + r)
     });
     Ok(bad.into_iter().flatten().min())
+}
+
+/// rabitq's rotation and center, checked, from its file-parameter words (None for other schemes).
+fn rabitq_block(
+    scheme: Scheme,
+    words: &[f32],
+    dim: usize,
+) -> Result<Option<rabitq::Block<'_>>, Error> {
+    match scheme {
+        Scheme::Rabitq(_) => rabitq::read_block(words, dim).map(Some).map_err(invalid),
+        _ => Ok(None),
+    }
 }
 
 /// Decodes `codes` and `params` back into float32 rows in `out`.
@@ -221,7 +312,16 @@ pub fn decode(
     out: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    decode_at(simd::level(), scheme, codes, params, center, dim, out, threads)
+    decode_at(
+        simd::level(),
+        scheme,
+        codes,
+        params,
+        center,
+        dim,
+        out,
+        threads,
+    )
 }
 
 /// [`decode`] at a given SIMD level (for tests and benchmarks).
@@ -236,11 +336,19 @@ pub fn decode_at(
     out: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    let rows = check_shapes(scheme, dim, out.len(), codes.len(), params.len(), center.len())?;
+    let rows = check_shapes(
+        scheme,
+        dim,
+        out.len(),
+        codes.len(),
+        params.len(),
+        center.len(),
+    )?;
     if rows == 0 {
         return Ok(());
     }
     let level = simd::best_level(level);
+    let block = rabitq_block(scheme, center, dim)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = out
@@ -253,6 +361,9 @@ pub fn decode_at(
         Scheme::Int4 => affine::decode_rows::<4>(level, cb, pb, dim, ob),
         Scheme::Int2 => affine::decode_rows::<2>(level, cb, pb, dim, ob),
         Scheme::Binary => binary::decode_rows(level, cb, pb, center, dim, ob),
+        Scheme::Rabitq(bits) => {
+            rabitq::decode_rows(bits as usize, cb, pb, dim, block.as_ref().unwrap(), ob)
+        }
     });
     Ok(())
 }

@@ -1,0 +1,348 @@
+//! rabitqB: RaBitQ codes of B = 1..8 bits per dimension (Gao & Long, SIGMOD 2024; Gao et al.,
+//! SIGMOD 2025), with the unbiased estimator of inner products and distances and its error bound.
+//! docs/quantization.md gives every formula; this is the reference implementation.
+//!
+//! Encode, per vector x, against the file's center c and seeded rotation R (`rotation.rs`):
+//! u = R(pad(x - c)) in float64. Each coordinate gets a level k_i in 0..=m, m = 2^(B-1) - 1, and
+//! the signed grid value y_i = sign(u_i) (k_i + 1/2); the code is y_i + m + 1/2 (0..2^B - 1).
+//! k_i = min(floor(t |u_i|), m) for the scale t that maximises the cosine <y, u> / (|y| |u|),
+//! searched on a fixed grid (40 scales, then 40 around the best). B = 1 is plain RaBitQ: the sign.
+//! Per vector three float32 factors: |u|^2, f = |u|^2 / <y, u>, and the error factor
+//! e = |u| sqrt(1 - a^2) / (a sqrt(P - 1)), a = <y, u> / (|y| |u|).
+//!
+//! For a rotated query-side vector v (v = R(pad(q - c)) for l2, R(pad(q)) for ip), the estimate of
+//! <x - c, v> is f <y, v>, and |<x - c, v> - f <y, v>| <= eps0 |v| e with high probability
+//! (eps0 = 1.9 gives the papers' confidence). Codes are stored as B bit-planes of P bits, plane b
+//! holding bit b of every coordinate's code, so one kernel serves every B.
+
+use super::rotation::{padded_dim, Rotation};
+
+/// u32 words before the center in a rabitq file-parameter block.
+pub const HEADER_WORDS: usize = 8;
+/// float32 factors per vector: |u|^2, f, e.
+pub const FACTORS: usize = 3;
+/// Rotation kinds in the file-parameter block.
+pub const ROTATION_HADAMARD: u32 = 1;
+/// The papers' confidence multiplier for the error bound.
+pub const DEFAULT_EPS0: f64 = 1.9;
+
+const COARSE: usize = 40;
+const FINE: usize = 40;
+/// The scale search covers t |u|max / (m + 1) in this range.
+const SCALE_LO: f64 = 0.1;
+const SCALE_HI: f64 = 2.0;
+
+pub fn code_bytes(bits: usize, dim: usize) -> usize {
+    bits * padded_dim(dim) / 8
+}
+
+/// The parts of a rabitq file-parameter block: rotation and center (`check_block` validates it).
+pub struct Block<'a> {
+    pub rotation: Rotation,
+    pub center: &'a [f32],
+}
+
+/// Reads `[kind, metric, seed lo, seed hi, P, 0, 0, 0, center (dim f32)]`, checking every field.
+pub fn read_block(words: &[f32], dim: usize) -> Result<Block<'_>, String> {
+    if words.len() != HEADER_WORDS + dim {
+        return Err(format!(
+            "rabitq parameters hold {} words, dim {dim} needs {}",
+            words.len(),
+            HEADER_WORDS + dim
+        ));
+    }
+    let w = |i: usize| words[i].to_bits();
+    if w(0) != ROTATION_HADAMARD {
+        return Err(format!("unknown rotation kind {}", w(0)));
+    }
+    if w(1) > 2 {
+        return Err(format!("unknown metric id {}", w(1)));
+    }
+    if w(4) as usize != padded_dim(dim) {
+        return Err(format!(
+            "padded dimension {} does not match dim {dim} (expected {})",
+            w(4),
+            padded_dim(dim)
+        ));
+    }
+    if (5..HEADER_WORDS).any(|i| w(i) != 0) {
+        return Err("reserved rotation words are not zero".into());
+    }
+    let center = &words[HEADER_WORDS..];
+    if !center.iter().all(|v| v.is_finite()) {
+        return Err("the center holds NaN or infinite values".into());
+    }
+    let seed = (w(3) as u64) << 32 | w(2) as u64;
+    Ok(Block {
+        rotation: Rotation::new(seed, dim),
+        center,
+    })
+}
+
+/// Levels k_i for `w` = |u| (B >= 2): the grid scale with the best cosine. Returns the levels in `k`.
+fn best_levels(w: &[f64], m: usize, k: &mut [u8]) {
+    let wmax = w.iter().fold(0f64, |a, &b| if b > a { b } else { a });
+    if wmax == 0.0 || m == 0 {
+        k.fill(0);
+        return;
+    }
+    let unit = (m + 1) as f64 / wmax;
+    let cosine_at = |t: f64| {
+        let (mut ip, mut sq) = (0f64, 0f64);
+        for &wi in w {
+            let level = (t * wi).floor().min(m as f64) + 0.5;
+            ip += level * wi;
+            sq += level * level;
+        }
+        ip / sq.sqrt()
+    };
+    let step = (SCALE_HI - SCALE_LO) / (COARSE - 1) as f64;
+    let (mut best_t, mut best) = (SCALE_LO * unit, f64::NEG_INFINITY);
+    for g in 0..COARSE {
+        let t = (SCALE_LO + step * g as f64) * unit;
+        let c = cosine_at(t);
+        if c > best {
+            (best, best_t) = (c, t);
+        }
+    }
+    let (lo, fine_step) = (best_t - step * unit, 2.0 * step * unit / (FINE - 1) as f64);
+    for g in 0..FINE {
+        let t = lo + fine_step * g as f64;
+        if t <= 0.0 {
+            continue;
+        }
+        let c = cosine_at(t);
+        if c > best {
+            (best, best_t) = (c, t);
+        }
+    }
+    for (ki, &wi) in k.iter_mut().zip(w) {
+        *ki = (best_t * wi).floor().min(m as f64) as u8;
+    }
+}
+
+/// Encodes rows of `x` into bit-plane codes and factors. Returns the first row whose factors are
+/// not finite (its values overflow), if any. `block` comes from [`read_block`].
+pub(super) fn encode_rows(
+    bits: usize,
+    x: &[f32],
+    dim: usize,
+    block: &Block,
+    codes: &mut [u8],
+    params: &mut [f32],
+) -> Option<usize> {
+    let p = block.rotation.padded;
+    let m = (1usize << (bits - 1)) - 1;
+    let (mut u, mut w, mut k) = (vec![0f64; p], vec![0f64; p], vec![0u8; p]);
+    let cb = code_bytes(bits, dim);
+    for (r, ((xv, code), f)) in x
+        .chunks_exact(dim)
+        .zip(codes.chunks_exact_mut(cb))
+        .zip(params.chunks_exact_mut(FACTORS))
+        .enumerate()
+    {
+        for (i, ui) in u.iter_mut().enumerate() {
+            *ui = if i < dim {
+                xv[i] as f64 - block.center[i] as f64
+            } else {
+                0.0
+            };
+        }
+        block.rotation.apply(&mut u);
+        for (wi, &ui) in w.iter_mut().zip(&u) {
+            *wi = ui.abs();
+        }
+        best_levels(&w, m, &mut k);
+        code.fill(0);
+        let (mut norm2, mut ip, mut ysq) = (0f64, 0f64, 0f64);
+        for i in 0..p {
+            let level = k[i] as f64 + 0.5;
+            norm2 += u[i] * u[i];
+            ip += level * w[i];
+            ysq += level * level;
+            let c = if u[i] >= 0.0 {
+                m + 1 + k[i] as usize
+            } else {
+                m - k[i] as usize
+            };
+            for b in 0..bits {
+                code[b * p / 8 + i / 8] |= (((c >> b) & 1) as u8) << (i % 8);
+            }
+        }
+        let (fv, ev) = if ip > 0.0 {
+            let a = ip / (ysq.sqrt() * norm2.sqrt());
+            let e = norm2.sqrt() * (1.0 - a * a).max(0.0).sqrt() / (a * ((p - 1) as f64).sqrt());
+            (norm2 / ip, e)
+        } else {
+            (0.0, 0.0)
+        };
+        let out = [norm2 as f32, fv as f32, ev as f32];
+        if !out.iter().all(|v| v.is_finite()) {
+            return Some(r);
+        }
+        f.copy_from_slice(&out);
+    }
+    None
+}
+
+/// The code of coordinate i (0..2^B - 1) from bit-planes.
+#[inline(always)]
+fn code_at(code: &[u8], bits: usize, p: usize, i: usize) -> usize {
+    (0..bits)
+        .map(|b| (((code[b * p / 8 + i / 8] >> (i % 8)) & 1) as usize) << b)
+        .sum()
+}
+
+/// Reconstructs rows: c + R^-1((<y, u> / |y|^2) y), the point on the code's ray nearest x.
+pub(super) fn decode_rows(
+    bits: usize,
+    codes: &[u8],
+    params: &[f32],
+    dim: usize,
+    block: &Block,
+    out: &mut [f32],
+) {
+    let p = block.rotation.padded;
+    let half = ((1usize << bits) - 1) as f64 / 2.0;
+    let mut y = vec![0f64; p];
+    let cb = code_bytes(bits, dim);
+    for ((code, f), ov) in codes
+        .chunks_exact(cb)
+        .zip(params.chunks_exact(FACTORS))
+        .zip(out.chunks_exact_mut(dim))
+    {
+        let mut ysq = 0f64;
+        for (i, yi) in y.iter_mut().enumerate() {
+            *yi = code_at(code, bits, p, i) as f64 - half;
+            ysq += *yi * *yi;
+        }
+        let (norm2, fv) = (f[0] as f64, f[1] as f64);
+        let scale = if fv > 0.0 { norm2 / fv / ysq } else { 0.0 };
+        for yi in y.iter_mut() {
+            *yi *= scale;
+        }
+        block.rotation.invert(&mut y);
+        for (i, o) in ov.iter_mut().enumerate() {
+            *o = (y[i] + block.center[i] as f64) as f32;
+        }
+    }
+}
+
+/// A query prepared for estimating against rabitq codes of one file (or index).
+pub struct Prepared {
+    bits: usize,
+    padded: usize,
+    /// Per group of 8 coordinates, the 256 sums of the quantized query over each bit pattern.
+    lut: Vec<i32>,
+    /// The quantized query's step and the sum of its levels.
+    delta: f64,
+    sum_s: i64,
+    /// l2: |q - c|^2; ip: <q, c>.
+    constant: f64,
+    /// |v|: scales the error bound.
+    v_norm: f64,
+    l2: bool,
+}
+
+/// What the estimator says of one code: the estimated distance and its error bound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub distance: f32,
+    pub bound: f32,
+}
+
+/// Quantization levels of the query: v_i ~ delta * s_i with s_i in -32767..=32767, fine enough
+/// that even 8-bit codes' error dominates (at 127 levels, the query's rounding did for rabitq8).
+const QUERY_LEVELS: f64 = 32767.0;
+
+impl Prepared {
+    /// Prepares query `q` (`dim` values, already normalised for cosine) for `l2` (else inner product).
+    pub fn new(bits: usize, q: &[f32], block: &Block, l2: bool) -> Prepared {
+        let (dim, p) = (block.rotation.dim, block.rotation.padded);
+        let mut v = vec![0f64; p];
+        let mut constant = 0f64;
+        for i in 0..dim {
+            let (qi, ci) = (q[i] as f64, block.center[i] as f64);
+            if l2 {
+                v[i] = qi - ci;
+                constant += v[i] * v[i];
+            } else {
+                v[i] = qi;
+                constant += qi * ci;
+            }
+        }
+        block.rotation.apply(&mut v);
+        let v_norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let vmax = v
+            .iter()
+            .fold(0f64, |a, &b| if b.abs() > a { b.abs() } else { a });
+        let delta = if vmax > 0.0 { vmax / QUERY_LEVELS } else { 1.0 };
+        let s: Vec<i32> = v.iter().map(|&x| quantize_level(x / delta)).collect();
+        let sum_s = s.iter().map(|&x| x as i64).sum();
+        let mut lut = vec![0i32; p / 8 * 256];
+        for (g, table) in lut.chunks_exact_mut(256).enumerate() {
+            for pattern in 1..256usize {
+                let low = pattern.trailing_zeros() as usize;
+                table[pattern] = table[pattern & (pattern - 1)] + s[8 * g + low];
+            }
+        }
+        Prepared {
+            bits,
+            padded: p,
+            lut,
+            delta,
+            sum_s,
+            constant,
+            v_norm,
+            l2,
+        }
+    }
+
+    /// <code, s>: the integer dot product of a code's values with the quantized query.
+    #[inline(always)]
+    pub fn code_dot(&self, code: &[u8]) -> i64 {
+        let plane = self.padded / 8;
+        let mut total = 0i64;
+        for b in 0..self.bits {
+            let mut sum = 0i64;
+            for (g, &byte) in code[b * plane..(b + 1) * plane].iter().enumerate() {
+                sum += self.lut[g * 256 + byte as usize] as i64;
+            }
+            total += sum << b;
+        }
+        total
+    }
+
+    /// The estimate and bound for a code whose integer dot product is `dot`, with factors `f`.
+    #[inline(always)]
+    pub fn finish(&self, dot: i64, f: &[f32], eps0: f64) -> Estimate {
+        let half = ((1i64 << self.bits) - 1) as f64 / 2.0;
+        let ip = f[1] as f64 * self.delta * (dot as f64 - half * self.sum_s as f64);
+        let bound = eps0 * self.v_norm * f[2] as f64;
+        if self.l2 {
+            Estimate {
+                distance: (f[0] as f64 + self.constant - 2.0 * ip) as f32,
+                bound: (2.0 * bound) as f32,
+            }
+        } else {
+            Estimate {
+                distance: (1.0 - (self.constant + ip)) as f32,
+                bound: bound as f32,
+            }
+        }
+    }
+
+    pub fn estimate(&self, code: &[u8], f: &[f32], eps0: f64) -> Estimate {
+        self.finish(self.code_dot(code), f, eps0)
+    }
+}
+
+/// Rounds half away from zero (as the TypeScript baseline does).
+fn quantize_level(x: f64) -> i32 {
+    let r = (x.abs() + 0.5).floor().min(QUERY_LEVELS);
+    if x < 0.0 {
+        -(r as i32)
+    } else {
+        r as i32
+    }
+}

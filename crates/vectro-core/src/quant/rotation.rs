@@ -1,0 +1,123 @@
+//! RaBitQ's seeded random rotation: a randomized Hadamard transform with Kac mixing, O(P log P)
+//! per vector (docs/quantization.md, "rabitqB").
+//!
+//! A vector of dimension D is zero-padded to P = D rounded up to a multiple of 64. With L the
+//! largest power of two not above P, each of four rounds flips the signs of a seeded set of the P
+//! coordinates, applies the orthonormal Walsh-Hadamard transform H/sqrt(L) to the first L
+//! coordinates (even rounds) or the last L (odd rounds), then, when P != L, mixes each coordinate i
+//! of the first half with coordinate i + P/2: (a, b) -> ((a + b)/sqrt(2), (a - b)/sqrt(2)). Every
+//! step is orthogonal and its own inverse, so the inverse applies them in reverse order.
+//!
+//! All arithmetic is float64 in a fixed order, so the TypeScript baseline gives the same bits.
+
+/// Rounds of sign flip, Hadamard and mix.
+pub const ROUNDS: usize = 4;
+
+/// P: the dimension rounded up to a multiple of 64.
+pub fn padded_dim(dim: usize) -> usize {
+    dim.div_ceil(64) * 64
+}
+
+pub struct Rotation {
+    pub dim: usize,
+    pub padded: usize,
+    /// L: the largest power of two not above `padded`.
+    pow2: usize,
+    /// ROUNDS x padded sign bits (1 = negate), 64 per word.
+    signs: Vec<u64>,
+}
+
+/// SplitMix64, the generator every seeded vectro component uses (src/random.ts mirrors it).
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl Rotation {
+    pub fn new(seed: u64, dim: usize) -> Rotation {
+        let padded = padded_dim(dim);
+        let pow2 = 1usize << (usize::BITS - 1 - padded.leading_zeros());
+        let mut rng = SplitMix64(seed);
+        let signs = (0..ROUNDS * padded / 64).map(|_| rng.next_u64()).collect();
+        Rotation {
+            dim,
+            padded,
+            pow2,
+            signs,
+        }
+    }
+
+    fn flip(&self, round: usize, x: &mut [f64]) {
+        let words = &self.signs[round * self.padded / 64..(round + 1) * self.padded / 64];
+        for (chunk, &w) in x.chunks_exact_mut(64).zip(words) {
+            for (j, v) in chunk.iter_mut().enumerate() {
+                if (w >> j) & 1 == 1 {
+                    *v = -*v;
+                }
+            }
+        }
+    }
+
+    fn hadamard(&self, round: usize, x: &mut [f64]) {
+        let start = if round % 2 == 0 {
+            0
+        } else {
+            self.padded - self.pow2
+        };
+        let x = &mut x[start..start + self.pow2];
+        let mut h = 1;
+        while h < x.len() {
+            for block in x.chunks_exact_mut(2 * h) {
+                let (lo, hi) = block.split_at_mut(h);
+                for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                    let (s, d) = (*a + *b, *a - *b);
+                    *a = s;
+                    *b = d;
+                }
+            }
+            h *= 2;
+        }
+        let scale = 1.0 / (self.pow2 as f64).sqrt();
+        for v in x.iter_mut() {
+            *v *= scale;
+        }
+    }
+
+    fn mix(&self, x: &mut [f64]) {
+        if self.pow2 == self.padded {
+            return;
+        }
+        let r = 0.5f64.sqrt();
+        let (lo, hi) = x.split_at_mut(self.padded / 2);
+        for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+            let (s, d) = ((*a + *b) * r, (*a - *b) * r);
+            *a = s;
+            *b = d;
+        }
+    }
+
+    /// Rotates `x` (`padded` values) in place.
+    pub fn apply(&self, x: &mut [f64]) {
+        for round in 0..ROUNDS {
+            self.flip(round, x);
+            self.hadamard(round, x);
+            self.mix(x);
+        }
+    }
+
+    /// Undoes [`Rotation::apply`] in place.
+    pub fn invert(&self, x: &mut [f64]) {
+        for round in (0..ROUNDS).rev() {
+            self.mix(x);
+            self.hadamard(round, x);
+            self.flip(round, x);
+        }
+    }
+}
