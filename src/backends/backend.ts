@@ -53,6 +53,24 @@ export interface Backend {
    * `ids` and `dists` hold queries x k entries.
    */
   flatSearch(metric: IndexMetricName, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
+  /**
+   * rabitqB's estimated distances, and their error bounds at `eps0`, from each query to each coded
+   * row (`dists[q * rows + j]`): l2 when `l2`, else `1 - <x, q>`. `words` is the file-parameter
+   * block; normalise queries first for cosine. Identical bits on both backends.
+   */
+  rabitqEstimate(
+    bits: number,
+    words: Float32Array,
+    dim: number,
+    queries: Float32Array,
+    l2: boolean,
+    codes: Uint8Array,
+    params: Float32Array,
+    eps0: number,
+    dists: Float32Array,
+    bounds: Float32Array,
+    threads: number,
+  ): void;
 }
 
 /** Slots of the `errorStats` accumulator. */

@@ -22,5 +22,7 @@ export function nativeBackend(addon: NativeAddon): Backend {
     copy: (src, dst) => addon.copy(src, dst),
     flatSearch: (metric, base, dim, queries, k, ids, dists, threads) =>
       addon.flatSearch(INDEX_METRICS[metric], base, dim, queries, k, ids, dists, threads),
+    rabitqEstimate: (bits, words, dim, queries, l2, codes, params, eps0, dists, bounds, threads) =>
+      addon.rabitqEstimate(bits, words, dim, queries, l2 ? 1 : 0, codes, params, eps0, dists, bounds, threads),
   };
 }

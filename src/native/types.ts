@@ -37,6 +37,11 @@ export interface NativeAddon {
   copy(src: Float32Array, dst: Float32Array): void;
   /** Exact k nearest neighbours of every query (metric ids: l2 0, ip 1, cosine 2). */
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
+  /** rabitq estimates and bounds from each query to each row (see Backend.rabitqEstimate); l2 is 0 or 1. */
+  rabitqEstimate(
+    bits: number, words: Float32Array, dim: number, queries: Float32Array, l2: number,
+    codes: Uint8Array, params: Float32Array, eps0: number, dists: Float32Array, bounds: Float32Array, threads: number,
+  ): void;
   /** storage ids: f32 0, int8 1, binary 2; keepVectors 0 or 1. */
   hnswCreate(dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
   /** Binary storage's per-dimension center, before the first add. */

@@ -182,6 +182,23 @@ fn flat_search(env: Env, a: &mut Args) -> Result<napi_value> {
     env.undefined()
 }
 
+/// `rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds, threads)`
+fn rabitq_estimate(env: Env, a: &mut Args) -> Result<napi_value> {
+    let bits = a.index(0, "bits", 8)?;
+    let words = a.f32s(1, "words")?;
+    let dim = a.index(2, "dim", MAX_DIM)?;
+    let queries = a.f32s(3, "queries")?;
+    let l2 = a.index(4, "l2", 1)? == 1;
+    let codes = a.bytes(5, "codes")?;
+    let params = a.f32s(6, "params")?;
+    let eps0 = a.number(7, "eps0")?;
+    let dists = a.f32s_mut(8, "dists")?;
+    let bounds = a.f32s_mut(9, "bounds")?;
+    let threads = a.index(10, "threads", MAX_THREADS)?;
+    quant::rabitq_estimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds, threads).map_err(core_error)?;
+    env.undefined()
+}
+
 macro_rules! export {
     ($name:ident, $argc:expr, $body:path) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -202,6 +219,7 @@ export!(js_topk, 4, top_k);
 export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
+export!(js_rabitq_estimate, 11, rabitq_estimate);
 export!(js_hnsw_create, 8, hnsw::create);
 export!(js_hnsw_set_center, 2, hnsw::set_center);
 export!(js_hnsw_add, 3, hnsw::add);
@@ -219,7 +237,7 @@ export!(js_hnsw_import, 16, hnsw::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 21] = [
+    let functions: [(&str, napi::napi_callback); 22] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -232,6 +250,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("copy", js_copy),
         ("peakGflops", js_peak_gflops),
         ("flatSearch", js_flat_search),
+        ("rabitqEstimate", js_rabitq_estimate),
         ("hnswCreate", js_hnsw_create),
         ("hnswSetCenter", js_hnsw_set_center),
         ("hnswAdd", js_hnsw_add),

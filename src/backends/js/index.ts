@@ -1,33 +1,35 @@
-import { MAX_DIM, type Scheme, type SchemeName } from '../../quant/schemes.js';
+import { MAX_DIM, type Scheme, type SchemeFamily } from '../../quant/schemes.js';
 import { ERROR_STATS_LEN, type Backend } from '../backend.js';
 import { decodeAffine, encodeAffine } from './affine.js';
 import { decodeBinary, encodeBinary } from './binary.js';
 import { decodeInt8, encodeInt8 } from './int8.js';
+import { decodeRabitq, encodeRabitq, rabitqEstimate } from './rabitq.js';
 import { checkShapes } from './shapes.js';
 import { distanceMany, distanceMatrix, distancePair } from './distance.js';
 import { topk } from './topk.js';
 import { flatSearch } from './flat.js';
 import { columnSums, errorStats } from './stats.js';
 
+/** One entry per kernel family; `fileParams` is the scheme's per-file block (center, rotation). */
 interface SchemeKernels {
-  encode(x: Float32Array, dim: number, center: Float32Array, codes: Uint8Array, params: Float32Array): number;
-  decode(codes: Uint8Array, params: Float32Array, center: Float32Array, dim: number, out: Float32Array): void;
+  encode(bits: number, x: Float32Array, dim: number, fileParams: Float32Array, codes: Uint8Array, params: Float32Array): number;
+  decode(bits: number, codes: Uint8Array, params: Float32Array, fileParams: Float32Array, dim: number, out: Float32Array): void;
 }
 
-const KERNELS: Record<SchemeName, SchemeKernels> = {
+const KERNELS: Record<SchemeFamily, SchemeKernels> = {
   int8: {
-    encode: (x, dim, _center, codes, params) => encodeInt8(x, dim, codes, params),
-    decode: (codes, params, _center, dim, out) => decodeInt8(codes, params, dim, out),
+    encode: (_bits, x, dim, _center, codes, params) => encodeInt8(x, dim, codes, params),
+    decode: (_bits, codes, params, _center, dim, out) => decodeInt8(codes, params, dim, out),
   },
-  int4: {
-    encode: (x, dim, _center, codes, params) => encodeAffine(4, x, dim, codes, params),
-    decode: (codes, params, _center, dim, out) => decodeAffine(4, codes, params, dim, out),
+  affine: {
+    encode: (bits, x, dim, _center, codes, params) => encodeAffine(bits as 4 | 2, x, dim, codes, params),
+    decode: (bits, codes, params, _center, dim, out) => decodeAffine(bits as 4 | 2, codes, params, dim, out),
   },
-  int2: {
-    encode: (x, dim, _center, codes, params) => encodeAffine(2, x, dim, codes, params),
-    decode: (codes, params, _center, dim, out) => decodeAffine(2, codes, params, dim, out),
+  binary: {
+    encode: (_bits, x, dim, center, codes, params) => encodeBinary(x, dim, center, codes, params),
+    decode: (_bits, codes, params, center, dim, out) => decodeBinary(codes, params, center, dim, out),
   },
-  binary: { encode: encodeBinary, decode: decodeBinary },
+  rabitq: { encode: encodeRabitq, decode: decodeRabitq },
 };
 
 /** The pure-TypeScript baseline: the same results as the Rust core, on one thread. */
@@ -37,11 +39,11 @@ export const jsBackend: Backend = {
   maxThreads: 1,
   encode(scheme: Scheme, x, dim, center, codes, params) {
     checkShapes(scheme, dim, x.length, codes.length, params.length, center.length);
-    return KERNELS[scheme.name].encode(x, dim, center, codes, params);
+    return KERNELS[scheme.family].encode(scheme.bits, x, dim, center, codes, params);
   },
   decode(scheme: Scheme, codes, params, center, dim, out) {
     checkShapes(scheme, dim, out.length, codes.length, params.length, center.length);
-    KERNELS[scheme.name].decode(codes, params, center, dim, out);
+    KERNELS[scheme.family].decode(scheme.bits, codes, params, center, dim, out);
   },
   columnSums(x, dim, acc) {
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM || x.length % dim !== 0 || acc.length !== dim) {
@@ -64,4 +66,8 @@ export const jsBackend: Backend = {
     dst.set(src);
   },
   flatSearch: (metric, base, dim, queries, k, ids, dists) => flatSearch(metric, base, dim, queries, k, ids, dists),
+  rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds) {
+    if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`rabitq bits must be 1 to 8, got ${bits}`);
+    rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds);
+  },
 };

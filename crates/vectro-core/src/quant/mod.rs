@@ -52,6 +52,30 @@ macro_rules! generic_kernels_for {
         }
 
         #[target_feature(enable = $features)]
+        pub(super) unsafe fn rabitq_encode_rows(
+            bits: usize,
+            x: &[f32],
+            dim: usize,
+            block: &super::rabitq::Block,
+            codes: &mut [u8],
+            params: &mut [f32],
+        ) -> Option<usize> {
+            super::rabitq::encode_rows_generic(bits, x, dim, block, codes, params)
+        }
+
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn rabitq_decode_rows(
+            bits: usize,
+            codes: &[u8],
+            params: &[f32],
+            dim: usize,
+            block: &super::rabitq::Block,
+            out: &mut [f32],
+        ) {
+            super::rabitq::decode_rows_generic(bits, codes, params, dim, block, out)
+        }
+
+        #[target_feature(enable = $features)]
         pub(super) unsafe fn binary_decode_rows(
             codes: &[u8],
             s: &[f32],
@@ -282,7 +306,7 @@ pub fn encode_at(
             Scheme::Int2 => affine::encode_rows::<2>(level, xb, dim, cb, pb),
             Scheme::Binary => binary::encode_rows(level, xb, dim, center, cb, pb),
             Scheme::Rabitq(bits) => {
-                rabitq::encode_rows(bits as usize, xb, dim, block.as_ref().unwrap(), cb, pb)
+                rabitq::encode_rows(level, bits as usize, xb, dim, block.as_ref().unwrap(), cb, pb)
             }
         };
         bad.map(|r| b * per + r)
@@ -362,7 +386,7 @@ pub fn decode_at(
         Scheme::Int2 => affine::decode_rows::<2>(level, cb, pb, dim, ob),
         Scheme::Binary => binary::decode_rows(level, cb, pb, center, dim, ob),
         Scheme::Rabitq(bits) => {
-            rabitq::decode_rows(bits as usize, cb, pb, dim, block.as_ref().unwrap(), ob)
+            rabitq::decode_rows(level, bits as usize, cb, pb, dim, block.as_ref().unwrap(), ob)
         }
     });
     Ok(())
@@ -430,3 +454,58 @@ pub fn error_stats(x: &[f32], y: &[f32], dim: usize, acc: &mut [f64]) -> Result<
 
 #[cfg(test)]
 mod tests;
+
+/// rabitq's estimated distances (and their error bounds at `eps0`) from each query to each coded
+/// row: `dists[q * rows + j]`. `words` is the file-parameter block, `l2` picks the l2 estimate
+/// (else `1 - <x, q>`); queries are prepared as they are (normalise them first for cosine).
+#[allow(clippy::too_many_arguments)]
+pub fn rabitq_estimate(
+    bits: usize,
+    words: &[f32],
+    dim: usize,
+    queries: &[f32],
+    l2: bool,
+    codes: &[u8],
+    params: &[f32],
+    eps0: f64,
+    dists: &mut [f32],
+    bounds: &mut [f32],
+    threads: usize,
+) -> Result<(), Error> {
+    if !(1..=8).contains(&bits) {
+        return Err(invalid(format!("rabitq bits must be 1 to 8, got {bits}")));
+    }
+    let scheme = Scheme::Rabitq(bits as u8);
+    let block = rabitq::read_block(words, dim).map_err(invalid)?;
+    if queries.len() % dim != 0 {
+        return Err(invalid(format!("queries hold {} floats, not whole vectors of dim {dim}", queries.len())));
+    }
+    let cb = scheme.code_bytes(dim);
+    let rows = codes.len() / cb;
+    if codes.len() % cb != 0 || params.len() != rows * rabitq::FACTORS {
+        return Err(invalid(format!("{} code bytes and {} factors are not whole rows of {cb} bytes and {} factors", codes.len(), params.len(), rabitq::FACTORS)));
+    }
+    let nq = queries.len() / dim;
+    if dists.len() != nq * rows || bounds.len() != nq * rows {
+        return Err(invalid(format!("dists and bounds must hold queries x rows = {} values", nq * rows)));
+    }
+    if !eps0.is_finite() || eps0 < 0.0 {
+        return Err(invalid("eps0 must be finite and not negative"));
+    }
+    if rows == 0 {
+        return Ok(());
+    }
+    let per = rows_per_block(rows, threads_for(rows, cb, threads));
+    for ((q, d), b) in queries.chunks_exact(dim).zip(dists.chunks_exact_mut(rows)).zip(bounds.chunks_exact_mut(rows)) {
+        let prepared = rabitq::Prepared::new(bits, q, &block, l2);
+        let blocks: Vec<_> = codes.chunks(per * cb).zip(params.chunks(per * rabitq::FACTORS)).zip(d.chunks_mut(per).zip(b.chunks_mut(per))).collect();
+        run_blocks(blocks, |((cs, fs), (ds, bs))| {
+            for (((code, f), dv), bv) in cs.chunks_exact(cb).zip(fs.chunks_exact(rabitq::FACTORS)).zip(ds.iter_mut()).zip(bs.iter_mut()) {
+                let e = prepared.estimate(code, f, eps0);
+                *dv = e.distance;
+                *bv = e.bound;
+            }
+        });
+    }
+    Ok(())
+}

@@ -16,6 +16,7 @@
 //! holding bit b of every coordinate's code, so one kernel serves every B.
 
 use super::rotation::{padded_dim, Rotation};
+use crate::simd::Level;
 
 /// u32 words before the center in a rabitq file-parameter block.
 pub const HEADER_WORDS: usize = 8;
@@ -79,7 +80,27 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block<'_>, String> {
     })
 }
 
+/// The cosine between `w` and the levels (min(floor(t w_i), m) + 1/2). `<y, w>` is summed in 8
+/// interleaved lanes, combined pairwise, and `|y|^2 = sum (2k + 1)^2 / 4` from whole numbers
+/// (exact in float64 in any order), so the result is fixed (the TypeScript baseline sums the same
+/// way) and the loop still vectorises.
+#[inline(always)]
+fn cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
+    let (mut ip, mut odd) = ([0f64; 8], [0f64; 8]);
+    for chunk in w.chunks_exact(8) {
+        for j in 0..8 {
+            let k = (t * chunk[j]).floor().min(m as f64);
+            ip[j] += (k + 0.5) * chunk[j];
+            odd[j] += (2.0 * k + 1.0) * (2.0 * k + 1.0);
+        }
+    }
+    let ip = ((ip[0] + ip[1]) + (ip[2] + ip[3])) + ((ip[4] + ip[5]) + (ip[6] + ip[7]));
+    let odd: f64 = odd.iter().sum();
+    ip / (odd / 4.0).sqrt()
+}
+
 /// Levels k_i for `w` = |u| (B >= 2): the grid scale with the best cosine. Returns the levels in `k`.
+#[inline(always)]
 fn best_levels(w: &[f64], m: usize, k: &mut [u8]) {
     let wmax = w.iter().fold(0f64, |a, &b| if b > a { b } else { a });
     if wmax == 0.0 || m == 0 {
@@ -87,15 +108,7 @@ fn best_levels(w: &[f64], m: usize, k: &mut [u8]) {
         return;
     }
     let unit = (m + 1) as f64 / wmax;
-    let cosine_at = |t: f64| {
-        let (mut ip, mut sq) = (0f64, 0f64);
-        for &wi in w {
-            let level = (t * wi).floor().min(m as f64) + 0.5;
-            ip += level * wi;
-            sq += level * level;
-        }
-        ip / sq.sqrt()
-    };
+    let cosine_at = |t: f64| cosine_at(w, m, t);
     let step = (SCALE_HI - SCALE_LO) / (COARSE - 1) as f64;
     let (mut best_t, mut best) = (SCALE_LO * unit, f64::NEG_INFINITY);
     for g in 0..COARSE {
@@ -123,7 +136,33 @@ fn best_levels(w: &[f64], m: usize, k: &mut [u8]) {
 
 /// Encodes rows of `x` into bit-plane codes and factors. Returns the first row whose factors are
 /// not finite (its values overflow), if any. `block` comes from [`read_block`].
-pub(super) fn encode_rows(
+pub(super) fn encode_rows(level: Level, bits: usize, x: &[f32], dim: usize, block: &Block, codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx512 => unsafe { super::x86_avx512::rabitq_encode_rows(bits, x, dim, block, codes, params) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx2 => unsafe { super::x86_avx2::rabitq_encode_rows(bits, x, dim, block, codes, params) },
+        _ => encode_rows_generic(bits, x, dim, block, codes, params),
+    }
+}
+
+pub(super) fn decode_rows(level: Level, bits: usize, codes: &[u8], params: &[f32], dim: usize, block: &Block, out: &mut [f32]) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx512 => unsafe { super::x86_avx512::rabitq_decode_rows(bits, codes, params, dim, block, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level is supported by this CPU.
+        Level::Avx2 => unsafe { super::x86_avx2::rabitq_decode_rows(bits, codes, params, dim, block, out) },
+        _ => decode_rows_generic(bits, codes, params, dim, block, out),
+    }
+}
+
+/// Encode body shared by every level.
+#[inline(always)]
+pub(super) fn encode_rows_generic(
     bits: usize,
     x: &[f32],
     dim: usize,
@@ -193,8 +232,10 @@ fn code_at(code: &[u8], bits: usize, p: usize, i: usize) -> usize {
         .sum()
 }
 
-/// Reconstructs rows: c + R^-1((<y, u> / |y|^2) y), the point on the code's ray nearest x.
-pub(super) fn decode_rows(
+/// Decode body shared by every level: c + R^-1((<y, u> / |y|^2) y), the point on the code's
+/// ray nearest x.
+#[inline(always)]
+pub(super) fn decode_rows_generic(
     bits: usize,
     codes: &[u8],
     params: &[f32],

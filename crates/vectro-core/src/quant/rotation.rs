@@ -54,17 +54,18 @@ impl Rotation {
         }
     }
 
+    #[inline(always)]
     fn flip(&self, round: usize, x: &mut [f64]) {
         let words = &self.signs[round * self.padded / 64..(round + 1) * self.padded / 64];
         for (chunk, &w) in x.chunks_exact_mut(64).zip(words) {
             for (j, v) in chunk.iter_mut().enumerate() {
-                if (w >> j) & 1 == 1 {
-                    *v = -*v;
-                }
+                // Negation is a flip of the sign bit; written so, the loop has no branch.
+                *v = f64::from_bits(v.to_bits() ^ (((w >> j) & 1) << 63));
             }
         }
     }
 
+    #[inline(always)]
     fn hadamard(&self, round: usize, x: &mut [f64]) {
         let start = if round % 2 == 0 {
             0
@@ -90,6 +91,7 @@ impl Rotation {
         }
     }
 
+    #[inline(always)]
     fn mix(&self, x: &mut [f64]) {
         if self.pow2 == self.padded {
             return;
@@ -103,6 +105,7 @@ impl Rotation {
         }
     }
 
+    #[inline(always)]
     /// Rotates `x` (`padded` values) in place.
     pub fn apply(&self, x: &mut [f64]) {
         for round in 0..ROUNDS {
@@ -113,6 +116,7 @@ impl Rotation {
     }
 
     /// Undoes [`Rotation::apply`] in place.
+    #[inline(always)]
     pub fn invert(&self, x: &mut [f64]) {
         for round in (0..ROUNDS).rev() {
             self.mix(x);
