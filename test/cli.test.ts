@@ -9,8 +9,12 @@ import { bigAnnBytes, cli, cliSpawn, listDir, native, ROOT, SIFTSMALL, skipWitho
 const EXAMPLE = `${ROOT}/fixtures/worked-example.fvecs`;
 const TIMING_FIELDS = ['seconds', 'vectorsPerSecond', 'output', 'backend', 'simd', 'threads'];
 
-const withoutTiming = (report: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(report).filter(([k]) => !TIMING_FIELDS.includes(k)));
+const withoutTiming = (report: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(report)
+      .filter(([k]) => !TIMING_FIELDS.includes(k))
+      .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? withoutTiming(v as Record<string, unknown>) : v]),
+  );
 
 describe('vectro quantize', () => {
   test('the worked example: summary values', () => {
@@ -45,7 +49,7 @@ describe('vectro quantize', () => {
 
   test('native and js write byte-identical files and identical reports, every scheme', { skip: skipWithoutNative }, () => {
     const dir = tempDir();
-    for (const scheme of ['int8', 'int4', 'int2', 'binary']) {
+    for (const scheme of ['int8', 'int4', 'int2', 'binary', 'rabitq1', 'rabitq4']) {
       const runs = ['native', 'js'].map((backend) => {
         const out = `${dir}/${scheme}-${backend}.vq`;
         const r = cli(['quantize', SIFTSMALL, '-o', out, '--scheme', scheme, '--backend', backend, '--json']);
@@ -53,6 +57,13 @@ describe('vectro quantize', () => {
         return { bytes: readFileSync(out), report: JSON.parse(r.stdout) };
       });
       assert.ok(runs[0].bytes.equals(runs[1].bytes), `${scheme}: native and js .vq files differ`);
+      // The search report's exact distances are float32 sums whose order differs between the
+      // backends, so its distance errors agree to a few ulps; its recalls are identical.
+      const [a, b] = runs.map((r) => r.report.searchReport);
+      for (const field of ['meanRelativeDistanceError', 'p99RelativeDistanceError']) {
+        assert.ok(Math.abs(a[field] - b[field]) <= 1e-4 * Math.abs(a[field]), `${scheme} ${field}: ${a[field]} vs ${b[field]}`);
+        a[field] = b[field];
+      }
       assert.deepEqual(withoutTiming(runs[0].report), withoutTiming(runs[1].report), scheme);
       assert.equal(runs[0].report.backend, 'native');
     }
@@ -178,7 +189,7 @@ describe('bad input: one error line, the right exit code, nothing left behind', 
     ['output in a missing folder', ['quantize', SIFTSMALL, '-o', `${dir}/no/such/dir/o.vq`], 2, /^error: -o .*no\/such\/dir\/o\.vq: the folder .*no\/such\/dir does not exist; create it first$/],
     ['output is a directory', ['quantize', SIFTSMALL, '-o', `${dir}/sub.vq`], 2, /-o .*sub\.vq: is a directory; give a file name$/],
     ['output without .vq', ['quantize', SIFTSMALL, '-o', `${dir}/o.fvecs`], 2, /quantize writes \.vq files/],
-    ['unknown scheme', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--scheme', 'int3'], 2, /^error: --scheme: expected one of int8, int4, int2, binary, got 'int3'$/],
+    ['unknown scheme', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--scheme', 'int3'], 2, /^error: --scheme: expected one of int8, int4, int2, binary, rabitq1, rabitq2, .*, rabitq8, rabitq, got 'int3'$/],
     ['unknown backend', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--backend', 'gpu'], 2, /--backend: expected one of auto, native, js, got 'gpu'/],
     ['bad thread count', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--threads', 'many'], 2, /--threads: expected a whole number/],
     ['missing -o', ['quantize', SIFTSMALL], 2, /-o, --output: required/],

@@ -61,11 +61,11 @@ describe('.vq format', () => {
   test('a binary file stores its center', async () => {
     const path = `${dir}/center.vq`;
     const w = await VqWriter.create(path, SCHEMES.binary, 3, 1);
-    await w.writeCenter(Float32Array.from([1, 2, 3]));
+    await w.writeFileParams(Float32Array.from([1, 2, 3]));
     await w.writeRows(0, Float32Array.from([0.5]), Uint8Array.from([5]));
     await w.finish();
     const r = await VqReader.open(path);
-    assert.deepEqual(Array.from(await r.readCenter()), [1, 2, 3]);
+    assert.deepEqual(Array.from(await r.readFileParams()), [1, 2, 3]);
     await r.close();
   });
 
@@ -73,7 +73,7 @@ describe('.vq format', () => {
     const variants: [string, (b: Buffer) => Buffer, RegExp][] = [
       ['bad magic', (b) => (b.write('VECTROVX', 0, 'latin1'), b), /not a \.vq file \(bad magic\)/],
       ['unknown version', (b) => (b.writeUInt32LE(2, 8), b), /unsupported \.vq version 2 \(this vectro reads version 1\)/],
-      ['unknown scheme', (b) => (b.writeUInt32LE(9, 12), b), /unknown scheme id 9/],
+      ['unknown scheme', (b) => (b.writeUInt32LE(13, 12), b), /unknown scheme id 13/],
       ['inconsistent header', (b) => (b.writeBigUInt64LE(192n, 56), b), /inconsistent header/],
       ['truncated body', (b) => b.subarray(0, 130), /truncated: 1 int8 vectors need 136 bytes but the file has 130/],
       ['truncated header', (b) => b.subarray(0, 40), /truncated: 40 bytes, a \.vq header alone is 64/],

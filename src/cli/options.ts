@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { LIMITS, wholeNumber } from '../limits.js';
-import { SCHEME_NAMES } from '../quant/schemes.js';
+import { SCHEME_NAMES, type SchemeName } from '../quant/schemes.js';
 import { VECTOR_FORMATS } from '../formats/detect.js';
 
 /** Flags as commander hands them over, checked and typed by zod. Messages name the flag. */
@@ -24,11 +24,18 @@ export const commonOptions = z.object({
   quiet: z.boolean().default(false),
 });
 
-export const quantizeOptions = commonOptions.extend({
-  output: z.string({ error: '-o, --output: required (where to write the .vq file)' }).min(1),
-  scheme: choice('--scheme', SCHEME_NAMES).default('int8'),
-  format: choice('--format', VECTOR_FORMATS).optional(),
-});
+export const quantizeOptions = commonOptions
+  .extend({
+    output: z.string({ error: '-o, --output: required (where to write the .vq file)' }).min(1),
+    scheme: choice('--scheme', [...SCHEME_NAMES, 'rabitq'] as const).default('int8'),
+    bits: wholeNumber('--bits', 1, 8).optional(),
+    metric: choice('--metric', ['l2', 'ip', 'cosine'] as const).default('l2'),
+    seed: wholeNumber('--seed', 0, LIMITS.seed).default(42),
+    searchReport: z.boolean().default(true),
+    format: choice('--format', VECTOR_FORMATS).optional(),
+  })
+  .refine((o) => o.bits === undefined || o.scheme === 'rabitq', { error: '--bits: only with --scheme rabitq (the other schemes have fixed bits; rabitq1..rabitq8 name theirs)' })
+  .transform(({ bits, ...o }) => ({ ...o, scheme: (o.scheme === 'rabitq' ? `rabitq${bits ?? 1}` : o.scheme) as SchemeName }));
 
 export const dequantizeOptions = commonOptions.extend({
   output: z.string({ error: '-o, --output: required (.fvecs, .fbin or .npy)' }).min(1),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { writeFileAtomic } from '../formats/atomic.js';
-import { normaliseInto } from '../index/js-store.js';
+import { normaliseInto } from '../distance/normalise.js';
 import { runWorker } from '../index/run-worker.js';
 import { seeded } from '../random.js';
 import { dataDir, datasetCacheKey } from './cache.js';

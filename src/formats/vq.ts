@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { codeBytes, fileParams, MAX_DIM, schemeById, type Scheme } from '../quant/schemes.js';
+import { codeBytes, fileParams, MAX_DIM, RABITQ_HEADER_WORDS, schemeById, type Scheme } from '../quant/schemes.js';
+import { readRabitqBlock } from '../quant/rabitq.js';
 import { AtomicFile, readFully } from './atomic.js';
 import { crcUpdate } from './checksum.js';
 import { firstNonFinite } from './finite.js';
@@ -138,8 +139,9 @@ export class VqWriter {
     return writer;
   }
 
-  async writeCenter(center: Float32Array): Promise<void> {
-    await this.file.write(new Uint8Array(center.buffer, center.byteOffset, center.byteLength), this.layout.fileParamsOffset);
+  /** Writes the per-file parameters: binary's center, rabitq's rotation words and center. */
+  async writeFileParams(block: Float32Array): Promise<void> {
+    await this.file.write(new Uint8Array(block.buffer, block.byteOffset, block.byteLength), this.layout.fileParamsOffset);
   }
 
   /** Writes the params and codes of rows starting at `start`. */
@@ -196,16 +198,25 @@ export class VqReader {
   }
 
   /**
-   * Every parameter a decoder multiplies by must be what an encoder can write: the center finite;
-   * per vector, the int8 scale, the int4/int2 step and the binary s finite and not negative, the
-   * int4/int2 lo finite. (A valid checksum says the bytes are as written, not that a writer was vectro.)
+   * Every parameter a decoder multiplies by must be what an encoder can write: the center finite
+   * (and rabitq's rotation words known); per vector, the int8 scale, the int4/int2 step, the binary
+   * s and rabitq's factors finite and not negative, the int4/int2 lo finite. (A valid checksum says
+   * the bytes are as written, not that a writer was vectro.)
    */
   private async checkParams(path: string): Promise<void> {
-    const center = await this.readCenter();
+    const { count, vectorParams, scheme, dim } = this.layout;
+    const fileBlock = await this.readFileParams();
+    const center = scheme.family === 'rabitq' ? fileBlock.subarray(RABITQ_HEADER_WORDS) : fileBlock;
     const c = firstNonFinite(center);
     if (c >= 0) throw new DataError(`${path}: the center's dimension ${c} is ${center[c]}; it must be finite`);
-    const { count, vectorParams, scheme } = this.layout;
-    const names = vectorParams === 1 ? [scheme.name === 'binary' ? 's' : 'scale'] : ['lo', 'step'];
+    if (scheme.family === 'rabitq') {
+      try {
+        readRabitqBlock(fileBlock, dim);
+      } catch (err) {
+        throw new DataError(`${path}: bad ${scheme.name} parameters: ${(err as Error).message}`);
+      }
+    }
+    const names = scheme.paramNames;
     const block = 1 << 16;
     const params = new Float32Array(Math.min(count, block) * vectorParams);
     for (let start = 0; start < count; start += block) {
@@ -228,10 +239,11 @@ export class VqReader {
     return reader.layout;
   }
 
-  async readCenter(): Promise<Float32Array> {
-    const center = new Float32Array(this.layout.fileParams);
-    await readFully(this.input.handle, new Uint8Array(center.buffer), this.layout.fileParamsOffset);
-    return center;
+  /** The per-file parameters as written (binary's center; rabitq's rotation words and center). */
+  async readFileParams(): Promise<Float32Array> {
+    const block = new Float32Array(this.layout.fileParams);
+    await readFully(this.input.handle, new Uint8Array(block.buffer), this.layout.fileParamsOffset);
+    return block;
   }
 
   /** Reads the params and codes of rows [start, start + n) into the given buffers. */

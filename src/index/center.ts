@@ -1,4 +1,4 @@
-import { normaliseInto } from './js-store.js';
+import { normaliseInto } from '../distance/normalise.js';
 
 /**
  * Binary storage's center: the per-dimension mean of the vectors (of the normalised vectors for

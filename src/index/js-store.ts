@@ -1,3 +1,4 @@
+import { normaliseInto } from '../distance/normalise.js';
 import { encodeBinary } from '../backends/js/binary.js';
 import { dotF32, l2sqF32 } from '../backends/js/distance.js';
 import { encodeInt8 } from '../backends/js/int8.js';
@@ -208,10 +209,4 @@ function int8Norm(codes: Int8Array, at: number, dim: number, scale: number): num
   return scale * scale * sum;
 }
 
-/** `x / |x|` into `out` (0 for a zero vector), exactly as the Rust index normalises: float32 sum of squares, sqrt, one division per value. */
-export function normaliseInto(x: Float32Array, xo: number, dim: number, out: Float32Array, oo: number): void {
-  let sum = 0;
-  for (let i = 0; i < dim; i++) sum = Math.fround(sum + Math.fround(x[xo + i] * x[xo + i]));
-  const norm = Math.fround(Math.sqrt(sum));
-  for (let i = 0; i < dim; i++) out[oo + i] = norm > 0 ? x[xo + i] / norm : 0;
-}
+export { normaliseInto };

@@ -35,7 +35,7 @@ export async function dequantizeFile(input: string, output: string, options: Deq
   let writer: VectorWriter | undefined;
   try {
     const { scheme, dim, count } = reader.layout;
-    const center = await reader.readCenter();
+    const center = await reader.readFileParams();
     const chunk = rowsPerChunk(dim, count, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     const buffers = new ChunkBuffers(scheme, dim, chunk);
     writer = await VectorWriter.create(output, format, dim, count);

@@ -1,5 +1,6 @@
 import { selectBackend, type BackendChoice } from '../backends/select.js';
 import { badVectorError, centerFromSums } from './pipeline.js';
+import { fileParamsFor } from './rabitq.js';
 import { codeBytes, MAX_DIM, SCHEMES, type Scheme, type SchemeName } from './schemes.js';
 
 /** Vectors quantized in memory: what a `.vq` file holds, as typed arrays. */
@@ -9,7 +10,7 @@ export interface Quantized {
   count: number;
   codes: Uint8Array;
   params: Float32Array;
-  /** binary's per-dimension center (empty for the other schemes). */
+  /** The per-file parameters: binary's center; rabitq's rotation words and center; empty otherwise. */
   center: Float32Array;
 }
 
@@ -17,6 +18,8 @@ export interface MemoryOptions {
   backend?: BackendChoice;
   /** Threads for the native backend (0 = all cores). */
   threads?: number;
+  /** rabitq: the rotation's seed (default 42). Vectors are encoded as given (normalise them first for cosine). */
+  seed?: number;
 }
 
 /** Quantizes `x` (row-major, `dim` wide) without copying it. Throws DataError on NaN/Inf. */
@@ -33,7 +36,7 @@ export function quantize(x: Float32Array, dim: number, scheme: SchemeName = 'int
     const sums = new Float64Array(dim);
     const bad = backend.columnSums(x, dim, sums);
     if (bad >= 0) throw badVectorError('input', s, x, dim, bad, 0);
-    center = centerFromSums(sums, count);
+    center = fileParamsFor(s, centerFromSums(sums, count), { seed: options.seed === undefined ? undefined : BigInt(options.seed) });
   }
   const codes = new Uint8Array(count * codeBytes(s, dim));
   const params = new Float32Array(count * s.vectorParams);

@@ -25,6 +25,8 @@ export interface Scheme {
    * residuals are taken from, next to the rotation).
    */
   readonly hasCenter: boolean;
+  /** Names of the per-vector parameters, in stored order; all but `lo` are never negative. */
+  readonly paramNames: readonly string[];
   /** Bytes of codes per vector (each vector starts on a byte boundary). */
   codeBytes(dim: number): number;
   /** 32-bit words stored once per file: none, the center (binary), rotation words + center (rabitq). */
@@ -47,6 +49,7 @@ function rabitq(bits: number): Scheme {
     family: 'rabitq',
     bits,
     vectorParams: 3,
+    paramNames: ['norm2', 'f', 'e'],
     hasCenter: true,
     codeBytes: (dim) => rabitqCodeBytes(bits, dim),
     fileParams: (dim) => RABITQ_HEADER_WORDS + dim,
@@ -54,10 +57,10 @@ function rabitq(bits: number): Scheme {
 }
 
 export const SCHEMES: Record<SchemeName, Scheme> = {
-  int8: { name: 'int8', id: 1, family: 'int8', bits: 8, vectorParams: 1, hasCenter: false, codeBytes: packed(8), fileParams: () => 0 },
-  int4: { name: 'int4', id: 2, family: 'affine', bits: 4, vectorParams: 2, hasCenter: false, codeBytes: packed(4), fileParams: () => 0 },
-  int2: { name: 'int2', id: 3, family: 'affine', bits: 2, vectorParams: 2, hasCenter: false, codeBytes: packed(2), fileParams: () => 0 },
-  binary: { name: 'binary', id: 4, family: 'binary', bits: 1, vectorParams: 1, hasCenter: true, codeBytes: packed(1), fileParams: (dim) => dim },
+  int8: { name: 'int8', id: 1, family: 'int8', bits: 8, vectorParams: 1, paramNames: ['scale'], hasCenter: false, codeBytes: packed(8), fileParams: () => 0 },
+  int4: { name: 'int4', id: 2, family: 'affine', bits: 4, vectorParams: 2, paramNames: ['lo', 'step'], hasCenter: false, codeBytes: packed(4), fileParams: () => 0 },
+  int2: { name: 'int2', id: 3, family: 'affine', bits: 2, vectorParams: 2, paramNames: ['lo', 'step'], hasCenter: false, codeBytes: packed(2), fileParams: () => 0 },
+  binary: { name: 'binary', id: 4, family: 'binary', bits: 1, vectorParams: 1, paramNames: ['s'], hasCenter: true, codeBytes: packed(1), fileParams: (dim) => dim },
   ...(Object.fromEntries(RABITQ_NAMES.map((name, i) => [name, rabitq(i + 1)])) as Record<(typeof RABITQ_NAMES)[number], Scheme>),
 };
 

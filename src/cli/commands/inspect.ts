@@ -4,6 +4,9 @@ import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { VectorReader } from '../../formats/vectors.js';
 import { hex, VqReader, VQ_VERSION } from '../../formats/vq.js';
 import { inspectOptions, parseOptions } from '../options.js';
+import { RABITQ_HEADER_WORDS, type Scheme } from '../../quant/schemes.js';
+import { readRabitqBlock } from '../../quant/rabitq.js';
+import { ROTATION_ROUNDS } from '../../backends/js/rotation.js';
 import { formatBytes, keyValueTable, printJson } from '../output.js';
 
 export function registerInspect(program: Command): void {
@@ -24,7 +27,7 @@ export function registerInspect(program: Command): void {
 
 async function inspectVq(file: string) {
   const reader = await VqReader.open(file);
-  await reader.close();
+  const block = await reader.readFileParams().finally(() => reader.close());
   const l = reader.layout;
   return {
     file,
@@ -37,6 +40,7 @@ async function inspectVq(file: string) {
     paramsPerVector: l.vectorParams,
     paramsPerFile: l.fileParams,
     codesOffset: l.codesOffset,
+    ...fileParamsSummary(l.scheme, l.dim, block),
     bytes: l.fileBytes,
     checksum: `ok (crc32 ${hex(reader.checksum)})`,
   };
@@ -47,4 +51,17 @@ async function inspectVectors(file: string, format?: (typeof VECTOR_FORMATS)[num
   await reader.close();
   const { path, ...info } = reader.info;
   return { file: path, ...info };
+}
+
+/** What the per-file parameters say: bits, rotation and metric for rabitq; the center for both centered schemes. */
+function fileParamsSummary(scheme: Scheme, dim: number, block: Float32Array): Record<string, string | number> {
+  if (!scheme.hasCenter) return {};
+  const center = scheme.family === 'rabitq' ? block.subarray(RABITQ_HEADER_WORDS) : block;
+  let norm = 0;
+  for (const v of center) norm += v * v;
+  const shown = Array.from(center.subarray(0, 4), (v) => Number(v.toPrecision(6))).join(', ');
+  const summary = { center: `[${shown}${dim > 4 ? ', ...' : ''}] (norm ${Math.sqrt(norm).toPrecision(6)})` };
+  if (scheme.family !== 'rabitq') return summary;
+  const b = readRabitqBlock(block, dim);
+  return { bits: scheme.bits, metric: b.metric, rotation: `randomized Hadamard + Kac, ${ROTATION_ROUNDS} rounds, seed ${b.seed}`, paddedDim: b.rotation.padded, ...summary };
 }

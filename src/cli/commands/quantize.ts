@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
-import { SCHEME_NAMES, SCHEMES } from '../../quant/schemes.js';
+import { SCHEMES } from '../../quant/schemes.js';
 import { parseOptions, quantizeOptions } from '../options.js';
 import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
 import { formatRate } from '../../export/format.js';
@@ -24,7 +24,11 @@ export function registerQuantize(program: Command): void {
     )
     .argument('<input>', 'vector file to quantize')
     .option('-o, --output <file>', 'the .vq file to write (required)')
-    .option('--scheme <name>', `quantization scheme: ${SCHEME_NAMES.join(', ')}`, 'int8')
+    .option('--scheme <name>', `quantization scheme: int8, int4, int2, binary, rabitq1..rabitq8, or rabitq with --bits`, 'int8')
+    .option('--bits <n>', 'bits per dimension for --scheme rabitq, 1 to 8 (default 1, plain RaBitQ)')
+    .option('--metric <name>', 'distance searches will use: l2, ip or cosine (rabitq normalises vectors for cosine; the search report measures it)', 'l2')
+    .option('--seed <n>', "seed of rabitq's rotation and of the search report's samples", '42')
+    .option('--no-search-report', 'skip the search-quality report (distance errors and recall@10 of a scan over the codes)')
     .option('--format <name>', `input format when the extension does not say: ${VECTOR_FORMATS.join(', ')}`);
   addCommonOptions(cmd).action(async (input: string, raw: unknown) => {
     const opts = parseOptions(quantizeOptions, raw);
@@ -42,8 +46,12 @@ export function registerQuantize(program: Command): void {
         backend,
         threads: opts.threads,
         format: opts.format,
+        metric: opts.metric,
+        seed: opts.seed,
+        searchReport: opts.searchReport,
         signal,
-        onProgress: (p) => progress.update(p.phase === 'center' ? 'center pass' : 'encoding', p.done, p.total),
+        onProgress: (p) =>
+          progress.update(p.phase === 'center' ? 'center pass' : opts.searchReport ? 'encoding and measuring search quality' : 'encoding', p.done, p.total),
       }),
     ).finally(() => progress.stop());
     if (opts.json) printJson(report);
@@ -67,5 +75,18 @@ function summaryTable(r: QuantizeReport, backend: string): string {
     ['max abs error', formatNumber(r.maxAbsError)],
     ['MSE', formatNumber(r.mse)],
     ['mean relative error', formatNumber(r.meanRelativeError)],
+    ...searchRows(r),
   ]);
+}
+
+/** The search-quality report's rows (none when it was skipped). */
+function searchRows(r: QuantizeReport): [string, string][] {
+  const s = r.searchReport;
+  if (!s) return [];
+  const recall = s.recallAt10.map((x) => x.recall.toFixed(3)).join(' / ');
+  return [
+    ['metric', r.metric],
+    [`distance error (${s.pairs.toLocaleString('en-US')} pairs)`, `mean ${formatNumber(s.meanRelativeDistanceError)}, p99 ${formatNumber(s.p99RelativeDistanceError)}`],
+    [`recall@10, rerank ${s.recallAt10.map((x) => x.rerank).join('/')}`, `${recall} (${s.queries} queries from the file, exact scan of the codes)`],
+  ];
 }
