@@ -94,7 +94,7 @@ describe('int8 and binary storage', () => {
       const [r0, r1] = [recallAtK(plain.ids, t, 10), recallAtK(index.search(queries, 10, { ef: 100, rerank: 100 }).ids, t, 10)];
       assert.ok(r1 > r0 + 0.3 && r1 >= 0.8, `binary recall ${r0}, with rerank ${r1}`);
       assert.throws(() => HnswIndex.create({ dim: 4, storage: 'f32', keepVectors: true, backend }), /keeping vectors applies to int8 and binary/);
-      assert.throws(() => HnswIndex.create({ dim: 4, center: new Float32Array(4), backend }), /only binary storage takes a center/);
+      assert.throws(() => HnswIndex.create({ dim: 4, center: new Float32Array(4), backend }), /only binary and rabitq storage take a center/);
       assert.throws(() => HnswIndex.create({ dim: 4, storage: 'int4' as Storage, backend }), /unknown storage 'int4'/);
     });
   }

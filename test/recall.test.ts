@@ -34,8 +34,8 @@ describe('configuration specs', () => {
       ['hnsw,m=1', /m: must be at least 2/],
       ['hnsw,m=x', /m: expected a whole number/],
       ['hnsw,ef=10', /unknown parameter 'ef' \(hnsw takes m, efc, storage, rerank\)/],
-      ['hnsw,storage=pq', /storage: expected one of f32, int8, binary, got 'pq'/],
-      ['hnsw,rerank=10', /rerank: only int8 and binary storage rerank/],
+      ['hnsw,storage=pq', /storage: expected one of f32, int8, binary, rabitq1, .*, rabitq8, got 'pq'/],
+      ['hnsw,rerank=10', /rerank: only int8, binary and rabitq storage rerank/],
       ['hnsw,m=8,m=9', /m is given twice/],
       ['hnsw,m', /expected key=value, got 'm'/],
     ];

@@ -180,7 +180,7 @@ describe('no input can lose a user\'s data', () => {
       ['entry point -1', craft(f32, (v) => v.setInt32(48, -1, true)), /entry point -1 in the header is not a node of this 300-vector index$/],
       ['entry point past the end', craft(f32, (v) => v.setInt32(48, 300, true)), /entry point 300 in the header/],
       ['NaN vector', craft(f32, (v) => v.setFloat32(128 + 4 * (5 * dim + 2), NaN, true)), /vector 5, dimension 2 is NaN; an index holds finite values only$/],
-      ['NaN int8 scale', craft(int8, (v) => v.setFloat32(scalesAt + 4 * 9, NaN, true)), /the int8 scale of vector 9 is NaN; scales are finite and not negative$/],
+      ['NaN int8 scale', craft(int8, (v) => v.setFloat32(scalesAt + 4 * 9, NaN, true)), /the int8 scale of vector 9 is NaN; it must be finite and not negative$/],
       ['negative int8 scale', craft(int8, (v) => v.setFloat32(scalesAt, -1, true)), /the int8 scale of vector 0 is -1/],
       ['NaN binary center', craft(binary, (v) => v.setFloat32(centerAt + 4 * 3, NaN, true)), /the binary center's dimension 3 is NaN; it must be finite$/],
       ['efConstruction 0', craft(f32, (v) => v.setUint32(32, 0, true)), /efConstruction = 0 does not fit a hnsw index \(1 to 100000\)$/],

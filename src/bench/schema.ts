@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 /** Units of a throughput: larger always means faster. */
-export const UNITS = ['vec/s', 'pairs/s', 'GFLOP/s', 'scores/s', 'queries/s'] as const;
+export const UNITS = ['vec/s', 'pairs/s', 'GFLOP/s', 'scores/s', 'queries/s', 'codes/s'] as const;
 export type Unit = (typeof UNITS)[number];
 
 export const machineSchema = z.object({

@@ -46,7 +46,7 @@ await serveWorker<IndexData>(
         }
       };
       let center: Float32Array | undefined;
-      if (job.storage === 'binary') {
+      if (job.storage === 'binary' || job.storage.startsWith('rabitq')) {
         // The bits are taken against the mean of the whole file: a first pass (as `quantize --scheme binary`).
         const sum = new CenterSum(dim, job.metric === 'cosine');
         await pass('computing the center', (x) => sum.add(x));

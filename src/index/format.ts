@@ -4,7 +4,8 @@ import { crcUpdate } from '../formats/checksum.js';
 import { openInput } from '../formats/input.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import { LIMITS } from '../limits.js';
-import { MAX_DIM } from '../quant/schemes.js';
+import { MAX_DIM, RABITQ_HEADER_WORDS, SCHEMES, type Scheme } from '../quant/schemes.js';
+import { readRabitqBlock } from '../quant/rabitq.js';
 import { decodeGraph, encodeGraph } from './graph-codec.js';
 
 /**
@@ -20,16 +21,31 @@ const ALIGN = 64;
 
 export const INDEX_TYPES = { hnsw: 1, flat: 2 } as const;
 export type IndexType = keyof typeof INDEX_TYPES;
-/** How vectors are stored (ids as in the Rust `Storage`). */
-export const STORAGES = { f32: 0, int8: 1, binary: 2 } as const;
+/** How vectors are stored (ids as in the Rust `Storage`: rabitqB is 2 + B). */
+export const STORAGES = { f32: 0, int8: 1, binary: 2, rabitq1: 3, rabitq2: 4, rabitq3: 5, rabitq4: 6, rabitq5: 7, rabitq6: 8, rabitq7: 9, rabitq8: 10 } as const;
 export type Storage = keyof typeof STORAGES;
+
+/** The code scheme behind a storage (none for f32). */
+export function storageScheme(storage: Storage): Scheme | undefined {
+  return storage === 'f32' ? undefined : SCHEMES[storage];
+}
+
+/** float32 values saved per node beside the codes: int8's scale, rabitq's three factors. */
+export function nodeParams(storage: Storage): number {
+  return storage === 'int8' ? 1 : storage.startsWith('rabitq') ? 3 : 0;
+}
+
+/** float32 words saved once: binary's center, rabitq's rotation words and center. */
+export function storageFileParams(storage: Storage, dim: number): number {
+  return storage === 'int8' ? 0 : (storageScheme(storage)?.fileParams(dim) ?? 0);
+}
 const KEEP_VECTORS = 1;
 /** Highest HNSW level (as in the Rust index). */
 export const MAX_LEVEL = 15;
 
 /** Bytes of codes per vector. */
 export function codeBytes(storage: Storage, dim: number): number {
-  return storage === 'f32' ? 0 : storage === 'int8' ? dim : Math.ceil(dim / 8);
+  return storageScheme(storage)?.codeBytes(dim) ?? 0;
 }
 
 /** Everything an index file holds. */
@@ -80,8 +96,8 @@ function layout(d: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVect
   const sizes: [SectionName, number][] = [
     ['vectors', hasVectors ? d.count * d.dim * 4 : 0],
     ['codes', d.count * codeBytes(d.storage, d.dim)],
-    ['scales', d.storage === 'int8' ? d.count * 4 : 0],
-    ['center', d.storage === 'binary' ? d.dim * 4 : 0],
+    ['scales', d.count * nodeParams(d.storage) * 4],
+    ['center', storageFileParams(d.storage, d.dim) * 4],
     ['levels', d.m > 0 ? d.count : 0],
     ['graph', d.graphBytes],
   ];
@@ -244,10 +260,22 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
     const center = view('center', (b, o, n) => new Float32Array(b, o, n), 4);
     const bad = firstNonFinite(vectors);
     if (bad >= 0) throw fail(`vector ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${vectors[bad]}; an index holds finite values only`);
+    const rabitq = h.storage.startsWith('rabitq');
     const badScale = scales.findIndex((s) => !(s - s === 0 && s >= 0));
-    if (badScale >= 0) throw fail(`the int8 scale of vector ${badScale} is ${scales[badScale]}; scales are finite and not negative`);
-    const badCenter = firstNonFinite(center);
-    if (badCenter >= 0) throw fail(`the binary center's dimension ${badCenter} is ${center[badCenter]}; it must be finite`);
+    if (badScale >= 0) {
+      const what = rabitq ? `factor ${badScale % 3} of vector ${Math.floor(badScale / 3)}` : `int8 scale of vector ${badScale}`;
+      throw fail(`the ${what} is ${scales[badScale]}; it must be finite and not negative`);
+    }
+    const centerValues = rabitq ? center.subarray(RABITQ_HEADER_WORDS) : center;
+    const badCenter = firstNonFinite(centerValues);
+    if (badCenter >= 0) throw fail(`the ${rabitq ? 'rabitq' : 'binary'} center's dimension ${badCenter} is ${centerValues[badCenter]}; it must be finite`);
+    if (rabitq) {
+      try {
+        readRabitqBlock(center, h.dim);
+      } catch (err) {
+        throw fail(`bad ${h.storage} parameters: ${(err as Error).message}`);
+      }
+    }
     const levels = view('levels', (b, o, n) => new Uint8Array(b, o, n), 1);
     let upperLength = 0;
     let top = 0;

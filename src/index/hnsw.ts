@@ -2,7 +2,8 @@ import { selectBackend, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
-import { indexFileBytes, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { indexFileBytes, STORAGES, storageScheme, writeIndex, type IndexData, type Storage } from './format.js';
+import { rabitqBlock } from '../quant/rabitq.js';
 import { encodeGraph } from './graph-codec.js';
 import { CenterSum } from './center.js';
 import { JsHnsw } from './js-hnsw.js';
@@ -26,8 +27,9 @@ export interface HnswOptions {
   /** int8 and binary: also keep the float32 vectors, so that searches can `rerank` exactly. */
   keepVectors?: boolean;
   /**
-   * binary: the per-dimension center the bits are taken against. Default: the mean of the vectors
-   * of the first `add` (cosine: of the normalised vectors), as `vectro quantize --scheme binary` does.
+   * binary and rabitq: the per-dimension center the codes are taken against. Default: the mean of
+   * the vectors of the first `add` (cosine: of the normalised vectors), as `vectro quantize` does.
+   * rabitq's rotation is seeded with `seed`.
    */
   center?: Float32Array;
   backend?: BackendChoice;
@@ -125,9 +127,15 @@ export class HnswIndex implements VectorIndex {
     readonly storage: Storage,
     /** Whether float32 vectors are kept beside int8 or binary codes (so searches can rerank). */
     readonly keepVectors: boolean,
-    /** binary: whether the center is set (else the first add computes it). */
+    /** binary and rabitq: whether the center is set (else the first add computes it). */
     private centered: boolean,
+    private readonly seed = 42,
   ) {}
+
+  /** What the engine takes as its center: the mean itself (binary), or rabitq's block around it. */
+  private centerBlock(mean: Float32Array): Float32Array {
+    return this.storage.startsWith('rabitq') ? rabitqBlock(BigInt(this.seed), this.metric, mean) : mean;
+  }
 
   static create(options: HnswOptions): HnswIndex {
     const { dim, metric = 'l2', m = 16, efConstruction = 200, seed = 42, storage = 'f32', keepVectors = false } = options;
@@ -141,11 +149,14 @@ export class HnswIndex implements VectorIndex {
       const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], STORAGES[storage], keepVectors ? 1 : 0, m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
       engine = new NativeHnsw(addon, handle, metric, storage);
     }
+    const centered = storage === 'f32' || storage === 'int8' || !!options.center;
+    const index = new HnswIndex(engine, metric, dim, addon ? 'native' : 'js', storage, keepVectors, centered, seed);
     if (options.center) {
-      if (storage !== 'binary') throw new RangeError('only binary storage takes a center');
-      engine.setCenter(options.center);
+      if (!storageScheme(storage)?.hasCenter) throw new RangeError('only binary and rabitq storage take a center');
+      if (options.center.length !== dim) throw new RangeError(`the center must hold ${dim} values, got ${options.center.length}`);
+      engine.setCenter(index.centerBlock(options.center));
     }
-    return new HnswIndex(engine, metric, dim, addon ? 'native' : 'js', storage, keepVectors, storage !== 'binary' || !!options.center);
+    return index;
   }
 
   /** An index from file data (either backend reads files written by either); the graph is checked. */
@@ -164,7 +175,7 @@ export class HnswIndex implements VectorIndex {
     if (this.centered || x.length === 0) return;
     const sum = new CenterSum(this.dim, this.metric === 'cosine');
     sum.add(x);
-    this.engine.setCenter(sum.mean());
+    this.engine.setCenter(this.centerBlock(sum.mean()));
     this.centered = true;
   }
 
@@ -219,7 +230,7 @@ export class HnswIndex implements VectorIndex {
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
     if (!Number.isInteger(rerank) || rerank < 0) throw new RangeError(`rerank must be a whole number, got ${rerank}`);
     if (rerank > 0 && !this.keepVectors) {
-      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8 and binary indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
+      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8, binary and rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
     return { m, ef, rerank };

@@ -173,7 +173,7 @@ export class JsHnsw {
   add(x: Float32Array): void {
     const n = x.length / this.dim;
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RangeError('vectors hold NaN or infinite values');
-    if (this.storage === 'binary' && this.store.center.length === 0) throw new RangeError('binary storage needs its center before vectors are added');
+    if ((this.storage === 'binary' || this.storage.startsWith('rabitq')) && this.store.center.length === 0) throw new RangeError(`${this.storage} storage needs its center before vectors are added`);
     this.grow(n);
     for (let r = 0; r < n; r++) {
       this.store.push(x, r * this.dim);
@@ -236,9 +236,12 @@ export class JsHnsw {
         if (rerank > 0) {
           found = found.slice(0, rerank);
           this.store.prepare(queries, r * this.dim, prepared, 0);
-          for (const c of found) c.d = this.store.exact(prepared, c.id);
-          count.n += found.length;
-          found.sort((a, b) => a.d - b.d || a.id - b.id);
+          if (q.rabitq) found = this.rerankWithinBounds(q, prepared, found, k, count);
+          else {
+            for (const c of found) c.d = this.store.exact(prepared, c.id);
+            count.n += found.length;
+            found.sort((a, b) => a.d - b.d || a.id - b.id);
+          }
         }
         total += count.n;
       }
@@ -248,6 +251,20 @@ export class JsHnsw {
       }
     }
     return total;
+  }
+
+  /** RaBitQ's rule, as the Rust index applies it: re-score a candidate only while its lower bound can beat the k-th exact distance. */
+  private rerankWithinBounds(q: JsQuery, prepared: Float32Array, found: { d: number; id: number }[], k: number, count: { n: number }) {
+    const best: { d: number; id: number }[] = [];
+    const worse = (a: { d: number; id: number }, b: { d: number; id: number }) => a.d - b.d || a.id - b.id;
+    for (const c of found) {
+      if (best.length === k && Math.fround(c.d - this.store.bound(q, c.id)) >= best[k - 1].d) continue;
+      best.push({ d: this.store.exact(prepared, c.id), id: c.id });
+      count.n++;
+      best.sort(worse);
+      if (best.length > k) best.pop();
+    }
+    return best;
   }
 
   fileBytes(): number {

@@ -3,7 +3,9 @@ import { encodeBinary } from '../backends/js/binary.js';
 import { dotF32, l2sqF32 } from '../backends/js/distance.js';
 import { encodeInt8 } from '../backends/js/int8.js';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { codeBytes, type Storage } from './format.js';
+import { codeBytes, nodeParams, storageScheme, type Storage } from './format.js';
+import { decodeRabitq, encodeRabitq, RabitqQuery } from '../backends/js/rabitq.js';
+import { DEFAULT_EPS0, readRabitqBlock, type RabitqBlock } from '../quant/rabitq.js';
 
 /** Set bits of every byte value. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
@@ -17,6 +19,8 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
  * their scale and `scale^2 sum(c^2)`, or bits. Arrays may be views into the store, at `offset`.
  */
 export interface JsQuery {
+  /** rabitq: the prepared query (the estimator). */
+  rabitq?: RabitqQuery;
   f32: Float32Array;
   i8: Int8Array;
   bits: Uint8Array;
@@ -44,6 +48,10 @@ export class JsStore {
   private capacity = 0;
   private readonly codeBytes: number;
   private readonly rowBuf: Float32Array;
+  /** rabitq: bits, its rotation and center, and (without kept vectors) the reconstructions the graph is built on. */
+  private readonly bits: number;
+  private block: RabitqBlock | undefined;
+  private recon = new Float32Array(0);
 
   constructor(
     readonly dim: number,
@@ -54,6 +62,12 @@ export class JsStore {
     if (keep && storage === 'f32') throw new RangeError('keeping vectors applies to int8 and binary storage (f32 indexes hold their vectors already)');
     this.codeBytes = codeBytes(storage, dim);
     this.rowBuf = new Float32Array(dim);
+    this.bits = storage.startsWith('rabitq') ? storageScheme(storage)!.bits : 0;
+  }
+
+  /** Float32 rows node-to-node distances read: the vectors, else rabitq's reconstructions. */
+  private get floatRows(): Float32Array {
+    return this.bits > 0 && !this.keep ? this.recon : this.vectors;
   }
 
   get count(): number {
@@ -65,8 +79,13 @@ export class JsStore {
   }
 
   setCenter(center: Float32Array): void {
-    if (this.storage !== 'binary') throw new RangeError('only binary storage has a center');
     if (this.rows > 0) throw new RangeError('the center is fixed once vectors are added');
+    if (this.bits > 0) {
+      this.block = readRabitqBlock(center, this.dim);
+      this.center = Float32Array.from(center);
+      return;
+    }
+    if (this.storage !== 'binary') throw new RangeError('only binary and rabitq storage have a center');
     if (center.length !== this.dim || !center.every(Number.isFinite)) throw new RangeError(`the center must hold ${this.dim} finite values`);
     this.center = Float32Array.from(center);
   }
@@ -94,6 +113,10 @@ export class JsStore {
       this.scales = grow(this.scales, cap, (n) => new Float32Array(n));
       this.norms = grow(this.norms, cap, (n) => new Float64Array(n));
     }
+    if (this.bits > 0) {
+      this.scales = grow(this.scales, cap * nodeParams(this.storage), (n) => new Float32Array(n));
+      if (!this.keep) this.recon = grow(this.recon, cap * this.dim, (n) => new Float32Array(n));
+    }
     this.capacity = cap;
   }
 
@@ -110,6 +133,11 @@ export class JsStore {
       this.norms[id] = int8Norm(this.i8, id * this.dim, this.dim, this.scales[id]);
     } else if (this.storage === 'binary') {
       if (encodeBinary(row, this.dim, this.center, codes, new Float32Array(1)) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
+    } else if (this.bits > 0) {
+      if (!this.block) throw new RangeError('rabitq storage needs its rotation and center before vectors are added');
+      const factors = this.scales.subarray(id * 3, (id + 1) * 3);
+      if (encodeRabitq(this.bits, row, this.dim, this.center, codes, factors) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
+      if (!this.keep) decodeRabitq(this.bits, codes, factors, this.center, this.dim, this.recon.subarray(id * this.dim, (id + 1) * this.dim));
     }
     this.rows++;
   }
@@ -119,6 +147,7 @@ export class JsStore {
     const f32 = new Float32Array(this.dim);
     this.prepare(q, qo, f32, 0);
     if (this.storage === 'f32') return { ...EMPTY, f32, offset: 0, scale: 0, norm: 0 };
+    if (this.bits > 0) return { ...EMPTY, rabitq: new RabitqQuery(this.bits, f32, this.block!, this.metric === 'l2'), offset: 0, scale: 0, norm: 0 };
     const codes = new Uint8Array(this.codeBytes);
     if (this.storage === 'binary') {
       encodeBinary(f32, this.dim, this.center, codes, new Float32Array(1));
@@ -132,7 +161,7 @@ export class JsStore {
 
   /** Node `id`'s own codes as a query (views into the store). */
   node(id: number): JsQuery {
-    if (this.storage === 'f32') return { ...EMPTY, f32: this.vectors, offset: id * this.dim, scale: 0, norm: 0 };
+    if (this.storage === 'f32' || this.bits > 0) return { ...EMPTY, f32: this.floatRows, offset: id * this.dim, scale: 0, norm: 0 };
     if (this.storage === 'binary') return { ...EMPTY, bits: this.codes, offset: id * this.codeBytes, scale: 0, norm: 0 };
     return { ...EMPTY, i8: this.i8, offset: id * this.dim, scale: this.scales[id], norm: this.norms[id] };
   }
@@ -140,8 +169,10 @@ export class JsStore {
   /** The distance from an encoded query to node `id`, rounded to float32 like the Rust index. */
   distance(q: JsQuery, id: number): number {
     const dim = this.dim;
-    if (this.storage === 'f32') {
-      const d = this.metric === 'l2' ? l2sqF32(q.f32, q.offset, this.vectors, id * dim, dim) : 1 - dotF32(q.f32, q.offset, this.vectors, id * dim, dim);
+    if (q.rabitq) return q.rabitq.distanceTo(this.codes, this.scales, id, DEFAULT_EPS0);
+    if (this.storage === 'f32' || this.bits > 0) {
+      const rows = this.floatRows;
+      const d = this.metric === 'l2' ? l2sqF32(q.f32, q.offset, rows, id * dim, dim) : 1 - dotF32(q.f32, q.offset, rows, id * dim, dim);
       return Math.fround(d);
     }
     if (this.storage === 'binary') {
@@ -162,6 +193,13 @@ export class JsStore {
     return Math.fround(1 - ss * dot);
   }
 
+  /** rabitq: the error bound of the estimate from `q` to node `id` (0 otherwise). */
+  bound(q: JsQuery, id: number): number {
+    if (!q.rabitq) return 0;
+    q.rabitq.distanceTo(this.codes, this.scales, id, DEFAULT_EPS0);
+    return q.rabitq.lastBound;
+  }
+
   /** The exact float32 distance from a prepared query to node `id` (needs `hasVectors`). */
   exact(q: Float32Array, id: number): number {
     const d = this.metric === 'l2' ? l2sqF32(q, 0, this.vectors, id * this.dim, this.dim) : 1 - dotF32(q, 0, this.vectors, id * this.dim, this.dim);
@@ -173,7 +211,7 @@ export class JsStore {
     return {
       vectors: this.hasVectors ? this.vectors.slice(0, this.rows * this.dim) : new Float32Array(0),
       codes: this.codes.slice(0, this.rows * this.codeBytes),
-      scales: this.storage === 'int8' ? this.scales.slice(0, this.rows) : new Float32Array(0),
+      scales: this.scales.slice(0, this.rows * nodeParams(this.storage)),
       center: this.center.slice(),
     };
   }
@@ -185,11 +223,14 @@ export class JsStore {
     };
     want('vectors', p.vectors.length, this.hasVectors ? n * this.dim : 0);
     want('codes', p.codes.length, n * this.codeBytes);
-    want('scales', p.scales.length, this.storage === 'int8' ? n : 0);
-    want('center values', p.center.length, this.storage === 'binary' ? this.dim : 0);
+    want('scales', p.scales.length, n * nodeParams(this.storage));
+    want('center values', p.center.length, storageScheme(this.storage)?.fileParams(this.dim) ?? 0);
     for (const v of p.vectors) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
-    for (const v of p.center) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
-    for (const s of p.scales) if (!(Number.isFinite(s) && s >= 0)) throw new RangeError('int8 scales must be finite and not negative');
+    // rabitq's words hold a seed, not floats; readRabitqBlock checks them and its center.
+    if (this.bits === 0) for (const v of p.center) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
+    const what = this.bits > 0 ? 'rabitq factors' : 'int8 scales';
+    for (const s of p.scales) if (!(Number.isFinite(s) && s >= 0)) throw new RangeError(`${what} must be finite and not negative`);
+    this.block = this.bits > 0 ? readRabitqBlock(p.center, this.dim) : undefined;
     this.center = Float32Array.from(p.center);
     this.reserve(n);
     if (this.hasVectors) this.vectors.set(p.vectors);
@@ -197,6 +238,10 @@ export class JsStore {
     if (this.storage === 'int8') {
       this.scales.set(p.scales);
       for (let id = 0; id < n; id++) this.norms[id] = int8Norm(this.i8, id * this.dim, this.dim, p.scales[id]);
+    }
+    if (this.bits > 0) {
+      this.scales.set(p.scales);
+      if (!this.keep && n > 0) decodeRabitq(this.bits, p.codes, p.scales, this.center, this.dim, this.recon.subarray(0, n * this.dim));
     }
     this.rows = n;
   }

@@ -31,7 +31,7 @@ const hnswKeys = z
     rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
   })
   .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and binary storage rerank (f32 distances are already exact)' });
+  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8, binary and rabitq storage rerank (f32 distances are already exact)' });
 
 const faissKeys = z
   .object({

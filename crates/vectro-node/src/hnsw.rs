@@ -178,7 +178,7 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
         ("seedLow", (rng & 0xffff_ffff) as f64),
         ("vectors", index.vectors().len() as f64),
         ("codes", index.codes_len() as f64),
-        ("scales", if index.storage() == Storage::Int8 { index.len() } else { 0 } as f64),
+        ("scales", (index.len() * index.storage().node_params()) as f64),
         ("center", index.center().len() as f64),
         ("links0", index.links0().len() as f64),
         ("upper", index.upper_len() as f64),
@@ -203,7 +203,7 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let links0 = a.u32s_mut(6, "links0")?;
     let upper = a.u32s_mut(7, "upper")?;
     let sizes = [vectors.len(), codes.len(), scales.len(), center.len(), levels.len(), links0.len(), upper.len()];
-    let want = [index.vectors().len(), index.codes_len(), index.len() * usize::from(index.storage() == Storage::Int8), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
+    let want = [index.vectors().len(), index.codes_len(), index.len() * index.storage().node_params(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
     if sizes.iter().zip(want).any(|(&got, want)| got != 0 && got != want) {
         return Err(Fail::Range("export buffers must be empty or the sizes hnswInfo reports".into()));
     }

@@ -220,6 +220,20 @@ export class RabitqQuery {
     return total;
   }
 
+  /** The bound of the last `distanceTo`. */
+  lastBound = 0;
+
+  /** The estimated distance (float32) to row `row`; its bound is left in `lastBound`. */
+  distanceTo(codes: Uint8Array, params: Float32Array, row: number, eps0: number): number {
+    const dot = this.codeDot(codes, row * this.plane * this.bits);
+    const half = (2 ** this.bits - 1) / 2;
+    const f = row * RABITQ_FACTORS;
+    const ip = params[f + 1] * this.delta * (dot - half * this.sumS);
+    const bound = eps0 * this.vNorm * params[f + 2];
+    this.lastBound = Math.fround(this.l2 ? 2 * bound : bound);
+    return Math.fround(this.l2 ? params[f] + this.constant - 2 * ip : 1 - (this.constant + ip));
+  }
+
   /**
    * The estimated distance and its bound for row `row`, written to `dists[out]` and `bounds[out]`
    * as float32.

@@ -64,7 +64,7 @@ const benchOptions = z
 async function chooseBackends(list: string | undefined, suites: string[]): Promise<string[]> {
   const nativeLoad = loadNative();
   const known = [...BACKEND_NAMES, ...PEER_NAMES, 'faiss'] as string[];
-  const indexSuites = suites.some((s) => s.startsWith('hnsw-'));
+  const indexSuites = suites.some((s) => s.startsWith('hnsw-') || s === 'scan');
   if (list === undefined) {
     if (!nativeLoad.ok) process.stderr.write(`note: native backend unavailable (${nativeLoad.reason}); measuring js only\n`);
     const peers: string[] = PEER_NAMES.filter((p) => {

@@ -10,7 +10,7 @@ import { checkTruth, readTruthFile } from '../../formats/truth.js';
 import { VectorReader } from '../../formats/vectors.js';
 import { texmexRecords } from '../../formats/writers.js';
 import type { BuildJob } from '../../index/build-worker.js';
-import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type IndexData } from '../../index/format.js';
+import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type IndexData, type Storage } from '../../index/format.js';
 import { percentile, recallAtK } from '../../index/recall.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
@@ -23,7 +23,7 @@ import { planOutputs } from '../outputs.js';
 import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
-const storageNames = Object.keys(STORAGES) as ['f32', 'int8', 'binary'];
+const storageNames = Object.keys(STORAGES) as [Storage, ...Storage[]];
 const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected one of ${VECTOR_FORMATS.join(', ')}, got '${String(i.input)}'` }).optional();
 
 const buildOptions = commonOptions.extend({
@@ -61,7 +61,7 @@ export function registerIndex(program: Command): void {
     .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
-    .option('--storage <kind>', 'f32, int8 (1 byte per value, distances on the codes) or binary (1 bit per value, hamming)', 'f32')
+    .option('--storage <kind>', 'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)', 'f32')
     .option('--keep-vectors', 'int8/binary: also store the float32 vectors, so that search --rerank can re-score exactly')
     .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
@@ -69,7 +69,7 @@ export function registerIndex(program: Command): void {
     const opts = parseOptions(buildOptions, raw);
     if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
-    if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8 or binary (an f32 index holds its vectors already)');
+    if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
     const { count, dim } = await VectorReader.probe(basePath, opts.format);
     // At least the vectors and codes; the graph adds at least a byte per node.
     const m = opts.type === 'hnsw' ? opts.m : 0;

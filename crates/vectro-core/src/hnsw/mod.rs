@@ -621,14 +621,35 @@ impl Hnsw {
                 let (addr, bytes) = self.store.vector_addr(c.1);
                 prefetch(addr, bytes);
             }
-            for c in found.iter_mut() {
-                c.0 = self.store.exact(&prepared, c.1);
+            if let Storage::Rabitq(_) = self.storage() {
+                found = self.rerank_within_bounds(&q, &prepared, &found, k, &mut count);
+            } else {
+                for c in found.iter_mut() {
+                    c.0 = self.store.exact(&prepared, c.1);
+                }
+                count += found.len() as u64;
+                found.sort_unstable();
             }
-            count += found.len() as u64;
-            found.sort_unstable();
         }
         found.truncate(k);
         (found, count)
+    }
+
+    /// RaBitQ's re-ranking rule: candidates in order of estimate, each re-scored exactly only while
+    /// its lower bound (estimate - bound) can still beat the k-th exact distance found so far.
+    fn rerank_within_bounds(&self, q: &Query, prepared: &[f32], found: &[Near], k: usize, count: &mut u64) -> Vec<Near> {
+        let mut best: BinaryHeap<Near> = BinaryHeap::with_capacity(k + 1);
+        for c in found {
+            if best.len() == k && c.0 - self.store.bound(q, c.1) >= best.peek().map_or(f32::INFINITY, |b| b.0) {
+                continue;
+            }
+            best.push(Near(self.store.exact(prepared, c.1), c.1));
+            *count += 1;
+            if best.len() > k {
+                best.pop();
+            }
+        }
+        best.into_sorted_vec()
     }
 
     /// Searches every query (row-major), spreading them over `threads` threads (0 = all). Writes

@@ -5,6 +5,12 @@
 //! | `f32` | the vector | l2sq, or `1 - a.b` (ip; cosine on unit vectors) |
 //! | `int8` | codes and scale of the int8 scheme (docs/quantization.md) | the same, from the exact integer dot product of the codes (VNNI where the CPU has it) |
 //! | `binary` | bits of the binary scheme, against a center fixed before the first add | hamming |
+//! | `rabitqB` | RaBitQ codes and factors (quant/rabitq.rs), against a rotation and center fixed before the first add | the estimator, from the prepared query |
+//!
+//! rabitq graphs are built on float32 node vectors: the kept vectors, or else the codes'
+//! reconstructions (held while the index is in memory, rebuilt on load; never saved). A search
+//! measures the estimate; with kept vectors, its rerank re-scores a candidate only while its lower
+//! bound (estimate - eps0 bound) can still beat the k-th exact distance.
 //!
 //! The query is encoded like the nodes. Cosine vectors are normalised before they are encoded.
 //! int8 distances are finished in float64 from the scales: l2 as `na + nb - 2 sa sb (a.b)`
@@ -20,7 +26,8 @@
 use crate::distance::{kernels, prefetch};
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
-use crate::quant::{encode, Scheme};
+use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0};
+use crate::quant::{decode, encode, Scheme};
 use crate::simd;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,18 +35,29 @@ pub enum Storage {
     F32,
     Int8,
     Binary,
+    /// RaBitQ with 1 to 8 bits per dimension.
+    Rabitq(u8),
 }
 
 impl Storage {
-    /// The storage's number in native calls and the `.vidx` header.
+    /// The storage's number in native calls and the `.vidx` header: rabitqB is 2 + B.
     pub fn id(self) -> u32 {
-        self as u32
+        match self {
+            Storage::F32 => 0,
+            Storage::Int8 => 1,
+            Storage::Binary => 2,
+            Storage::Rabitq(b) => 2 + b as u32,
+        }
     }
 
     pub fn from_id(id: u32) -> Option<Storage> {
-        [Storage::F32, Storage::Int8, Storage::Binary]
-            .into_iter()
-            .find(|s| s.id() == id)
+        match id {
+            0 => Some(Storage::F32),
+            1 => Some(Storage::Int8),
+            2 => Some(Storage::Binary),
+            3..=10 => Some(Storage::Rabitq((id - 2) as u8)),
+            _ => None,
+        }
     }
 
     /// Bytes of codes per node (the vector itself for f32).
@@ -48,6 +66,25 @@ impl Storage {
             Storage::F32 => 4 * dim,
             Storage::Int8 => dim,
             Storage::Binary => dim.div_ceil(8),
+            Storage::Rabitq(b) => rabitq::code_bytes(b as usize, dim),
+        }
+    }
+
+    /// float32 values saved per node beside the codes: int8's scale, rabitq's three factors.
+    pub fn node_params(self) -> usize {
+        match self {
+            Storage::Int8 => 1,
+            Storage::Rabitq(_) => rabitq::FACTORS,
+            _ => 0,
+        }
+    }
+
+    /// float32 words saved once: binary's center; rabitq's rotation words and center.
+    pub fn file_params(self, dim: usize) -> usize {
+        match self {
+            Storage::Binary => dim,
+            Storage::Rabitq(_) => rabitq::HEADER_WORDS + dim,
+            _ => 0,
         }
     }
 }
@@ -61,6 +98,7 @@ pub(super) enum Query {
         norm: f64,
     },
     Bits(Vec<u8>),
+    Rabitq(Box<Prepared>),
 }
 
 pub(super) struct Store {
@@ -74,8 +112,13 @@ pub(super) struct Store {
     rows: Lines,
     /// int8: each node's scale and `scale^2 * sum(code^2)` (derived, not saved).
     meta: Vec<Int8Meta>,
-    /// binary: the per-dimension center the bits are taken against.
+    /// binary: the per-dimension center the bits are taken against; rabitq: its parameter words.
     pub center: Vec<f32>,
+    /// rabitq: the rotation and center, each node's factors, and (without kept vectors) the codes'
+    /// reconstructions the graph is built on.
+    rabitq: Option<rabitq::Block>,
+    factors: Vec<[f32; 3]>,
+    recon: Vec<f32>,
     f32_kernel: unsafe fn(&[f32], &[f32]) -> f32,
     i8_dot: unsafe fn(&[i8], &[i8]) -> f32,
     hamming: unsafe fn(&[u8], &[u8]) -> f32,
@@ -152,6 +195,9 @@ impl Store {
             rows: Lines::default(),
             meta: Vec::new(),
             center: Vec::new(),
+            rabitq: None,
+            factors: Vec::new(),
+            recon: Vec::new(),
             f32_kernel: k.f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
             i8_dot: k.i8_pair[1],
             hamming: k.hamming_pair,
@@ -170,13 +216,18 @@ impl Store {
         self.storage == Storage::F32 || self.keep
     }
 
-    /// Sets binary's center (before any node is added).
+    /// Sets binary's center, or rabitq's parameter words (before any node is added).
     pub fn set_center(&mut self, center: &[f32]) -> Result<(), Error> {
-        if self.storage != Storage::Binary {
-            return Err(invalid("only binary storage has a center"));
-        }
         if self.len() > 0 {
             return Err(invalid("the center is fixed once vectors are added"));
+        }
+        if let Storage::Rabitq(_) = self.storage {
+            self.rabitq = Some(rabitq::read_block(center, self.dim).map_err(invalid)?);
+            self.center = center.to_vec();
+            return Ok(());
+        }
+        if self.storage != Storage::Binary {
+            return Err(invalid("only binary and rabitq storage have a center"));
         }
         if center.len() != self.dim || !center.iter().all(|c| c.is_finite()) {
             return Err(invalid(format!(
@@ -243,6 +294,24 @@ impl Store {
                 }
                 self.rows.extend(&codes);
             }
+            Storage::Rabitq(bits) => {
+                let Some(block) = &self.rabitq else {
+                    return Err(invalid("rabitq storage needs its rotation and center before vectors are added"));
+                };
+                let scheme = Scheme::Rabitq(bits);
+                let (mut codes, mut f) = (vec![0u8; rows * cb], vec![0f32; rows * rabitq::FACTORS]);
+                if let Some(r) = encode(scheme, &prepared, self.dim, &self.center, &mut codes, &mut f, 1)? {
+                    return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
+                }
+                if !self.keep {
+                    let _ = block;
+                    let mut recon = vec![0f32; prepared.len()];
+                    decode(scheme, &codes, &f, &self.center, self.dim, &mut recon, 1)?;
+                    self.recon.extend_from_slice(&recon);
+                }
+                self.rows.extend(&codes);
+                self.factors.extend(f.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+            }
         }
         if self.keep {
             self.vectors.extend_from_slice(&prepared);
@@ -268,9 +337,12 @@ impl Store {
         self.rows.bytes().to_vec()
     }
 
-    /// int8: every node's scale (empty otherwise).
+    /// int8: every node's scale; rabitq: its three factors (empty otherwise).
     pub fn scales(&self) -> Vec<f32> {
-        self.meta.iter().map(|m| m.scale).collect()
+        match self.storage {
+            Storage::Rabitq(_) => self.factors.iter().flatten().copied().collect(),
+            _ => self.meta.iter().map(|m| m.scale).collect(),
+        }
     }
 
     /// Encodes a query like the nodes.
@@ -312,6 +384,11 @@ impl Store {
                 );
                 Query::Bits(codes)
             }
+            Storage::Rabitq(bits) => {
+                // The block is set before the first node, and a search of an empty index stops before this.
+                let block = self.rabitq.as_ref().expect("rabitq block");
+                Query::Rabitq(Box::new(Prepared::new(bits as usize, &prepared, block, self.metric == IndexMetric::L2)))
+            }
         }
     }
 
@@ -329,6 +406,27 @@ impl Store {
                 }
             }
             Storage::Binary => Query::Bits(self.code(id).to_vec()),
+            Storage::Rabitq(_) => Query::F32(self.float_row(id).to_vec()),
+        }
+    }
+
+    /// The float32 vector node-to-node distances read: the vector (f32 storage, kept vectors),
+    /// else rabitq's reconstruction.
+    #[inline(always)]
+    fn float_row(&self, id: u32) -> &[f32] {
+        if self.recon.is_empty() {
+            self.vector(id)
+        } else {
+            &self.recon[id as usize * self.dim..(id as usize + 1) * self.dim]
+        }
+    }
+
+    /// rabitq: the error bound of the estimate from query `q` to node `id` (0 for the others).
+    #[inline(always)]
+    pub fn bound(&self, q: &Query, id: u32) -> f32 {
+        match q {
+            Query::Rabitq(p) => p.estimate(self.code(id), &self.factors[id as usize], DEFAULT_EPS0).bound,
+            _ => 0.0,
         }
     }
 
@@ -363,6 +461,9 @@ impl Store {
                         16,
                     );
                 }
+                if let Storage::Rabitq(_) = self.storage {
+                    prefetch(self.factors.as_ptr().wrapping_add(id as usize) as *const u8, 12);
+                }
             }
         }
     }
@@ -382,7 +483,8 @@ impl Store {
         // SAFETY (all three): the kernels belong to the process's supported level, and a query is
         // encoded with the same length as every node's codes.
         match q {
-            Query::F32(v) => self.finish_f32(unsafe { (self.f32_kernel)(v, self.vector(id)) }),
+            Query::F32(v) => self.finish_f32(unsafe { (self.f32_kernel)(v, self.float_row(id)) }),
+            Query::Rabitq(p) => p.estimate(self.code(id), &self.factors[id as usize], DEFAULT_EPS0).distance,
             Query::Int8 { codes, scale, norm } => {
                 let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) } as f64;
                 let Int8Meta {
@@ -452,29 +554,39 @@ impl Store {
         want(
             "scales",
             scales.len(),
-            if self.storage == Storage::Int8 { n } else { 0 },
+            n * self.storage.node_params(),
         )?;
         want(
             "center values",
             center.len(),
-            if self.storage == Storage::Binary {
-                self.dim
-            } else {
-                0
-            },
+            self.storage.file_params(self.dim),
         )?;
-        if !vectors.iter().chain(center).all(|v| v.is_finite()) {
+        let is_rabitq = matches!(self.storage, Storage::Rabitq(_));
+        // rabitq's words hold a seed, not floats; read_block checks them and its center.
+        let floats = if is_rabitq { &[][..] } else { center };
+        if !vectors.iter().chain(floats).all(|v| v.is_finite()) {
             return Err(invalid("vectors hold NaN or infinite values"));
         }
         if !scales.iter().all(|s| s.is_finite() && *s >= 0.0) {
-            return Err(invalid("int8 scales must be finite and not negative"));
+            return Err(invalid(if is_rabitq { "rabitq factors must be finite and not negative" } else { "int8 scales must be finite and not negative" }));
         }
+        self.rabitq = if is_rabitq { Some(rabitq::read_block(center, self.dim).map_err(invalid)?) } else { None };
         self.vectors = vectors.to_vec();
         self.center = center.to_vec();
         self.rows = Lines::default();
         self.meta.clear();
+        self.factors.clear();
+        self.recon.clear();
         match self.storage {
             Storage::Int8 => self.push_int8(codes, scales),
+            Storage::Rabitq(bits) => {
+                self.rows.extend(codes);
+                self.factors.extend(scales.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+                if !self.keep && n > 0 {
+                    self.recon = vec![0f32; n * self.dim];
+                    decode(Scheme::Rabitq(bits), codes, scales, center, self.dim, &mut self.recon, 0)?;
+                }
+            }
             _ => self.rows.extend(codes),
         }
         Ok(())

@@ -319,7 +319,7 @@ fn rabitq_block(
     scheme: Scheme,
     words: &[f32],
     dim: usize,
-) -> Result<Option<rabitq::Block<'_>>, Error> {
+) -> Result<Option<rabitq::Block>, Error> {
     match scheme {
         Scheme::Rabitq(_) => rabitq::read_block(words, dim).map(Some).map_err(invalid),
         _ => Ok(None),

@@ -38,13 +38,13 @@ pub fn code_bytes(bits: usize, dim: usize) -> usize {
 }
 
 /// The parts of a rabitq file-parameter block: rotation and center (`check_block` validates it).
-pub struct Block<'a> {
+pub struct Block {
     pub rotation: Rotation,
-    pub center: &'a [f32],
+    pub center: Vec<f32>,
 }
 
 /// Reads `[kind, metric, seed lo, seed hi, P, 0, 0, 0, center (dim f32)]`, checking every field.
-pub fn read_block(words: &[f32], dim: usize) -> Result<Block<'_>, String> {
+pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
     if words.len() != HEADER_WORDS + dim {
         return Err(format!(
             "rabitq parameters hold {} words, dim {dim} needs {}",
@@ -76,7 +76,7 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block<'_>, String> {
     let seed = (w(3) as u64) << 32 | w(2) as u64;
     Ok(Block {
         rotation: Rotation::new(seed, dim),
-        center,
+        center: center.to_vec(),
     })
 }
 
