@@ -226,3 +226,79 @@ test('fileBytes() is the size save() writes, without copying the vectors (every 
     assert.equal(flat.fileBytes(), statSync(`${dir}/flat-${backend}.vidx`).size);
   }
 });
+
+describe('rabitq storage', () => {
+  const dir = tempDir();
+  const x = base.subarray(0, 2000 * 128);
+  const exact = FlatIndex.create({ dim: 128, metric: 'l2' });
+  exact.add(x);
+  const want = exact.search(queries, 10).ids;
+  const recall = (ids: Uint32Array) => {
+    let hits = 0;
+    for (let q = 0; q < 100; q++) {
+      const t = new Set(want.subarray(q * 10, (q + 1) * 10));
+      for (let j = 0; j < 10; j++) hits += t.has(ids[q * 10 + j]) ? 1 : 0;
+    }
+    return hits / 1000;
+  };
+
+  for (const storage of ['rabitq1', 'rabitq4'] as Storage[]) {
+    test(`${storage}: native and js build byte-identical files from whole numbers, and search alike`, { skip: !native.ok && 'needs the native addon' }, async () => {
+      for (const backend of ['native', 'js'] as const) {
+        const index = HnswIndex.create({ dim: 128, metric: 'l2', m: 8, efConstruction: 48, seed: 9, storage, keepVectors: true, backend });
+        index.add(x);
+        await index.save(`${dir}/${storage}-${backend}.vidx`);
+      }
+      const [a, b] = ['native', 'js'].map((be) => readFileSync(`${dir}/${storage}-${be}.vidx`));
+      assert.ok(a.equals(b), 'same bytes');
+      const { index: inJs } = await loadIndex(`${dir}/${storage}-native.vidx`, 'js');
+      const { index: inNative } = await loadIndex(`${dir}/${storage}-js.vidx`, 'native');
+      for (const rerank of [0, 40]) {
+        const [r1, r2] = [inJs, inNative].map((i) => i.search(queries, 10, { ef: 40, rerank }));
+        assert.deepEqual(r1.ids, r2.ids, `rerank ${rerank}`);
+        assert.deepEqual(Array.from(r1.distances), Array.from(r2.distances), `rerank ${rerank}`);
+        assert.equal(r1.distanceComputations, r2.distanceComputations, `rerank ${rerank}: the bound rule skips the same candidates`);
+      }
+    });
+  }
+
+  for (const backend of backends) {
+    test(`${backend}: rerank lifts rabitq1 past binary, the bound rule skips candidates, and a reloaded index without vectors searches the same`, async () => {
+      const r1 = HnswIndex.create({ dim: 128, m: 16, efConstruction: 100, storage: 'rabitq1', keepVectors: true, backend });
+      r1.add(x);
+      const plain = r1.search(queries, 10, { ef: 100 });
+      const reranked = r1.search(queries, 10, { ef: 100, rerank: 100 });
+      assert.ok(recall(reranked.ids) > 0.95 && recall(reranked.ids) > recall(plain.ids) + 0.2, `${recall(plain.ids)} -> ${recall(reranked.ids)}`);
+      // Without the bound rule the rerank would measure 100 exact distances per query on top of the walk.
+      const walk = plain.distanceComputations;
+      assert.ok(reranked.distanceComputations - walk < 100 * 100, `exact re-scorings: ${reranked.distanceComputations - walk}`);
+      const r4 = HnswIndex.create({ dim: 128, m: 16, efConstruction: 100, storage: 'rabitq4', backend });
+      r4.add(x);
+      const before = r4.search(queries, 10, { ef: 64 });
+      assert.ok(recall(before.ids) > 0.85, `rabitq4 without rerank: ${recall(before.ids)}`);
+      await r4.save(`${dir}/r4-${backend}.vidx`);
+      const { index: again } = await loadIndex(`${dir}/r4-${backend}.vidx`, backend);
+      assert.deepEqual(again.search(queries, 10, { ef: 64 }).ids, before.ids);
+      assert.ok(statSync(`${dir}/r4-${backend}.vidx`).size < 0.3 * 2000 * 512 + 2000 * 8 * 16, 'codes, factors and graph only');
+    });
+  }
+
+  test('a rabitq index whose rotation words are wrong is refused, under a valid checksum', async () => {
+    const path = `${dir}/bad-source.vidx`;
+    const index = HnswIndex.create({ dim: 128, m: 8, efConstruction: 32, storage: 'rabitq2', backend: 'js' });
+    index.add(x.subarray(0, 200 * 128));
+    await index.save(path);
+    const r = cli(['index', 'info', path]);
+    assert.equal(r.code, 0, r.stderr);
+    const d = await readIndex(path);
+    assert.equal(d.center.length, 8 + 128);
+    new Uint32Array(d.center.buffer, d.center.byteOffset, 8)[0] = 9;
+    const { writeIndex } = await import('../src/index/format.js');
+    await writeIndex(`${dir}/bad.vidx`, d);
+    for (const cmd of [['index', 'info', `${dir}/bad.vidx`], ['index', 'search', `${dir}/bad.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-o', `${dir}/r.ivecs`]]) {
+      const bad = cli(cmd);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /bad rabitq2 parameters: unknown rotation kind 9/);
+    }
+  });
+});
