@@ -522,7 +522,7 @@ fn from_parts_survives_random_corruption() {
         h.add(&base, 1).unwrap();
         let (m, efc, rng) = h.params();
         let (codes, scales, upper) = (h.codes(), h.scales(), h.upper_links());
-        let mut fz = Fuzz(0x5eed ^ storage as u64);
+        let mut fz = Fuzz(0x5eed ^ storage.id() as u64);
         let (mut refused, mut loaded) = (0, 0);
         for case in 0..cases {
             let (mut vectors, mut codes, mut scales, mut center) = (

@@ -707,3 +707,33 @@ fn rabitq_encode_speed() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn rabitq_scan_speed() {
+    let dim = 128;
+    let n = 100_000;
+    let x = random_rows(dim, n, &mut Rng(3));
+    for bits in [1u8, 4] {
+        let scheme = Scheme::Rabitq(bits);
+        let words = center_for(scheme, &x, dim);
+        let e = run(simd::level(), scheme, &x, dim, &words, 0);
+        let (mut d, mut b) = (vec![0f32; n], vec![0f32; n]);
+        let t = std::time::Instant::now();
+        for q in 0..10 {
+            rabitq_estimate(bits as usize, &words, dim, &x[q * dim..(q + 1) * dim], true, &e.codes, &e.params, 1.9, &mut d, &mut b, 1).unwrap();
+        }
+        println!("rabitq{bits}: {:.1}M codes/s", 10.0 * n as f64 / t.elapsed().as_secs_f64() / 1e6);
+        let block = rabitq::read_block(&words, dim).unwrap();
+        let p = rabitq::Prepared::new(bits as usize, &x[..dim], &block, true);
+        let cb = scheme.code_bytes(dim);
+        let t = std::time::Instant::now();
+        let mut acc = 0i64;
+        for _ in 0..10 {
+            for c in e.codes.chunks_exact(cb) {
+                acc += p.code_dot(c);
+            }
+        }
+        println!("rabitq{bits} code_dot only: {:.1}M codes/s ({acc})", 10.0 * n as f64 / t.elapsed().as_secs_f64() / 1e6);
+    }
+}
