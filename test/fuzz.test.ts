@@ -125,8 +125,10 @@ describe('fuzz: every format through every command', () => {
       ['hnsw-f32.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8']],
       ['hnsw-int8.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'int8', '--keep-vectors']],
       ['hnsw-binary.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'binary', '--metric', 'cosine']],
+      ['hnsw-rabitq2.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq2']],
+      ['hnsw-rabitq1.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq1', '--keep-vectors', '--metric', 'cosine']],
       ['flat.vidx', ['index', 'build', base, '-o', '@', '--type', 'flat']],
-      ...(['int8', 'int4', 'int2', 'binary'].map((s) => [`${s}.vq`, ['quantize', base, '-o', '@', '--scheme', s]]) as [string, string[]][]),
+      ...(['int8', 'int4', 'int2', 'binary', 'rabitq1', 'rabitq3'].map((s) => [`${s}.vq`, ['quantize', base, '-o', '@', '--scheme', s]]) as [string, string[]][]),
     ];
     for (const [name, args] of made) {
       const r = await host.run([...args.map((a) => (a === '@' ? join(dir, name) : a)), '-q']);

@@ -514,10 +514,16 @@ fn from_parts_survives_random_corruption() {
         (Storage::F32, false),
         (Storage::Int8, true),
         (Storage::Binary, false),
+        (Storage::Rabitq(2), false),
+        (Storage::Rabitq(1), true),
     ] {
         let mut h = Hnsw::new(dim, IndexMetric::L2, storage, keep, 4, 20, 5).unwrap();
         if storage == Storage::Binary {
             h.set_center(&[0.0; 9]).unwrap();
+        }
+        if let Storage::Rabitq(_) = storage {
+            let words = [1u32, 0, 77, 0, 64, 0, 0, 0].map(f32::from_bits);
+            h.set_center(&[&words[..], &[0.0; 9]].concat()).unwrap();
         }
         h.add(&base, 1).unwrap();
         let (m, efc, rng) = h.params();
@@ -609,7 +615,10 @@ fn from_parts_survives_random_corruption() {
                             ids.iter().all(|&id| id < len || id == u32::MAX),
                             "ids out of range: {ids:?}"
                         );
-                        index.add(&q[..dim], 1).unwrap();
+                        // A corrupt center may put new vectors out of float32 range: refused, not a panic.
+                        if let Err(e) = index.add(&q[..dim], 1) {
+                            assert!(e.to_string().contains("too far from the center"), "{e}");
+                        }
                         true
                     }
                 }
