@@ -53,6 +53,7 @@ macro_rules! generic_kernels_for {
 
         #[target_feature(enable = $features)]
         pub(super) unsafe fn rabitq_encode_rows(
+            cosine: super::rabitq::CosineFn,
             bits: usize,
             x: &[f32],
             dim: usize,
@@ -60,7 +61,7 @@ macro_rules! generic_kernels_for {
             codes: &mut [u8],
             params: &mut [f32],
         ) -> Option<usize> {
-            super::rabitq::encode_rows_generic(bits, x, dim, block, codes, params)
+            super::rabitq::encode_rows_generic(cosine, bits, x, dim, block, codes, params)
         }
 
         #[target_feature(enable = $features)]

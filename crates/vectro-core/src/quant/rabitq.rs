@@ -85,7 +85,7 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
 /// (exact in float64 in any order), so the result is fixed (the TypeScript baseline sums the same
 /// way) and the loop still vectorises.
 #[inline(always)]
-fn cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
+pub(super) fn cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
     let (mut ip, mut odd) = ([0f64; 8], [0f64; 8]);
     for chunk in w.chunks_exact(8) {
         for j in 0..8 {
@@ -99,16 +99,25 @@ fn cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
     ip / (odd / 4.0).sqrt()
 }
 
+/// The scale search's inner loop: [`cosine_at`], or a SIMD kernel giving the same bits.
+pub(super) type CosineFn = unsafe fn(&[f64], usize, f64) -> f64;
+
+/// [`cosine_at`] as a plain function (the scalar level's kernel).
+unsafe fn cosine_at_scalar(w: &[f64], m: usize, t: f64) -> f64 {
+    cosine_at(w, m, t)
+}
+
 /// Levels k_i for `w` = |u| (B >= 2): the grid scale with the best cosine. Returns the levels in `k`.
 #[inline(always)]
-fn best_levels(w: &[f64], m: usize, k: &mut [u8]) {
+fn best_levels(w: &[f64], m: usize, k: &mut [u8], cosine: CosineFn) {
     let wmax = w.iter().fold(0f64, |a, &b| if b > a { b } else { a });
     if wmax == 0.0 || m == 0 {
         k.fill(0);
         return;
     }
     let unit = (m + 1) as f64 / wmax;
-    let cosine_at = |t: f64| cosine_at(w, m, t);
+    // SAFETY: `cosine` is a kernel of a level this CPU supports (see `encode_rows`).
+    let cosine_at = |t: f64| unsafe { cosine(w, m, t) };
     let step = (SCALE_HI - SCALE_LO) / (COARSE - 1) as f64;
     let (mut best_t, mut best) = (SCALE_LO * unit, f64::NEG_INFINITY);
     for g in 0..COARSE {
@@ -140,11 +149,11 @@ pub(super) fn encode_rows(level: Level, bits: usize, x: &[f32], dim: usize, bloc
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx512 => unsafe { super::x86_avx512::rabitq_encode_rows(bits, x, dim, block, codes, params) },
+        Level::Avx512 => unsafe { super::x86_avx512::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx2 => unsafe { super::x86_avx2::rabitq_encode_rows(bits, x, dim, block, codes, params) },
-        _ => encode_rows_generic(bits, x, dim, block, codes, params),
+        Level::Avx2 => unsafe { super::x86_avx2::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params) },
+        _ => encode_rows_generic(cosine_at_scalar, bits, x, dim, block, codes, params),
     }
 }
 
@@ -163,6 +172,7 @@ pub(super) fn decode_rows(level: Level, bits: usize, codes: &[u8], params: &[f32
 /// Encode body shared by every level.
 #[inline(always)]
 pub(super) fn encode_rows_generic(
+    cosine: CosineFn,
     bits: usize,
     x: &[f32],
     dim: usize,
@@ -191,7 +201,7 @@ pub(super) fn encode_rows_generic(
         for (wi, &ui) in w.iter_mut().zip(&u) {
             *wi = ui.abs();
         }
-        best_levels(&w, m, &mut k);
+        best_levels(&w, m, &mut k, cosine);
         code.fill(0);
         let (mut norm2, mut ip, mut ysq) = (0f64, 0f64, 0f64);
         for i in 0..p {
