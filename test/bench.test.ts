@@ -118,7 +118,7 @@ describe('vectro bench, end to end', () => {
 
   test('bad options and files: one error line, exit 2 or 1', () => {
     const cases: [string[], number, RegExp][] = [
-      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk, hnsw-build, hnsw-search\)$/],
+      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk, scan, hnsw-build, hnsw-search\)$/],
       [['bench', '--backend', 'gpu'], 2, /^error: --backend: unknown backend 'gpu' \(backends: native, js, hnswlib, usearch, faiss\)$/],
       [['bench', '--quick', '--full'], 2, /^error: --quick and --full: choose one$/],
       [['bench', '--dim', '0'], 2, /^error: --dim: must be at least 1, got 0$/],
