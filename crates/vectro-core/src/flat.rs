@@ -70,17 +70,7 @@ pub fn search(
     dists: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    search_at(
-        simd::level(),
-        metric,
-        base,
-        dim,
-        queries,
-        k,
-        ids,
-        dists,
-        threads,
-    )
+    search_at(simd::level(), metric, base, dim, queries, k, ids, dists, threads)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -96,25 +86,14 @@ pub fn search_at(
     threads: usize,
 ) -> Result<(), Error> {
     if dim == 0 || dim > MAX_DIM || base.len() % dim != 0 || queries.len() % dim != 0 {
-        return Err(invalid(format!(
-            "base ({}) and queries ({}) must be whole rows of dim {dim}",
-            base.len(),
-            queries.len()
-        )));
+        return Err(invalid(format!("base ({}) and queries ({}) must be whole rows of dim {dim}", base.len(), queries.len())));
     }
     let (n, m) = (base.len() / dim, queries.len() / dim);
     if k == 0 || k > n || n > u32::MAX as usize {
-        return Err(invalid(format!(
-            "k must be between 1 and the number of base vectors ({n}), got {k}"
-        )));
+        return Err(invalid(format!("k must be between 1 and the number of base vectors ({n}), got {k}")));
     }
     if ids.len() != m * k || dists.len() != m * k {
-        return Err(invalid(format!(
-            "outputs hold {} and {} entries, {m} queries x k {k} need {}",
-            ids.len(),
-            dists.len(),
-            m * k
-        )));
+        return Err(invalid(format!("outputs hold {} and {} entries, {m} queries x k {k} need {}", ids.len(), dists.len(), m * k)));
     }
     if m == 0 {
         return Ok(());
@@ -127,17 +106,9 @@ pub fn search_at(
         IndexMetric::Cosine => Metric::Cosine,
     };
     // Enough work per thread: a block of queries against the whole base is plenty.
-    let threads = if threads == 0 {
-        crate::parallel::available_threads()
-    } else {
-        threads
-    };
+    let threads = if threads == 0 { crate::parallel::available_threads() } else { threads };
     let per = rows_per_block(m, threads.min(m.div_ceil(QUERY_BLOCK)).max(1));
-    let blocks: Vec<_> = ids
-        .chunks_mut(per * k)
-        .zip(dists.chunks_mut(per * k))
-        .enumerate()
-        .collect();
+    let blocks: Vec<_> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().collect();
     run_blocks(blocks, |(b, (ids, dists))| {
         let first = b * per;
         let rows = ids.len() / k;
@@ -149,16 +120,8 @@ pub fn search_at(
             for c0 in (0..n).step_by(BASE_CHUNK) {
                 let cn = (n - c0).min(BASE_CHUNK);
                 let tile = &mut scratch[..qn * cn];
-                matrix_at(
-                    level,
-                    matrix_metric,
-                    qs,
-                    &base[c0 * dim..(c0 + cn) * dim],
-                    dim,
-                    tile,
-                    1,
-                )
-                .expect("shapes checked above");
+                matrix_at(level, matrix_metric, qs, &base[c0 * dim..(c0 + cn) * dim], dim, tile, 1)
+                    .expect("shapes checked above");
                 for (r, top) in tops.iter_mut().enumerate() {
                     let row = &mut tile[r * cn..(r + 1) * cn];
                     if metric == IndexMetric::Ip {
@@ -172,17 +135,7 @@ pub fn search_at(
                 let mut exact: Vec<(f32, u32)> = top
                     .into_sorted()
                     .into_iter()
-                    .map(|(_, id)| {
-                        (
-                            distance_at(
-                                level,
-                                metric,
-                                q,
-                                &base[id as usize * dim..(id as usize + 1) * dim],
-                            ),
-                            id,
-                        )
-                    })
+                    .map(|(_, id)| (distance_at(level, metric, q, &base[id as usize * dim..(id as usize + 1) * dim]), id))
                     .collect();
                 exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 let out = (q0 + r) * k;
@@ -202,13 +155,7 @@ mod tests {
     use crate::simd::supported_levels;
 
     /// Brute force with the scalar pair kernel and a full sort: the reference.
-    fn reference(
-        metric: IndexMetric,
-        base: &[f32],
-        dim: usize,
-        q: &[f32],
-        k: usize,
-    ) -> Vec<(f32, u32)> {
+    fn reference(metric: IndexMetric, base: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(f32, u32)> {
         let mut all: Vec<(f32, u32)> = base
             .chunks_exact(dim)
             .enumerate()
@@ -236,27 +183,16 @@ mod tests {
             for level in supported_levels() {
                 for (k, threads) in [(1usize, 1usize), (10, 2), (100, 3)] {
                     let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
-                    search_at(
-                        level, metric, &base, dim, &queries, k, &mut ids, &mut dists, threads,
-                    )
-                    .unwrap();
+                    search_at(level, metric, &base, dim, &queries, k, &mut ids, &mut dists, threads).unwrap();
                     for q in 0..m {
-                        let want =
-                            reference(metric, &base, dim, &queries[q * dim..(q + 1) * dim], k);
+                        let want = reference(metric, &base, dim, &queries[q * dim..(q + 1) * dim], k);
                         let got: Vec<u32> = ids[q * k..(q + 1) * k].to_vec();
                         if metric == IndexMetric::L2 {
                             // Integer data: distances are exact everywhere, so ids match exactly.
-                            assert_eq!(
-                                got,
-                                want.iter().map(|w| w.1).collect::<Vec<_>>(),
-                                "{metric:?} {level:?} k {k} query {q}"
-                            );
+                            assert_eq!(got, want.iter().map(|w| w.1).collect::<Vec<_>>(), "{metric:?} {level:?} k {k} query {q}");
                         }
                         for (j, w) in want.iter().enumerate() {
-                            assert!(
-                                (dists[q * k + j] - w.0).abs() <= 1e-5,
-                                "{metric:?} {level:?} k {k} q {q} rank {j}"
-                            );
+                            assert!((dists[q * k + j] - w.0).abs() <= 1e-5, "{metric:?} {level:?} k {k} q {q} rank {j}");
                         }
                     }
                 }
@@ -267,38 +203,8 @@ mod tests {
     #[test]
     fn bad_arguments_are_refused() {
         let base = [0f32; 8];
-        assert!(search(
-            IndexMetric::L2,
-            &base,
-            2,
-            &base[..2],
-            5,
-            &mut [0; 5],
-            &mut [0.0; 5],
-            1
-        )
-        .is_err());
-        assert!(search(
-            IndexMetric::L2,
-            &base,
-            2,
-            &base[..2],
-            2,
-            &mut [0; 1],
-            &mut [0.0; 2],
-            1
-        )
-        .is_err());
-        assert!(search(
-            IndexMetric::L2,
-            &base,
-            3,
-            &base[..3],
-            1,
-            &mut [0; 1],
-            &mut [0.0; 1],
-            1
-        )
-        .is_err());
+        assert!(search(IndexMetric::L2, &base, 2, &base[..2], 5, &mut [0; 5], &mut [0.0; 5], 1).is_err());
+        assert!(search(IndexMetric::L2, &base, 2, &base[..2], 2, &mut [0; 1], &mut [0.0; 2], 1).is_err());
+        assert!(search(IndexMetric::L2, &base, 3, &base[..3], 1, &mut [0; 1], &mut [0.0; 1], 1).is_err());
     }
 }

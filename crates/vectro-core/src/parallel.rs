@@ -4,9 +4,7 @@ use std::num::NonZeroUsize;
 
 /// Threads the machine offers (`available_parallelism`, at least 1).
 pub fn available_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(NonZeroUsize::get)
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(NonZeroUsize::get).unwrap_or(1)
 }
 
 /// Below this many values (floats) per thread, spawning a thread (tens of microseconds) costs
@@ -15,23 +13,15 @@ pub const MIN_VALUES_PER_THREAD: usize = 1 << 20;
 
 /// How many threads to use for `rows` rows of `dim` values when `requested` were asked for (0 = all).
 pub fn threads_for(rows: usize, dim: usize, requested: usize) -> usize {
-    let want = if requested == 0 {
-        available_threads()
-    } else {
-        requested
-    };
-    want.min(rows * dim / MIN_VALUES_PER_THREAD)
-        .min(rows)
-        .max(1)
+    let want = if requested == 0 { available_threads() } else { requested };
+    want.min(rows * dim / MIN_VALUES_PER_THREAD).min(rows).max(1)
 }
 
 /// Runs `work` on each block (disjoint slices built by the caller with `chunks_mut`), one thread
 /// per block; the first block runs on the calling thread. Results come back in block order.
 pub fn run_blocks<B: Send, R: Send>(blocks: Vec<B>, work: impl Fn(B) -> R + Sync) -> Vec<R> {
     let mut blocks = blocks.into_iter();
-    let Some(first) = blocks.next() else {
-        return Vec::new();
-    };
+    let Some(first) = blocks.next() else { return Vec::new() };
     std::thread::scope(|scope| {
         let work = &work;
         let handles: Vec<_> = blocks.map(|b| scope.spawn(move || work(b))).collect();

@@ -60,10 +60,7 @@ pub fn supported_levels() -> Vec<Level> {
 
 /// The best supported level at or below `cap` (cheap: feature checks are cached by std).
 pub fn best_level(cap: Level) -> Level {
-    [Level::Avx512, Level::Avx2]
-        .into_iter()
-        .find(|&l| l <= cap && l.is_supported())
-        .unwrap_or(Level::Scalar)
+    [Level::Avx512, Level::Avx2].into_iter().find(|&l| l <= cap && l.is_supported()).unwrap_or(Level::Scalar)
 }
 
 /// The level the kernels use in this process.

@@ -50,10 +50,7 @@ pub struct TopK {
 
 impl TopK {
     pub fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            heap: Vec::with_capacity(k),
-        }
+        TopK { k, heap: Vec::with_capacity(k) }
     }
 
     /// The score a new entry must beat to get in (+infinity until k entries are in).
@@ -85,9 +82,7 @@ impl TopK {
         while i < scores.len() {
             let end = (i + BLOCK).min(scores.len());
             // Branch-free test of the whole block, so it vectorises; NaN never passes `<`.
-            let any = scores[i..end]
-                .iter()
-                .fold(false, |any, &s| any | (s < threshold));
+            let any = scores[i..end].iter().fold(false, |any, &s| any | (s < threshold));
             if any {
                 for (j, &s) in scores[i..end].iter().enumerate() {
                     if s < threshold {
@@ -103,8 +98,7 @@ impl TopK {
 
     /// The entries, best first: (key, index).
     pub fn into_sorted(mut self) -> Vec<(f32, u32)> {
-        self.heap
-            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        self.heap.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         self.heap
     }
 }
@@ -137,25 +131,12 @@ pub fn smallest(scores: &[f32], k: usize, idx: &mut [u32], dist: &mut [f32]) -> 
     smallest_at(simd::level(), scores, k, idx, dist)
 }
 
-pub fn smallest_at(
-    level: Level,
-    scores: &[f32],
-    k: usize,
-    idx: &mut [u32],
-    dist: &mut [f32],
-) -> Result<(), Error> {
+pub fn smallest_at(level: Level, scores: &[f32], k: usize, idx: &mut [u32], dist: &mut [f32]) -> Result<(), Error> {
     if k == 0 || k > scores.len() || scores.len() > u32::MAX as usize {
-        return Err(invalid(format!(
-            "k must be between 1 and the number of scores ({}), got {k}",
-            scores.len()
-        )));
+        return Err(invalid(format!("k must be between 1 and the number of scores ({}), got {k}", scores.len())));
     }
     if idx.len() != k || dist.len() != k {
-        return Err(invalid(format!(
-            "outputs hold {} and {} entries, k is {k}",
-            idx.len(),
-            dist.len()
-        )));
+        return Err(invalid(format!("outputs hold {} and {} entries, k is {k}", idx.len(), dist.len())));
     }
     match simd::best_level(level) {
         #[cfg(target_arch = "x86_64")]

@@ -76,8 +76,7 @@ pub(crate) unsafe fn tile_scalar(t: &Tile) {
             }
         }
         for (c, &sum) in acc.iter().enumerate().take(t.cols) {
-            *t.out.add(r * t.out_stride + c) =
-                finish_one(t.finish, sum, *t.row_factor.add(r), *t.col_factor.add(c));
+            *t.out.add(r * t.out_stride + c) = finish_one(t.finish, sum, *t.row_factor.add(r), *t.col_factor.add(c));
         }
     }
 }
@@ -111,22 +110,13 @@ fn factors(level: Level, finish: Finish, x: &[f32], dim: usize) -> Vec<f32> {
     let norm2 = x.chunks_exact(dim).map(|r| unsafe { dot(r, r) });
     match finish {
         Finish::L2sq => norm2.collect(),
-        Finish::Cosine => norm2
-            .map(|n| if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 })
-            .collect(),
+        Finish::Cosine => norm2.map(|n| if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 }).collect(),
         Finish::Raw => Vec::new(),
     }
 }
 
 /// `out[i * n + j]` = distance between query `i` and base row `j` (n = base rows).
-pub fn matrix(
-    metric: Metric,
-    queries: &[f32],
-    base: &[f32],
-    dim: usize,
-    out: &mut [f32],
-    threads: usize,
-) -> Result<(), Error> {
+pub fn matrix(metric: Metric, queries: &[f32], base: &[f32], dim: usize, out: &mut [f32], threads: usize) -> Result<(), Error> {
     matrix_at(simd::level(), metric, queries, base, dim, out, threads)
 }
 
@@ -140,19 +130,11 @@ pub fn matrix_at(
     threads: usize,
 ) -> Result<(), Error> {
     if dim == 0 || dim > MAX_DIM || queries.len() % dim != 0 || base.len() % dim != 0 {
-        return Err(invalid(format!(
-            "queries ({}) and base ({}) must be whole rows of dim {dim} (1 to {MAX_DIM})",
-            queries.len(),
-            base.len()
-        )));
+        return Err(invalid(format!("queries ({}) and base ({}) must be whole rows of dim {dim} (1 to {MAX_DIM})", queries.len(), base.len())));
     }
     let (m, n) = (queries.len() / dim, base.len() / dim);
     if out.len() != m * n {
-        return Err(invalid(format!(
-            "out holds {} floats, a {m} x {n} matrix needs {}",
-            out.len(),
-            m * n
-        )));
+        return Err(invalid(format!("out holds {} floats, a {m} x {n} matrix needs {}", out.len(), m * n)));
     }
     let (l1, finish) = match metric {
         Metric::L2sq => (false, Finish::L2sq),
@@ -166,10 +148,7 @@ pub fn matrix_at(
     }
     let level = simd::best_level(level);
     let tile = tile_fn(level);
-    let (q_factor, b_factor) = (
-        factors(level, finish, queries, dim),
-        factors(level, finish, base, dim),
-    );
+    let (q_factor, b_factor) = (factors(level, finish, queries, dim), factors(level, finish, base, dim));
 
     // Each thread takes a band of query rows and all base panels.
     let per = rows_per_block(m, threads_for(m, n * dim, threads));
@@ -195,11 +174,7 @@ pub fn matrix_at(
                     rows: (band_rows - i0).min(MR),
                     dim,
                     panel: panel.as_ptr(),
-                    row_factor: if finish == Finish::Raw {
-                        unused_row_factors.as_ptr()
-                    } else {
-                        q_factor[i..].as_ptr()
-                    },
+                    row_factor: if finish == Finish::Raw { unused_row_factors.as_ptr() } else { q_factor[i..].as_ptr() },
                     col_factor: col_factor.as_ptr(),
                     out: band[i0 * n + j0..].as_mut_ptr(),
                     out_stride: n,

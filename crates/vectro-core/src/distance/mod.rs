@@ -31,13 +31,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
-        Metric::L2sq,
-        Metric::Dot,
-        Metric::Cosine,
-        Metric::Manhattan,
-        Metric::Hamming,
-    ];
+    pub const ALL: [Metric; 5] = [Metric::L2sq, Metric::Dot, Metric::Cosine, Metric::Manhattan, Metric::Hamming];
 
     /// The metric's number in native calls.
     pub fn id(self) -> u32 {
@@ -169,12 +163,7 @@ pub(crate) fn all_tables() -> Vec<(&'static str, &'static Kernels)> {
         if Level::Avx512.is_supported() {
             let vnni = std::arch::is_x86_feature_detected!("avx512vnni");
             let popcnt = std::arch::is_x86_feature_detected!("avx512vpopcntdq");
-            for (name, v, p) in [
-                ("avx512", false, false),
-                ("avx512+vnni", true, false),
-                ("avx512+vpopcntdq", false, true),
-                ("avx512+vnni+vpopcntdq", true, true),
-            ] {
+            for (name, v, p) in [("avx512", false, false), ("avx512+vnni", true, false), ("avx512+vpopcntdq", false, true), ("avx512+vnni+vpopcntdq", true, true)] {
                 if (!v || vnni) && (!p || popcnt) {
                     out.push((name, x86_avx512::table(v, p)));
                 }
@@ -200,10 +189,7 @@ pub(crate) fn kernels(level: Level) -> &'static Kernels {
 
 fn metric_slot(elem: ElemType, metric: Metric) -> Result<usize, Error> {
     if !elem.supports(metric) {
-        return Err(invalid(format!(
-            "metric {} does not apply to {elem:?} vectors",
-            metric.name()
-        )));
+        return Err(invalid(format!("metric {} does not apply to {elem:?} vectors", metric.name())));
     }
     Ok(match metric {
         Metric::L2sq => 0,
@@ -216,9 +202,7 @@ fn metric_slot(elem: ElemType, metric: Metric) -> Result<usize, Error> {
 
 fn check_dim(dim: usize, max: usize) -> Result<(), Error> {
     if dim == 0 || dim > max {
-        return Err(invalid(format!(
-            "dim must be between 1 and {max}, got {dim}"
-        )));
+        return Err(invalid(format!("dim must be between 1 and {max}, got {dim}")));
     }
     Ok(())
 }
@@ -256,13 +240,7 @@ pub fn pair(metric: Metric, a: Vectors, b: Vectors) -> Result<f32, Error> {
 
 pub fn pair_at(level: Level, metric: Metric, a: Vectors, b: Vectors) -> Result<f32, Error> {
     if a.elem() != b.elem() || a.len() != b.len() {
-        return Err(invalid(format!(
-            "vectors differ: {} {:?} values vs {} {:?}",
-            a.len(),
-            a.elem(),
-            b.len(),
-            b.elem()
-        )));
+        return Err(invalid(format!("vectors differ: {} {:?} values vs {} {:?}", a.len(), a.elem(), b.len(), b.elem())));
     }
     check_dim(a.len(), MAX_DIM)?;
     let slot = metric_slot(a.elem(), metric)?;
@@ -280,36 +258,18 @@ pub fn pair_at(level: Level, metric: Metric, a: Vectors, b: Vectors) -> Result<f
 
 /// Distances from `query` to every row of `rows` (row-major, `query.len()` wide) into `out`,
 /// spreading rows over `threads` threads (0 = all).
-pub fn many(
-    metric: Metric,
-    query: Vectors,
-    rows: Vectors,
-    out: &mut [f32],
-    threads: usize,
-) -> Result<(), Error> {
+pub fn many(metric: Metric, query: Vectors, rows: Vectors, out: &mut [f32], threads: usize) -> Result<(), Error> {
     many_at(simd::level(), metric, query, rows, out, threads)
 }
 
-pub fn many_at(
-    level: Level,
-    metric: Metric,
-    query: Vectors,
-    rows: Vectors,
-    out: &mut [f32],
-    threads: usize,
-) -> Result<(), Error> {
+pub fn many_at(level: Level, metric: Metric, query: Vectors, rows: Vectors, out: &mut [f32], threads: usize) -> Result<(), Error> {
     let dim = query.len();
     if query.elem() != rows.elem() {
         return Err(invalid("query and rows have different element types"));
     }
     check_dim(dim, MAX_DIM)?;
     if rows.len() != out.len() * dim {
-        return Err(invalid(format!(
-            "rows hold {} values, {} distances of dim {dim} need {}",
-            rows.len(),
-            out.len(),
-            out.len() * dim
-        )));
+        return Err(invalid(format!("rows hold {} values, {} distances of dim {dim} need {}", rows.len(), out.len(), out.len() * dim)));
     }
     let slot = metric_slot(query.elem(), metric)?;
     let k = kernels(level);

@@ -9,10 +9,7 @@ const LANES: usize = 4;
 fn sum_f32(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
     let mut acc = [0f32; LANES];
     let body = a.len() - a.len() % LANES;
-    for (ca, cb) in a[..body]
-        .chunks_exact(LANES)
-        .zip(b[..body].chunks_exact(LANES))
-    {
+    for (ca, cb) in a[..body].chunks_exact(LANES).zip(b[..body].chunks_exact(LANES)) {
         for l in 0..LANES {
             acc[l] += term(ca[l], cb[l]);
         }
@@ -41,11 +38,7 @@ pub(super) fn manhattan_f32(a: &[f32], b: &[f32]) -> f32 {
 
 #[inline(always)]
 pub(super) fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
-    cosine_from(
-        dot_f32(a, b) as f64,
-        dot_f32(a, a) as f64,
-        dot_f32(b, b) as f64,
-    )
+    cosine_from(dot_f32(a, b) as f64, dot_f32(a, a) as f64, dot_f32(b, b) as f64)
 }
 
 #[inline(always)]
@@ -60,9 +53,7 @@ pub(super) fn l2sq_i8(a: &[i8], b: &[i8]) -> f32 {
 
 #[inline(always)]
 fn dot_i32(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .fold(0i32, |s, (&x, &y)| s + x as i32 * y as i32)
+    a.iter().zip(b).fold(0i32, |s, (&x, &y)| s + x as i32 * y as i32)
 }
 
 #[inline(always)]
@@ -72,11 +63,7 @@ pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> f32 {
 
 #[inline(always)]
 pub(super) fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
-    cosine_from(
-        dot_i32(a, b) as f64,
-        dot_i32(a, a) as f64,
-        dot_i32(b, b) as f64,
-    )
+    cosine_from(dot_i32(a, b) as f64, dot_i32(a, a) as f64, dot_i32(b, b) as f64)
 }
 
 #[inline(always)]
@@ -84,8 +71,7 @@ pub(super) fn hamming(a: &[u8], b: &[u8]) -> f32 {
     let body = a.len() - a.len() % 8;
     let mut s = 0u32;
     for (ca, cb) in a[..body].chunks_exact(8).zip(b[..body].chunks_exact(8)) {
-        let x =
-            u64::from_le_bytes(ca.try_into().unwrap()) ^ u64::from_le_bytes(cb.try_into().unwrap());
+        let x = u64::from_le_bytes(ca.try_into().unwrap()) ^ u64::from_le_bytes(cb.try_into().unwrap());
         s += x.count_ones();
     }
     for (&x, &y) in a[body..].iter().zip(&b[body..]) {
@@ -122,12 +108,7 @@ use portable::*;
 
 pub(super) static KERNELS: Kernels = Kernels {
     f32_pair: [l2sq_f32, dot_f32, cosine_f32, manhattan_f32],
-    f32_many: [
-        l2sq_f32_many,
-        dot_f32_many,
-        cosine_f32_many,
-        manhattan_f32_many,
-    ],
+    f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
     hamming_pair: hamming,

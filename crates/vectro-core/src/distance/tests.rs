@@ -16,9 +16,7 @@ impl Rng {
         self.0
     }
     fn f32s(&mut self, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| (self.next() % 20_001) as f32 / 10_000.0 - 1.0)
-            .collect()
+        (0..n).map(|_| (self.next() % 20_001) as f32 / 10_000.0 - 1.0).collect()
     }
     fn i8s(&mut self, n: usize) -> Vec<i8> {
         (0..n).map(|_| self.next() as u8 as i8).collect()
@@ -44,29 +42,16 @@ fn reference_f32(metric: Metric, a: &[f32], b: &[f32]) -> (f64, f64) {
         bb += y * y;
     }
     if metric == Metric::Cosine {
-        let cos = if aa == 0.0 || bb == 0.0 {
-            1.0
-        } else {
-            1.0 - s / (aa * bb).sqrt()
-        };
+        let cos = if aa == 0.0 || bb == 0.0 { 1.0 } else { 1.0 - s / (aa * bb).sqrt() };
         return (cos, 1.0);
     }
     (s, mag)
 }
 
 fn reference_i8(metric: Metric, a: &[i8], b: &[i8]) -> f32 {
-    let dot = |u: &[i8], v: &[i8]| {
-        u.iter()
-            .zip(v)
-            .map(|(&x, &y)| x as i64 * y as i64)
-            .sum::<i64>()
-    };
+    let dot = |u: &[i8], v: &[i8]| u.iter().zip(v).map(|(&x, &y)| x as i64 * y as i64).sum::<i64>();
     match metric {
-        Metric::L2sq => a
-            .iter()
-            .zip(b)
-            .map(|(&x, &y)| (x as i64 - y as i64).pow(2))
-            .sum::<i64>() as f32,
+        Metric::L2sq => a.iter().zip(b).map(|(&x, &y)| (x as i64 - y as i64).pow(2)).sum::<i64>() as f32,
         Metric::Dot => dot(a, b) as f32,
         _ => cosine_from(dot(a, b) as f64, dot(a, a) as f64, dot(b, b) as f64),
     }
@@ -80,14 +65,9 @@ fn f32_kernels_match_float64_reference_at_every_level() {
         for metric in [Metric::L2sq, Metric::Dot, Metric::Cosine, Metric::Manhattan] {
             let (want, mag) = reference_f32(metric, &a, &b);
             for level in supported_levels() {
-                let got =
-                    pair_at(level, metric, Vectors::F32(&a), Vectors::F32(&b)).unwrap() as f64;
+                let got = pair_at(level, metric, Vectors::F32(&a), Vectors::F32(&b)).unwrap() as f64;
                 let tol = 1e-5 * mag + 1e-6;
-                assert!(
-                    (got - want).abs() <= tol,
-                    "{} {level:?} dim {dim}: {got} vs {want}",
-                    metric.name()
-                );
+                assert!((got - want).abs() <= tol, "{} {level:?} dim {dim}: {got} vs {want}", metric.name());
             }
         }
     }
@@ -99,25 +79,13 @@ fn int8_and_hamming_kernels_are_exact_at_every_level() {
         let mut rng = Rng(dim as u64 * 7 + 3);
         let (a, b) = (rng.i8s(dim), rng.i8s(dim));
         let (x, y) = (rng.bytes(dim), rng.bytes(dim));
-        let hamming_want = x
-            .iter()
-            .zip(&y)
-            .map(|(p, q)| (p ^ q).count_ones())
-            .sum::<u32>() as f32;
+        let hamming_want = x.iter().zip(&y).map(|(p, q)| (p ^ q).count_ones()).sum::<u32>() as f32;
         for level in supported_levels() {
             for metric in [Metric::L2sq, Metric::Dot, Metric::Cosine] {
                 let got = pair_at(level, metric, Vectors::I8(&a), Vectors::I8(&b)).unwrap();
-                assert_eq!(
-                    got,
-                    reference_i8(metric, &a, &b),
-                    "{} {level:?} dim {dim}",
-                    metric.name()
-                );
+                assert_eq!(got, reference_i8(metric, &a, &b), "{} {level:?} dim {dim}", metric.name());
             }
-            assert_eq!(
-                pair_at(level, Metric::Hamming, Vectors::Bits(&x), Vectors::Bits(&y)).unwrap(),
-                hamming_want
-            );
+            assert_eq!(pair_at(level, Metric::Hamming, Vectors::Bits(&x), Vectors::Bits(&y)).unwrap(), hamming_want);
         }
     }
 }
@@ -138,11 +106,7 @@ fn every_avx512_variant_is_exact_on_int8_and_hamming() {
                     (scalar.i8_many[slot])(&a, &rows, &mut want);
                     (k.i8_many[slot])(&a, &rows, &mut got);
                     assert_eq!(got, want, "{name} int8 slot {slot} dim {dim}");
-                    assert_eq!(
-                        (k.i8_pair[slot])(&a, &rows[..dim]),
-                        want[0],
-                        "{name} int8 pair slot {slot} dim {dim}"
-                    );
+                    assert_eq!((k.i8_pair[slot])(&a, &rows[..dim]), want[0], "{name} int8 pair slot {slot} dim {dim}");
                     (scalar.hamming_many)(&x, &bits, &mut want);
                     (k.hamming_many)(&x, &bits, &mut got);
                     assert_eq!(got, want, "{name} hamming dim {dim}");
@@ -154,11 +118,7 @@ fn every_avx512_variant_is_exact_on_int8_and_hamming() {
     let (a, b) = (vec![-128i8; 4099], vec![-128i8; 4099]);
     for (name, k) in all_tables() {
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { (k.i8_pair[1])(&a, &b) },
-            (16_384 * 4099) as f32,
-            "{name}"
-        );
+        assert_eq!(unsafe { (k.i8_pair[1])(&a, &b) }, (16_384 * 4099) as f32, "{name}");
     }
 }
 
@@ -176,10 +136,7 @@ fn int8_l2sq_uses_the_full_u32_range() {
 fn cosine_of_a_zero_vector_is_one() {
     let (z, v) = (vec![0f32; 9], vec![1f32; 9]);
     for level in supported_levels() {
-        assert_eq!(
-            pair_at(level, Metric::Cosine, Vectors::F32(&z), Vectors::F32(&v)).unwrap(),
-            1.0
-        );
+        assert_eq!(pair_at(level, Metric::Cosine, Vectors::F32(&z), Vectors::F32(&v)).unwrap(), 1.0);
     }
 }
 
@@ -194,47 +151,17 @@ fn many_equals_pair_row_by_row_and_threads_do_not_matter() {
             for metric in [Metric::L2sq, Metric::Dot, Metric::Cosine, Metric::Manhattan] {
                 let mut one = vec![0f32; n];
                 let mut two = vec![0f32; n];
-                many_at(
-                    level,
-                    metric,
-                    Vectors::F32(&q),
-                    Vectors::F32(&rows),
-                    &mut one,
-                    1,
-                )
-                .unwrap();
-                many_at(
-                    level,
-                    metric,
-                    Vectors::F32(&q),
-                    Vectors::F32(&rows),
-                    &mut two,
-                    2,
-                )
-                .unwrap();
+                many_at(level, metric, Vectors::F32(&q), Vectors::F32(&rows), &mut one, 1).unwrap();
+                many_at(level, metric, Vectors::F32(&q), Vectors::F32(&rows), &mut two, 2).unwrap();
                 assert_eq!(one, two);
                 for j in [0, n / 2, n - 1] {
                     let row = &rows[j * dim..(j + 1) * dim];
-                    assert_eq!(
-                        one[j],
-                        pair_at(level, metric, Vectors::F32(&q), Vectors::F32(row)).unwrap()
-                    );
+                    assert_eq!(one[j], pair_at(level, metric, Vectors::F32(&q), Vectors::F32(row)).unwrap());
                 }
             }
             let mut out = vec![0f32; n];
-            many_at(
-                level,
-                Metric::Dot,
-                Vectors::I8(&qi),
-                Vectors::I8(&rowsi),
-                &mut out,
-                2,
-            )
-            .unwrap();
-            assert_eq!(
-                out[n - 1],
-                reference_i8(Metric::Dot, &qi, &rowsi[(n - 1) * dim..])
-            );
+            many_at(level, Metric::Dot, Vectors::I8(&qi), Vectors::I8(&rowsi), &mut out, 2).unwrap();
+            assert_eq!(out[n - 1], reference_i8(Metric::Dot, &qi, &rowsi[(n - 1) * dim..]));
         }
     }
 }
@@ -244,25 +171,13 @@ fn wrong_shapes_and_metrics_are_refused() {
     let a = [1f32; 4];
     assert!(pair(Metric::L2sq, Vectors::F32(&a), Vectors::F32(&a[..3])).is_err());
     assert!(pair(Metric::Hamming, Vectors::F32(&a), Vectors::F32(&a)).is_err());
-    assert!(many(
-        Metric::L2sq,
-        Vectors::F32(&a),
-        Vectors::F32(&a),
-        &mut [0.0; 2],
-        1
-    )
-    .is_err());
+    assert!(many(Metric::L2sq, Vectors::F32(&a), Vectors::F32(&a), &mut [0.0; 2], 1).is_err());
     assert!(matrix::matrix(Metric::L2sq, &a, &a, 3, &mut [0.0; 1], 1).is_err());
 }
 
 #[test]
 fn matrix_matches_reference_at_awkward_shapes() {
-    for (m, n, dim) in [
-        (1usize, 1usize, 1usize),
-        (13, 70, 7),
-        (9, 33, 129),
-        (17, 64, 128),
-    ] {
+    for (m, n, dim) in [(1usize, 1usize, 1usize), (13, 70, 7), (9, 33, 129), (17, 64, 128)] {
         let mut rng = Rng((m * n * dim) as u64);
         let (q, b) = (rng.f32s(m * dim), rng.f32s(n * dim));
         for level in supported_levels() {
@@ -274,15 +189,10 @@ fn matrix_matches_reference_at_awkward_shapes() {
                         let (qa, bb) = (&q[i * dim..(i + 1) * dim], &b[j * dim..(j + 1) * dim]);
                         let (want, mag) = reference_f32(metric, qa, bb);
                         // l2sq via norms loses precision to cancellation: allow for the norms' size.
-                        let norms = reference_f32(Metric::Dot, qa, qa).0
-                            + reference_f32(Metric::Dot, bb, bb).0;
+                        let norms = reference_f32(Metric::Dot, qa, qa).0 + reference_f32(Metric::Dot, bb, bb).0;
                         let tol = 1e-5 * (mag + norms) + 1e-5;
                         let got = out[i * n + j] as f64;
-                        assert!(
-                            (got - want).abs() <= tol,
-                            "{} {level:?} {m}x{n}x{dim} at ({i},{j}): {got} vs {want}",
-                            metric.name()
-                        );
+                        assert!((got - want).abs() <= tol, "{} {level:?} {m}x{n}x{dim} at ({i},{j}): {got} vs {want}", metric.name());
                     }
                 }
             }

@@ -38,30 +38,13 @@ unsafe fn hsum(v: __m256) -> f32 {
 unsafe fn reduce_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        _mm256_setzero_ps(),
-        _mm256_setzero_ps(),
-        _mm256_setzero_ps(),
-        _mm256_setzero_ps(),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
     let mut i = 0;
     while i + 32 <= n {
         s0 = term::<OP>(s0, _mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
-        s1 = term::<OP>(
-            s1,
-            _mm256_loadu_ps(pa.add(i + 8)),
-            _mm256_loadu_ps(pb.add(i + 8)),
-        );
-        s2 = term::<OP>(
-            s2,
-            _mm256_loadu_ps(pa.add(i + 16)),
-            _mm256_loadu_ps(pb.add(i + 16)),
-        );
-        s3 = term::<OP>(
-            s3,
-            _mm256_loadu_ps(pa.add(i + 24)),
-            _mm256_loadu_ps(pb.add(i + 24)),
-        );
+        s1 = term::<OP>(s1, _mm256_loadu_ps(pa.add(i + 8)), _mm256_loadu_ps(pb.add(i + 8)));
+        s2 = term::<OP>(s2, _mm256_loadu_ps(pa.add(i + 16)), _mm256_loadu_ps(pb.add(i + 16)));
+        s3 = term::<OP>(s3, _mm256_loadu_ps(pa.add(i + 24)), _mm256_loadu_ps(pb.add(i + 24)));
         i += 32;
     }
     while i + 8 <= n {
@@ -97,11 +80,7 @@ unsafe fn manhattan_f32(a: &[f32], b: &[f32]) -> f32 {
 
 #[target_feature(enable = "avx2,fma")]
 unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
-    cosine_from(
-        reduce_f32::<DOT>(a, b) as f64,
-        reduce_f32::<DOT>(a, a) as f64,
-        reduce_f32::<DOT>(b, b) as f64,
-    )
+    cosine_from(reduce_f32::<DOT>(a, b) as f64, reduce_f32::<DOT>(a, a) as f64, reduce_f32::<DOT>(b, b) as f64)
 }
 
 #[inline]
@@ -144,11 +123,7 @@ unsafe fn dot_i8(a: &[i8], b: &[i8]) -> f32 {
 
 #[target_feature(enable = "avx2")]
 unsafe fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
-    cosine_from(
-        reduce_i8::<DOT>(a, b) as f64,
-        reduce_i8::<DOT>(a, a) as f64,
-        reduce_i8::<DOT>(b, b) as f64,
-    )
+    cosine_from(reduce_i8::<DOT>(a, b) as f64, reduce_i8::<DOT>(a, a) as f64, reduce_i8::<DOT>(b, b) as f64)
 }
 
 #[target_feature(enable = "avx2,popcnt")]
@@ -165,12 +140,7 @@ many_loops_for!("avx2,popcnt", hamming_many = hamming: u8);
 
 pub(super) static KERNELS: Kernels = Kernels {
     f32_pair: [l2sq_f32, dot_f32, cosine_f32, manhattan_f32],
-    f32_many: [
-        l2sq_f32_many,
-        dot_f32_many,
-        cosine_f32_many,
-        manhattan_f32_many,
-    ],
+    f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
     hamming_pair: hamming,
@@ -208,8 +178,7 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
             }
             let out = t.out.add((r0 + r) * t.out_stride);
             for (c, &s) in sums.iter().enumerate().take(t.cols) {
-                *out.add(c) =
-                    finish_one(t.finish, s, *t.row_factor.add(r0 + r), *t.col_factor.add(c));
+                *out.add(c) = finish_one(t.finish, s, *t.row_factor.add(r0 + r), *t.col_factor.add(c));
             }
         }
     }

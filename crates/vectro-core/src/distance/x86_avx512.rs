@@ -28,30 +28,13 @@ unsafe fn term<const OP: u8>(acc: __m512, a: __m512, b: __m512) -> __m512 {
 unsafe fn reduce_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        _mm512_setzero_ps(),
-        _mm512_setzero_ps(),
-        _mm512_setzero_ps(),
-        _mm512_setzero_ps(),
-    );
+    let (mut s0, mut s1, mut s2, mut s3) = (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps());
     let mut i = 0;
     while i + 64 <= n {
         s0 = term::<OP>(s0, _mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)));
-        s1 = term::<OP>(
-            s1,
-            _mm512_loadu_ps(pa.add(i + 16)),
-            _mm512_loadu_ps(pb.add(i + 16)),
-        );
-        s2 = term::<OP>(
-            s2,
-            _mm512_loadu_ps(pa.add(i + 32)),
-            _mm512_loadu_ps(pb.add(i + 32)),
-        );
-        s3 = term::<OP>(
-            s3,
-            _mm512_loadu_ps(pa.add(i + 48)),
-            _mm512_loadu_ps(pb.add(i + 48)),
-        );
+        s1 = term::<OP>(s1, _mm512_loadu_ps(pa.add(i + 16)), _mm512_loadu_ps(pb.add(i + 16)));
+        s2 = term::<OP>(s2, _mm512_loadu_ps(pa.add(i + 32)), _mm512_loadu_ps(pb.add(i + 32)));
+        s3 = term::<OP>(s3, _mm512_loadu_ps(pa.add(i + 48)), _mm512_loadu_ps(pb.add(i + 48)));
         i += 64;
     }
     while i + 16 <= n {
@@ -60,11 +43,7 @@ unsafe fn reduce_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
     }
     if i < n {
         let m: __mmask16 = ((1u32 << (n - i)) - 1) as __mmask16;
-        s1 = term::<OP>(
-            s1,
-            _mm512_maskz_loadu_ps(m, pa.add(i)),
-            _mm512_maskz_loadu_ps(m, pb.add(i)),
-        );
+        s1 = term::<OP>(s1, _mm512_maskz_loadu_ps(m, pa.add(i)), _mm512_maskz_loadu_ps(m, pb.add(i)));
     }
     _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)))
 }
@@ -88,18 +67,10 @@ unsafe fn manhattan_f32(a: &[f32], b: &[f32]) -> f32 {
 unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let (mut ab, mut aa, mut bb) = (
-        _mm512_setzero_ps(),
-        _mm512_setzero_ps(),
-        _mm512_setzero_ps(),
-    );
+    let (mut ab, mut aa, mut bb) = (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps());
     let mut i = 0;
     while i < n {
-        let m: __mmask16 = if n - i >= 16 {
-            0xffff
-        } else {
-            ((1u32 << (n - i)) - 1) as __mmask16
-        };
+        let m: __mmask16 = if n - i >= 16 { 0xffff } else { ((1u32 << (n - i)) - 1) as __mmask16 };
         let va = _mm512_maskz_loadu_ps(m, pa.add(i));
         let vb = _mm512_maskz_loadu_ps(m, pb.add(i));
         ab = _mm512_fmadd_ps(va, vb, ab);
@@ -107,11 +78,7 @@ unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
         bb = _mm512_fmadd_ps(vb, vb, bb);
         i += 16;
     }
-    cosine_from(
-        _mm512_reduce_add_ps(ab) as f64,
-        _mm512_reduce_add_ps(aa) as f64,
-        _mm512_reduce_add_ps(bb) as f64,
-    )
+    cosine_from(_mm512_reduce_add_ps(ab) as f64, _mm512_reduce_add_ps(aa) as f64, _mm512_reduce_add_ps(bb) as f64)
 }
 
 /// 32 int8 values widened to 16 bits; the tail is masked to zeros.
@@ -134,10 +101,7 @@ unsafe fn reduce_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
     let (mut s0, mut s1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
     let mut i = 0;
     while i < n {
-        let (va, vb) = (
-            load_i16(a.as_ptr().add(i), n - i),
-            load_i16(b.as_ptr().add(i), n - i),
-        );
+        let (va, vb) = (load_i16(a.as_ptr().add(i), n - i), load_i16(b.as_ptr().add(i), n - i));
         if OP == L2SQ {
             let d = _mm512_sub_epi16(va, vb);
             s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d, d));
@@ -161,11 +125,7 @@ unsafe fn dot_i8(a: &[i8], b: &[i8]) -> f32 {
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 unsafe fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
-    cosine_from(
-        reduce_i8::<DOT>(a, b) as f64,
-        reduce_i8::<DOT>(a, a) as f64,
-        reduce_i8::<DOT>(b, b) as f64,
-    )
+    cosine_from(reduce_i8::<DOT>(a, b) as f64, reduce_i8::<DOT>(a, a) as f64, reduce_i8::<DOT>(b, b) as f64)
 }
 
 /// Exact int8 dot product with AVX-512 VNNI. `vpdpbusd` multiplies unsigned bytes by signed ones,
@@ -178,11 +138,7 @@ unsafe fn dot_i8_vnni(a: &[i8], b: &[i8]) -> f32 {
     let (mut ab, mut bias_b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
     let mut i = 0;
     while i < n {
-        let m: __mmask64 = if n - i >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << (n - i)) - 1
-        };
+        let m: __mmask64 = if n - i >= 64 { u64::MAX } else { (1u64 << (n - i)) - 1 };
         let va = _mm512_maskz_loadu_epi8(m, a.as_ptr().add(i));
         let vb = _mm512_maskz_loadu_epi8(m, b.as_ptr().add(i));
         ab = _mm512_dpbusd_epi32(ab, _mm512_xor_si512(va, bias), vb);
@@ -199,11 +155,7 @@ unsafe fn hamming(a: &[u8], b: &[u8]) -> f32 {
     let mut acc = _mm512_setzero_si512();
     let mut i = 0;
     while i < n {
-        let m: __mmask64 = if n - i >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << (n - i)) - 1
-        };
+        let m: __mmask64 = if n - i >= 64 { u64::MAX } else { (1u64 << (n - i)) - 1 };
         let x = _mm512_xor_si512(
             _mm512_maskz_loadu_epi8(m, a.as_ptr().add(i) as *const i8),
             _mm512_maskz_loadu_epi8(m, b.as_ptr().add(i) as *const i8),
@@ -225,33 +177,16 @@ many_loops_for!("avx512f,avx512bw,avx512vnni", dot_i8_vnni_many = dot_i8_vnni: i
 /// AVX-512 F/BW/VL only (Skylake-X); the tables below add what later CPUs have.
 static BASE: Kernels = Kernels {
     f32_pair: [l2sq_f32, dot_f32, cosine_f32, manhattan_f32],
-    f32_many: [
-        l2sq_f32_many,
-        dot_f32_many,
-        cosine_f32_many,
-        manhattan_f32_many,
-    ],
+    f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
     hamming_pair: super::x86_avx2::KERNELS.hamming_pair,
     hamming_many: super::x86_avx2::KERNELS.hamming_many,
 };
 
-static WITH_VNNI: Kernels = Kernels {
-    i8_pair: [l2sq_i8, dot_i8_vnni, cosine_i8],
-    i8_many: [l2sq_i8_many, dot_i8_vnni_many, cosine_i8_many],
-    ..BASE
-};
-static WITH_VPOPCNTDQ: Kernels = Kernels {
-    hamming_pair: hamming,
-    hamming_many,
-    ..BASE
-};
-static WITH_BOTH: Kernels = Kernels {
-    hamming_pair: hamming,
-    hamming_many,
-    ..WITH_VNNI
-};
+static WITH_VNNI: Kernels = Kernels { i8_pair: [l2sq_i8, dot_i8_vnni, cosine_i8], i8_many: [l2sq_i8_many, dot_i8_vnni_many, cosine_i8_many], ..BASE };
+static WITH_VPOPCNTDQ: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..BASE };
+static WITH_BOTH: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..WITH_VNNI };
 
 /// The AVX-512 table for a CPU with or without VNNI (int8 dot) and VPOPCNTDQ (hamming); without
 /// VPOPCNTDQ, hamming comes from the AVX2 table.
@@ -292,10 +227,7 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
             ((1u32 << t.cols.min(16)) - 1) as __mmask16,
             ((1u32 << t.cols.saturating_sub(16)) - 1) as __mmask16,
         ];
-        let cols = [
-            _mm512_loadu_ps(t.col_factor),
-            _mm512_loadu_ps(t.col_factor.add(16)),
-        ];
+        let cols = [_mm512_loadu_ps(t.col_factor), _mm512_loadu_ps(t.col_factor.add(16))];
         for r in 0..R {
             let row = _mm512_set1_ps(*t.row_factor.add(r0 + r));
             let out = t.out.add((r0 + r) * t.out_stride);
@@ -303,13 +235,8 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
                 let s = acc[r][h];
                 let v = match t.finish {
                     Finish::Raw => s,
-                    Finish::L2sq => _mm512_max_ps(
-                        _mm512_fnmadd_ps(_mm512_set1_ps(2.0), s, _mm512_add_ps(row, cols[h])),
-                        _mm512_setzero_ps(),
-                    ),
-                    Finish::Cosine => {
-                        _mm512_fnmadd_ps(_mm512_mul_ps(s, row), cols[h], _mm512_set1_ps(1.0))
-                    }
+                    Finish::L2sq => _mm512_max_ps(_mm512_fnmadd_ps(_mm512_set1_ps(2.0), s, _mm512_add_ps(row, cols[h])), _mm512_setzero_ps()),
+                    Finish::Cosine => _mm512_fnmadd_ps(_mm512_mul_ps(s, row), cols[h], _mm512_set1_ps(1.0)),
                 };
                 _mm512_mask_storeu_ps(out.add(16 * h), masks[h], v);
             }

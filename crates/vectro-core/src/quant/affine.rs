@@ -48,15 +48,7 @@ pub(super) fn encode_rows_generic<const BITS: u32>(
             let mut packed = 0u32;
             for (k, &v) in group.iter().enumerate() {
                 let t = ((v - lo) / step).round_ties_even();
-                let q = if t > 0.0 {
-                    if t < top {
-                        t
-                    } else {
-                        top
-                    }
-                } else {
-                    0.0
-                };
+                let q = if t > 0.0 { if t < top { t } else { top } } else { 0.0 };
                 packed |= (q as u32) << (BITS as usize * k);
             }
             *byte = packed as u8;
@@ -67,20 +59,11 @@ pub(super) fn encode_rows_generic<const BITS: u32>(
 
 /// Decode body shared by every level.
 #[inline(always)]
-pub(super) fn decode_rows_generic<const BITS: u32>(
-    codes: &[u8],
-    params: &[f32],
-    dim: usize,
-    out: &mut [f32],
-) {
+pub(super) fn decode_rows_generic<const BITS: u32>(codes: &[u8], params: &[f32], dim: usize, out: &mut [f32]) {
     let per_byte = (8 / BITS) as usize;
     let mask = (1u8 << BITS) - 1;
     let code_bytes = (dim * BITS as usize).div_ceil(8);
-    for ((qv, pv), ov) in codes
-        .chunks_exact(code_bytes)
-        .zip(params.chunks_exact(2))
-        .zip(out.chunks_exact_mut(dim))
-    {
+    for ((qv, pv), ov) in codes.chunks_exact(code_bytes).zip(params.chunks_exact(2)).zip(out.chunks_exact_mut(dim)) {
         let (lo, step) = (pv[0], pv[1]);
         for (group, &byte) in ov.chunks_mut(per_byte).zip(qv) {
             for (k, o) in group.iter_mut().enumerate() {
@@ -101,36 +84,22 @@ pub(super) fn encode_rows<const BITS: u32>(
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU (callers pass `simd::best_level`).
-        Level::Avx512 => unsafe {
-            super::x86_avx512::affine_encode_rows::<BITS>(x, dim, codes, params)
-        },
+        Level::Avx512 => unsafe { super::x86_avx512::affine_encode_rows::<BITS>(x, dim, codes, params) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        Level::Avx2 => unsafe {
-            super::x86_avx2::affine_encode_rows::<BITS>(x, dim, codes, params)
-        },
+        Level::Avx2 => unsafe { super::x86_avx2::affine_encode_rows::<BITS>(x, dim, codes, params) },
         _ => encode_rows_generic::<BITS>(x, dim, codes, params),
     }
 }
 
-pub(super) fn decode_rows<const BITS: u32>(
-    level: Level,
-    codes: &[u8],
-    params: &[f32],
-    dim: usize,
-    out: &mut [f32],
-) {
+pub(super) fn decode_rows<const BITS: u32>(level: Level, codes: &[u8], params: &[f32], dim: usize, out: &mut [f32]) {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx512 => unsafe {
-            super::x86_avx512::affine_decode_rows::<BITS>(codes, params, dim, out)
-        },
+        Level::Avx512 => unsafe { super::x86_avx512::affine_decode_rows::<BITS>(codes, params, dim, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx2 => unsafe {
-            super::x86_avx2::affine_decode_rows::<BITS>(codes, params, dim, out)
-        },
+        Level::Avx2 => unsafe { super::x86_avx2::affine_decode_rows::<BITS>(codes, params, dim, out) },
         _ => decode_rows_generic::<BITS>(codes, params, dim, out),
     }
 }

@@ -10,20 +10,9 @@ use crate::simd::Level;
 
 /// Encode body shared by every level.
 #[inline(always)]
-pub(super) fn encode_rows_generic(
-    x: &[f32],
-    dim: usize,
-    center: &[f32],
-    codes: &mut [u8],
-    s: &mut [f32],
-) -> Option<usize> {
+pub(super) fn encode_rows_generic(x: &[f32], dim: usize, center: &[f32], codes: &mut [u8], s: &mut [f32]) -> Option<usize> {
     let code_bytes = dim.div_ceil(8);
-    for (r, ((xv, qv), sv)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(code_bytes))
-        .zip(s.iter_mut())
-        .enumerate()
-    {
+    for (r, ((xv, qv), sv)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(code_bytes)).zip(s.iter_mut()).enumerate() {
         let mut sum = 0f64;
         for ((byte, xg), cg) in qv.iter_mut().zip(xv.chunks(8)).zip(center.chunks(8)) {
             let mut bits = 0u8;
@@ -44,19 +33,9 @@ pub(super) fn encode_rows_generic(
 
 /// Decode body shared by every level.
 #[inline(always)]
-pub(super) fn decode_rows_generic(
-    codes: &[u8],
-    s: &[f32],
-    center: &[f32],
-    dim: usize,
-    out: &mut [f32],
-) {
+pub(super) fn decode_rows_generic(codes: &[u8], s: &[f32], center: &[f32], dim: usize, out: &mut [f32]) {
     let code_bytes = dim.div_ceil(8);
-    for ((qv, &sv), ov) in codes
-        .chunks_exact(code_bytes)
-        .zip(s)
-        .zip(out.chunks_exact_mut(dim))
-    {
+    for ((qv, &sv), ov) in codes.chunks_exact(code_bytes).zip(s).zip(out.chunks_exact_mut(dim)) {
         for ((og, cg), &byte) in ov.chunks_mut(8).zip(center.chunks(8)).zip(qv) {
             for (k, (o, &c)) in og.iter_mut().zip(cg).enumerate() {
                 *o = if (byte >> k) & 1 == 1 { c + sv } else { c - sv };
@@ -65,14 +44,7 @@ pub(super) fn decode_rows_generic(
     }
 }
 
-pub(super) fn encode_rows(
-    level: Level,
-    x: &[f32],
-    dim: usize,
-    center: &[f32],
-    codes: &mut [u8],
-    s: &mut [f32],
-) -> Option<usize> {
+pub(super) fn encode_rows(level: Level, x: &[f32], dim: usize, center: &[f32], codes: &mut [u8], s: &mut [f32]) -> Option<usize> {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
@@ -84,20 +56,11 @@ pub(super) fn encode_rows(
     }
 }
 
-pub(super) fn decode_rows(
-    level: Level,
-    codes: &[u8],
-    s: &[f32],
-    center: &[f32],
-    dim: usize,
-    out: &mut [f32],
-) {
+pub(super) fn decode_rows(level: Level, codes: &[u8], s: &[f32], center: &[f32], dim: usize, out: &mut [f32]) {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx512 => unsafe {
-            super::x86_avx512::binary_decode_rows(codes, s, center, dim, out)
-        },
+        Level::Avx512 => unsafe { super::x86_avx512::binary_decode_rows(codes, s, center, dim, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
         Level::Avx2 => unsafe { super::x86_avx2::binary_decode_rows(codes, s, center, dim, out) },

@@ -37,13 +37,7 @@ pub(super) fn encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
     Some(scale)
 }
 
-pub(super) fn encode_rows(
-    level: Level,
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    scales: &mut [f32],
-) -> Option<usize> {
+pub(super) fn encode_rows(level: Level, x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `level` is supported (callers pass `simd::best_level`), so the CPU has AVX-512.
@@ -55,18 +49,8 @@ pub(super) fn encode_rows(
     }
 }
 
-pub(super) fn encode_rows_scalar(
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    scales: &mut [f32],
-) -> Option<usize> {
-    for (r, ((xv, qv), s)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(dim))
-        .zip(scales.iter_mut())
-        .enumerate()
-    {
+pub(super) fn encode_rows_scalar(x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    for (r, ((xv, qv), s)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut()).enumerate() {
         *s = match encode_one(xv, qv) {
             Some(scale) => scale,
             None => return Some(r),
@@ -78,11 +62,7 @@ pub(super) fn encode_rows_scalar(
 /// Decode body shared by every level; the ISA wrappers compile it with their target features.
 #[inline(always)]
 pub(super) fn decode_rows_generic(codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
-    for ((qv, &s), ov) in codes
-        .chunks_exact(dim)
-        .zip(scales)
-        .zip(out.chunks_exact_mut(dim))
-    {
+    for ((qv, &s), ov) in codes.chunks_exact(dim).zip(scales).zip(out.chunks_exact_mut(dim)) {
         for (o, &q) in ov.iter_mut().zip(qv) {
             *o = (q as i8) as f32 * s;
         }

@@ -10,18 +10,8 @@ generic_kernels_for!("avx512f,avx512bw,avx512vl,avx2,fma");
 /// # Safety
 /// The CPU must support AVX-512 F, BW and VL. `codes` and `scales` must hold `x.len() / dim` rows.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-pub(super) unsafe fn int8_encode_rows(
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    scales: &mut [f32],
-) -> Option<usize> {
-    for (r, ((xv, qv), s)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(dim))
-        .zip(scales.iter_mut())
-        .enumerate()
-    {
+pub(super) unsafe fn int8_encode_rows(x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    for (r, ((xv, qv), s)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut()).enumerate() {
         match int8_encode_one(xv, qv) {
             Some(scale) => *s = scale,
             None => return Some(r),
