@@ -239,19 +239,10 @@ export class RabitqQuery {
    * as float32.
    */
   estimate(codes: Uint8Array, params: Float32Array, row: number, eps0: number, dists: Float32Array, bounds: Float32Array, out: number): void {
-    const dot = this.codeDot(codes, row * this.plane * this.bits);
-    const half = (2 ** this.bits - 1) / 2;
-    const f = row * RABITQ_FACTORS;
-    const ip = params[f + 1] * this.delta * (dot - half * this.sumS);
-    const bound = eps0 * this.vNorm * params[f + 2];
-    if (this.l2) {
-      dists[out] = params[f] + this.constant - 2 * ip;
-      bounds[out] = 2 * bound;
-    } else {
-      dists[out] = 1 - (this.constant + ip);
-      bounds[out] = bound;
-    }
+    dists[out] = this.distanceTo(codes, params, row, eps0);
+    bounds[out] = this.lastBound;
   }
+
 }
 
 /** Estimated distances and bounds from each query to each coded row: `dists[q * rows + j]`. */
