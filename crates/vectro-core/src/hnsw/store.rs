@@ -92,11 +92,7 @@ impl Storage {
 /// A query (or a node, while inserting) encoded like the nodes.
 pub(super) enum Query {
     F32(Vec<f32>),
-    Int8 {
-        codes: Vec<i8>,
-        scale: f32,
-        norm: f64,
-    },
+    Int8 { codes: Vec<i8>, scale: f32, norm: f64 },
     Bits(Vec<u8>),
     Rabitq(Box<Prepared>),
 }
@@ -159,13 +155,7 @@ impl Lines {
         let len = self.len + b.len();
         self.lines.resize(len.div_ceil(64), Line([0; 64]));
         // SAFETY: `lines` now spans at least `len` bytes, and `b` is not inside it (&mut self).
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                b.as_ptr(),
-                (self.lines.as_mut_ptr() as *mut u8).add(self.len),
-                b.len(),
-            )
-        };
+        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), (self.lines.as_mut_ptr() as *mut u8).add(self.len), b.len()) };
         self.len = len;
     }
 }
@@ -176,12 +166,7 @@ fn int8_norm(codes: &[u8], scale: f32) -> f64 {
 }
 
 impl Store {
-    pub fn new(
-        dim: usize,
-        metric: IndexMetric,
-        storage: Storage,
-        keep: bool,
-    ) -> Result<Store, Error> {
+    pub fn new(dim: usize, metric: IndexMetric, storage: Storage, keep: bool) -> Result<Store, Error> {
         if keep && storage == Storage::F32 {
             return Err(invalid("keeping vectors applies to int8 and binary storage (f32 indexes hold their vectors already)"));
         }
@@ -230,10 +215,7 @@ impl Store {
             return Err(invalid("only binary and rabitq storage have a center"));
         }
         if center.len() != self.dim || !center.iter().all(|c| c.is_finite()) {
-            return Err(invalid(format!(
-                "the center must hold {} finite values",
-                self.dim
-            )));
+            return Err(invalid(format!("the center must hold {} finite values", self.dim)));
         }
         self.center = center.to_vec();
         Ok(())
@@ -252,9 +234,7 @@ impl Store {
     /// Prepares, encodes and appends rows (finite values, whole rows: checked by the caller).
     pub fn push(&mut self, x: &[f32]) -> Result<(), Error> {
         if self.storage == Storage::Binary && self.center.is_empty() {
-            return Err(invalid(
-                "binary storage needs its center before vectors are added",
-            ));
+            return Err(invalid("binary storage needs its center before vectors are added"));
         }
         let mut prepared = Vec::with_capacity(x.len());
         for row in x.chunks_exact(self.dim) {
@@ -266,31 +246,13 @@ impl Store {
             Storage::F32 => self.vectors.extend_from_slice(&prepared),
             Storage::Int8 => {
                 let (mut codes, mut scales) = (vec![0u8; rows * cb], vec![0f32; rows]);
-                encode(
-                    Scheme::Int8,
-                    &prepared,
-                    self.dim,
-                    &[],
-                    &mut codes,
-                    &mut scales,
-                    1,
-                )?;
+                encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scales, 1)?;
                 self.push_int8(&codes, &scales);
             }
             Storage::Binary => {
                 let (mut codes, mut s) = (vec![0u8; rows * cb], vec![0f32; rows]);
-                if let Some(r) = encode(
-                    Scheme::Binary,
-                    &prepared,
-                    self.dim,
-                    &self.center,
-                    &mut codes,
-                    &mut s,
-                    1,
-                )? {
-                    return Err(invalid(format!(
-                        "vector {r} is too far from the center to encode (float32 overflow)"
-                    )));
+                if let Some(r) = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1)? {
+                    return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
                 }
                 self.rows.extend(&codes);
             }
@@ -321,15 +283,7 @@ impl Store {
 
     fn push_int8(&mut self, codes: &[u8], scales: &[f32]) {
         self.rows.extend(codes);
-        self.meta.extend(
-            codes
-                .chunks_exact(self.dim)
-                .zip(scales)
-                .map(|(c, &scale)| Int8Meta {
-                    scale,
-                    norm: int8_norm(c, scale),
-                }),
-        );
+        self.meta.extend(codes.chunks_exact(self.dim).zip(scales).map(|(c, &scale)| Int8Meta { scale, norm: int8_norm(c, scale) }));
     }
 
     /// int8 codes or binary bits of every node, one after another (empty for f32).
@@ -355,33 +309,13 @@ impl Store {
             Storage::Int8 => {
                 let (mut codes, mut scale) = (vec![0u8; cb], [0f32]);
                 // Queries are checked finite by the caller, so encoding cannot fail.
-                let _ = encode(
-                    Scheme::Int8,
-                    &prepared,
-                    self.dim,
-                    &[],
-                    &mut codes,
-                    &mut scale,
-                    1,
-                );
+                let _ = encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scale, 1);
                 let norm = int8_norm(&codes, scale[0]);
-                Query::Int8 {
-                    codes: as_i8(&codes).to_vec(),
-                    scale: scale[0],
-                    norm,
-                }
+                Query::Int8 { codes: as_i8(&codes).to_vec(), scale: scale[0], norm }
             }
             Storage::Binary => {
                 let (mut codes, mut s) = (vec![0u8; cb], [0f32]);
-                let _ = encode(
-                    Scheme::Binary,
-                    &prepared,
-                    self.dim,
-                    &self.center,
-                    &mut codes,
-                    &mut s,
-                    1,
-                );
+                let _ = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1);
                 Query::Bits(codes)
             }
             Storage::Rabitq(bits) => {
@@ -399,11 +333,7 @@ impl Store {
             Storage::F32 => Query::F32(self.vectors[i * self.dim..(i + 1) * self.dim].to_vec()),
             Storage::Int8 => {
                 let Int8Meta { scale, norm } = self.meta[i];
-                Query::Int8 {
-                    codes: as_i8(self.code(id)).to_vec(),
-                    scale,
-                    norm,
-                }
+                Query::Int8 { codes: as_i8(self.code(id)).to_vec(), scale, norm }
             }
             Storage::Binary => Query::Bits(self.code(id).to_vec()),
             Storage::Rabitq(_) => Query::F32(self.float_row(id).to_vec()),
@@ -451,15 +381,9 @@ impl Store {
             }
             _ => {
                 let cb = self.storage.code_bytes(self.dim);
-                prefetch(
-                    (self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb),
-                    cb,
-                );
+                prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
                 if self.storage == Storage::Int8 {
-                    prefetch(
-                        self.meta.as_ptr().wrapping_add(id as usize) as *const u8,
-                        16,
-                    );
+                    prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
                 }
                 if let Storage::Rabitq(_) = self.storage {
                     prefetch(self.factors.as_ptr().wrapping_add(id as usize) as *const u8, 12);
@@ -471,10 +395,7 @@ impl Store {
     /// Where node `id`'s float32 vector starts and its bytes (needs `has_vectors`).
     #[inline(always)]
     pub fn vector_addr(&self, id: u32) -> (*const u8, usize) {
-        (
-            (self.vectors.as_ptr() as *const u8).wrapping_add(id as usize * self.dim * 4),
-            self.dim * 4,
-        )
+        ((self.vectors.as_ptr() as *const u8).wrapping_add(id as usize * self.dim * 4), self.dim * 4)
     }
 
     /// The distance from an encoded query to node `id`.
@@ -487,10 +408,7 @@ impl Store {
             Query::Rabitq(p) => p.estimate(self.code(id), &self.factors[id as usize], DEFAULT_EPS0).distance,
             Query::Int8 { codes, scale, norm } => {
                 let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) } as f64;
-                let Int8Meta {
-                    scale: node_scale,
-                    norm: node_norm,
-                } = self.meta[id as usize];
+                let Int8Meta { scale: node_scale, norm: node_norm } = self.meta[id as usize];
                 let ss = *scale as f64 * node_scale as f64;
                 if self.metric == IndexMetric::L2 {
                     (norm + node_norm - 2.0 * ss * dot).max(0.0) as f32
@@ -519,48 +437,19 @@ impl Store {
     }
 
     /// Rebuilds the store from saved parts, checking their sizes and values.
-    pub fn from_parts(
-        &mut self,
-        n: usize,
-        vectors: &[f32],
-        codes: &[u8],
-        scales: &[f32],
-        center: &[f32],
-    ) -> Result<(), Error> {
+    pub fn from_parts(&mut self, n: usize, vectors: &[f32], codes: &[u8], scales: &[f32], center: &[f32]) -> Result<(), Error> {
         let cb = self.storage.code_bytes(self.dim);
         let want = |what: &str, got: usize, need: usize| {
             if got == need {
                 Ok(())
             } else {
-                Err(invalid(format!(
-                    "{what} hold {got} values, {n} nodes need {need}"
-                )))
+                Err(invalid(format!("{what} hold {got} values, {n} nodes need {need}")))
             }
         };
-        want(
-            "vectors",
-            vectors.len(),
-            if self.has_vectors() { n * self.dim } else { 0 },
-        )?;
-        want(
-            "codes",
-            codes.len(),
-            if self.storage == Storage::F32 {
-                0
-            } else {
-                n * cb
-            },
-        )?;
-        want(
-            "scales",
-            scales.len(),
-            n * self.storage.node_params(),
-        )?;
-        want(
-            "center values",
-            center.len(),
-            self.storage.file_params(self.dim),
-        )?;
+        want("vectors", vectors.len(), if self.has_vectors() { n * self.dim } else { 0 })?;
+        want("codes", codes.len(), if self.storage == Storage::F32 { 0 } else { n * cb })?;
+        want("scales", scales.len(), n * self.storage.node_params())?;
+        want("center values", center.len(), self.storage.file_params(self.dim))?;
         let is_rabitq = matches!(self.storage, Storage::Rabitq(_));
         // rabitq's words hold a seed, not floats; read_block checks them and its center.
         let floats = if is_rabitq { &[][..] } else { center };
@@ -568,7 +457,11 @@ impl Store {
             return Err(invalid("vectors hold NaN or infinite values"));
         }
         if !scales.iter().all(|s| s.is_finite() && *s >= 0.0) {
-            return Err(invalid(if is_rabitq { "rabitq factors must be finite and not negative" } else { "int8 scales must be finite and not negative" }));
+            return Err(invalid(if is_rabitq {
+                "rabitq factors must be finite and not negative"
+            } else {
+                "int8 scales must be finite and not negative"
+            }));
         }
         self.rabitq = if is_rabitq { Some(rabitq::read_block(center, self.dim).map_err(invalid)?) } else { None };
         self.vectors = vectors.to_vec();

@@ -8,11 +8,7 @@ fn read_fvecs(path: &str) -> (Vec<f32>, usize) {
     let dim = i32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
     let mut out = Vec::new();
     for rec in bytes.chunks_exact(4 + 4 * dim) {
-        out.extend(
-            rec[4..]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().unwrap())),
-        );
+        out.extend(rec[4..].chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())));
     }
     (out, dim)
 }
@@ -22,28 +18,13 @@ const SIFT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/siftsmal
 fn recall(index: &Hnsw, base: &[f32], queries: &[f32], dim: usize, k: usize, ef: usize) -> f64 {
     let m = queries.len() / dim;
     let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    index
-        .search(queries, k, ef, 0, &mut ids, &mut dists, 2)
-        .unwrap();
+    index.search(queries, k, ef, 0, &mut ids, &mut dists, 2).unwrap();
     let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    flat::search(
-        index.metric(),
-        base,
-        dim,
-        queries,
-        k,
-        &mut truth,
-        &mut tdists,
-        2,
-    )
-    .unwrap();
+    flat::search(index.metric(), base, dim, queries, k, &mut truth, &mut tdists, 2).unwrap();
     let mut hits = 0;
     for q in 0..m {
         let t: std::collections::HashSet<u32> = truth[q * k..(q + 1) * k].iter().copied().collect();
-        hits += ids[q * k..(q + 1) * k]
-            .iter()
-            .filter(|id| t.contains(id))
-            .count();
+        hits += ids[q * k..(q + 1) * k].iter().filter(|id| t.contains(id)).count();
     }
     hits as f64 / (m * k) as f64
 }
@@ -96,10 +77,7 @@ fn same_seed_same_graph_other_seed_other_levels() {
         h
     };
     let (a, b, c) = (build(7), build(7), build(8));
-    assert_eq!(
-        (a.levels(), a.links0(), a.upper_links(), a.entry()),
-        (b.levels(), b.links0(), b.upper_links(), b.entry())
-    );
+    assert_eq!((a.levels(), a.links0(), a.upper_links(), a.entry()), (b.levels(), b.links0(), b.upper_links(), b.entry()));
     assert_ne!(a.levels(), c.levels());
     // About 1/8 of nodes reach level 1 with M = 8.
     let above = a.levels().iter().filter(|&&l| l > 0).count();
@@ -163,58 +141,18 @@ fn parts_round_trip_and_corrupt_parts_are_refused() {
     };
     let mut links = h.links0().to_vec();
     links[1] = 500; // a neighbour id past the end
-    assert!(Hnsw::from_parts(HnswParts {
-        links0: &links,
-        ..parts()
-    })
-    .err()
-    .unwrap()
-    .to_string()
-    .contains("links to 500"));
+    assert!(Hnsw::from_parts(HnswParts { links0: &links, ..parts() }).err().unwrap().to_string().contains("links to 500"));
     let mut links = h.links0().to_vec();
     links[0] = 9; // more links than 2M = 8
-    assert!(Hnsw::from_parts(HnswParts {
-        links0: &links,
-        ..parts()
-    })
-    .err()
-    .unwrap()
-    .to_string()
-    .contains("9 links on layer 0"));
-    assert!(Hnsw::from_parts(HnswParts {
-        entry: Some(600),
-        ..parts()
-    })
-    .is_err());
-    assert!(Hnsw::from_parts(HnswParts {
-        vectors: &h.vectors()[1..],
-        ..parts()
-    })
-    .is_err());
-    assert!(Hnsw::from_parts(HnswParts {
-        upper: &upper[1..],
-        ..parts()
-    })
-    .is_err());
+    assert!(Hnsw::from_parts(HnswParts { links0: &links, ..parts() }).err().unwrap().to_string().contains("9 links on layer 0"));
+    assert!(Hnsw::from_parts(HnswParts { entry: Some(600), ..parts() }).is_err());
+    assert!(Hnsw::from_parts(HnswParts { vectors: &h.vectors()[1..], ..parts() }).is_err());
+    assert!(Hnsw::from_parts(HnswParts { upper: &upper[1..], ..parts() }).is_err());
     let mut links = h.links0().to_vec();
     assert!(links[0] >= 2);
     links.swap(1, 2); // out of order
-    assert!(Hnsw::from_parts(HnswParts {
-        links0: &links,
-        ..parts()
-    })
-    .err()
-    .unwrap()
-    .to_string()
-    .contains("increasing order"));
-    assert!(
-        Hnsw::from_parts(HnswParts {
-            codes: &[0; 3000],
-            ..parts()
-        })
-        .is_err(),
-        "codes in an f32 index"
-    );
+    assert!(Hnsw::from_parts(HnswParts { links0: &links, ..parts() }).err().unwrap().to_string().contains("increasing order"));
+    assert!(Hnsw::from_parts(HnswParts { codes: &[0; 3000], ..parts() }).is_err(), "codes in an f32 index");
 }
 
 #[test]
@@ -224,8 +162,7 @@ fn small_indexes_and_bad_arguments() {
     h.search(&[0.0; 3], 4, 10, 0, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [u32::MAX; 4], "empty index: nothing found");
     h.add(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], 1).unwrap();
-    h.search(&[1.0, 0.1, 0.0], 4, 10, 0, &mut ids, &mut d, 1)
-        .unwrap();
+    h.search(&[1.0, 0.1, 0.0], 4, 10, 0, &mut ids, &mut d, 1).unwrap();
     assert_eq!(ids, [0, 1, u32::MAX, u32::MAX]);
     assert!(h.add(&[f32::NAN, 0.0, 0.0], 1).is_err());
     assert!(h.add(&[1.0; 4], 1).is_err());
@@ -241,45 +178,23 @@ fn two_threads_build_as_good_a_graph() {
     let mut two = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 16, 200, 42).unwrap();
     two.add(&base[..1000 * dim], 2).unwrap(); // a first batch, then the rest: batches append
     two.add(&base[1000 * dim..], 2).unwrap();
-    assert_eq!(
-        one.levels(),
-        two.levels(),
-        "levels are drawn in order, whatever the threads"
-    );
-    let (r1, r2) = (
-        recall(&one, &base, &queries, dim, 10, 64),
-        recall(&two, &base, &queries, dim, 10, 64),
-    );
-    assert!(
-        r2 >= 0.99 && (r1 - r2).abs() <= 0.01,
-        "one thread {r1}, two {r2}"
-    );
+    assert_eq!(one.levels(), two.levels(), "levels are drawn in order, whatever the threads");
+    let (r1, r2) = (recall(&one, &base, &queries, dim, 10, 64), recall(&two, &base, &queries, dim, 10, 64));
+    assert!(r2 >= 0.99 && (r1 - r2).abs() <= 0.01, "one thread {r1}, two {r2}");
     // Every link is a valid node, within capacity: what a reload checks.
     assert!(reload(&two).is_ok());
 }
 
 /// Recall@k and the results of a search with `rerank`.
-fn search_all(
-    index: &Hnsw,
-    queries: &[f32],
-    k: usize,
-    ef: usize,
-    rerank: usize,
-) -> (Vec<u32>, Vec<f32>) {
+fn search_all(index: &Hnsw, queries: &[f32], k: usize, ef: usize, rerank: usize) -> (Vec<u32>, Vec<f32>) {
     let m = queries.len() / index.dim();
     let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    index
-        .search(queries, k, ef, rerank, &mut ids, &mut dists, 2)
-        .unwrap();
+    index.search(queries, k, ef, rerank, &mut ids, &mut dists, 2).unwrap();
     (ids, dists)
 }
 
 fn recall_of(ids: &[u32], truth: &[u32], k: usize) -> f64 {
-    let hits: usize = ids
-        .chunks(k)
-        .zip(truth.chunks(k))
-        .map(|(a, t)| a.iter().filter(|id| t.contains(id)).count())
-        .sum();
+    let hits: usize = ids.chunks(k).zip(truth.chunks(k)).map(|(a, t)| a.iter().filter(|id| t.contains(id)).count()).sum();
     hits as f64 / ids.len() as f64
 }
 
@@ -289,71 +204,28 @@ fn int8_storage_measures_on_codes_and_reranks_exactly() {
     let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
     let (m, k) = (queries.len() / dim, 10);
     let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    flat::search(
-        IndexMetric::L2,
-        &base,
-        dim,
-        &queries,
-        k,
-        &mut truth,
-        &mut tdists,
-        2,
-    )
-    .unwrap();
+    flat::search(IndexMetric::L2, &base, dim, &queries, k, &mut truth, &mut tdists, 2).unwrap();
     let build = |keep| {
         let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::Int8, keep, 16, 200, 42).unwrap();
         h.add(&base, 1).unwrap();
         h
     };
     let (plain, kept) = (build(false), build(true));
-    assert_eq!(
-        (plain.links0(), plain.codes()),
-        (kept.links0(), kept.codes()),
-        "kept vectors do not change the graph"
-    );
-    assert_eq!(
-        (plain.vectors().len(), kept.vectors().len()),
-        (0, base.len())
-    );
+    assert_eq!((plain.links0(), plain.codes()), (kept.links0(), kept.codes()), "kept vectors do not change the graph");
+    assert_eq!((plain.vectors().len(), kept.vectors().len()), (0, base.len()));
 
     // Without rerank: distances on codes, close to the exact ones of the decoded vectors.
     let (ids, dists) = search_all(&plain, &queries, k, 64, 0);
     let r_codes = recall_of(&ids, &truth, k);
     let mut decoded = vec![0f32; base.len()];
-    crate::quant::decode(
-        crate::quant::Scheme::Int8,
-        &plain.codes(),
-        &plain.scales(),
-        &[],
-        dim,
-        &mut decoded,
-        1,
-    )
-    .unwrap();
+    crate::quant::decode(crate::quant::Scheme::Int8, &plain.codes(), &plain.scales(), &[], dim, &mut decoded, 1).unwrap();
     let q0 = &queries[..dim];
     let (mut q0codes, mut q0scale) = (vec![0u8; dim], [0f32]);
-    crate::quant::encode(
-        crate::quant::Scheme::Int8,
-        q0,
-        dim,
-        &[],
-        &mut q0codes,
-        &mut q0scale,
-        1,
-    )
-    .unwrap();
+    crate::quant::encode(crate::quant::Scheme::Int8, q0, dim, &[], &mut q0codes, &mut q0scale, 1).unwrap();
     for j in 0..k {
         let row = &decoded[ids[j] as usize * dim..(ids[j] as usize + 1) * dim];
-        let want: f64 = row
-            .iter()
-            .zip(&q0codes)
-            .map(|(&x, &c)| (x as f64 - (c as i8) as f64 * q0scale[0] as f64).powi(2))
-            .sum();
-        assert!(
-            (dists[j] as f64 - want).abs() <= 1e-5 * want.max(1.0),
-            "query 0, rank {j}: {} vs {want}",
-            dists[j]
-        );
+        let want: f64 = row.iter().zip(&q0codes).map(|(&x, &c)| (x as f64 - (c as i8) as f64 * q0scale[0] as f64).powi(2)).sum();
+        assert!((dists[j] as f64 - want).abs() <= 1e-5 * want.max(1.0), "query 0, rank {j}: {} vs {want}", dists[j]);
     }
 
     // With rerank: exact float32 distances, and the recall of the f32 graph.
@@ -362,34 +234,17 @@ fn int8_storage_measures_on_codes_and_reranks_exactly() {
     for (j, &id) in ids[..k].iter().enumerate() {
         assert_eq!(
             dists[j],
-            flat::distance_at(
-                crate::simd::level(),
-                IndexMetric::L2,
-                q0,
-                &base[id as usize * dim..(id as usize + 1) * dim]
-            )
+            flat::distance_at(crate::simd::level(), IndexMetric::L2, q0, &base[id as usize * dim..(id as usize + 1) * dim])
         );
     }
     println!("siftsmall int8 recall@10 at ef=64: codes {r_codes:.3}, rerank 64 {r_rerank:.3}");
     assert!(r_codes >= 0.93, "int8 recall {r_codes}");
-    assert!(
-        r_rerank >= 0.99 && r_rerank >= r_codes,
-        "int8 + rerank recall {r_rerank}"
-    );
+    assert!(r_rerank >= 0.99 && r_rerank >= r_codes, "int8 + rerank recall {r_rerank}");
     assert!(reload(&kept).is_ok() && reload(&plain).is_ok());
 
     let (mut ids, mut d) = (vec![0u32; m * k], vec![0f32; m * k]);
-    assert!(
-        plain
-            .search(&queries, k, 64, 64, &mut ids, &mut d, 1)
-            .is_err(),
-        "rerank without kept vectors"
-    );
-    assert!(
-        kept.search(&queries, k, 64, 5, &mut ids, &mut d, 1)
-            .is_err(),
-        "rerank below k"
-    );
+    assert!(plain.search(&queries, k, 64, 64, &mut ids, &mut d, 1).is_err(), "rerank without kept vectors");
+    assert!(kept.search(&queries, k, 64, 5, &mut ids, &mut d, 1).is_err(), "rerank below k");
 }
 
 #[test]
@@ -398,54 +253,25 @@ fn binary_storage_ranks_by_hamming_and_needs_its_center() {
     let base = random(3000, dim, 21);
     let queries = random(40, dim, 22);
     let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::Binary, true, 16, 100, 3).unwrap();
-    assert!(h
-        .add(&base, 1)
-        .err()
-        .unwrap()
-        .to_string()
-        .contains("center"));
+    assert!(h.add(&base, 1).err().unwrap().to_string().contains("center"));
     assert!(h.set_center(&[0.0; 5]).is_err());
     h.set_center(&[0.0; 64]).unwrap();
     h.add(&base, 1).unwrap();
-    assert!(
-        h.set_center(&[0.0; 64]).is_err(),
-        "the center is fixed once vectors are in"
-    );
+    assert!(h.set_center(&[0.0; 64]).is_err(), "the center is fixed once vectors are in");
     assert_eq!(h.codes().len(), 3000 * 8);
     let (m, k) = (40, 10);
     let (mut truth, mut tdists) = (vec![0u32; m * k], vec![0f32; m * k]);
-    flat::search(
-        IndexMetric::L2,
-        &base,
-        dim,
-        &queries,
-        k,
-        &mut truth,
-        &mut tdists,
-        2,
-    )
-    .unwrap();
+    flat::search(IndexMetric::L2, &base, dim, &queries, k, &mut truth, &mut tdists, 2).unwrap();
     let (ids, dists) = search_all(&h, &queries, k, 200, 0);
     // Hamming distances: whole numbers, and what the bits say.
     let bits = |x: &[f32]| x.iter().map(|&v| v > 0.0).collect::<Vec<_>>();
-    let (qb, rb) = (
-        bits(&queries[..dim]),
-        bits(&base[ids[0] as usize * dim..(ids[0] as usize + 1) * dim]),
-    );
-    assert_eq!(
-        dists[0],
-        qb.iter().zip(&rb).filter(|(a, b)| a != b).count() as f32
-    );
+    let (qb, rb) = (bits(&queries[..dim]), bits(&base[ids[0] as usize * dim..(ids[0] as usize + 1) * dim]));
+    assert_eq!(dists[0], qb.iter().zip(&rb).filter(|(a, b)| a != b).count() as f32);
     let r_bits = recall_of(&ids, &truth, k);
     let (ids, _) = search_all(&h, &queries, k, 200, 200);
     let r_rerank = recall_of(&ids, &truth, k);
-    println!(
-        "random 3000x64 binary recall@10 at ef=200: bits {r_bits:.3}, rerank 200 {r_rerank:.3}"
-    );
-    assert!(
-        r_rerank > r_bits && r_rerank >= 0.7,
-        "binary recall {r_bits}, with rerank {r_rerank}"
-    );
+    println!("random 3000x64 binary recall@10 at ef=200: bits {r_bits:.3}, rerank 200 {r_rerank:.3}");
+    assert!(r_rerank > r_bits && r_rerank >= 0.7, "binary recall {r_bits}, with rerank {r_rerank}");
     assert!(reload(&h).is_ok());
 }
 
@@ -461,15 +287,8 @@ fn batches_do_not_change_the_graph() {
         for chunk in base.chunks(317 * dim) {
             parts.add(chunk, 1).unwrap();
         }
-        assert_eq!(
-            (one.links0(), one.upper_links(), one.entry()),
-            (parts.links0(), parts.upper_links(), parts.entry()),
-            "{storage:?}"
-        );
-        assert!(one
-            .links0()
-            .chunks(17)
-            .all(|s| s[1..1 + s[0] as usize].windows(2).all(|w| w[0] < w[1])));
+        assert_eq!((one.links0(), one.upper_links(), one.entry()), (parts.links0(), parts.upper_links(), parts.entry()), "{storage:?}");
+        assert!(one.links0().chunks(17).all(|s| s[1..1 + s[0] as usize].windows(2).all(|w| w[0] < w[1])));
     }
 }
 
@@ -504,19 +323,12 @@ impl Fuzz {
 /// sets the number of cases per storage (default 1500).
 #[test]
 fn from_parts_survives_random_corruption() {
-    let cases: usize = std::env::var("VECTRO_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1500);
+    let cases: usize = std::env::var("VECTRO_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
     let dim = 9;
     let base = random(300, dim, 21);
-    for (storage, keep) in [
-        (Storage::F32, false),
-        (Storage::Int8, true),
-        (Storage::Binary, false),
-        (Storage::Rabitq(2), false),
-        (Storage::Rabitq(1), true),
-    ] {
+    for (storage, keep) in
+        [(Storage::F32, false), (Storage::Int8, true), (Storage::Binary, false), (Storage::Rabitq(2), false), (Storage::Rabitq(1), true)]
+    {
         let mut h = Hnsw::new(dim, IndexMetric::L2, storage, keep, 4, 20, 5).unwrap();
         if storage == Storage::Binary {
             h.set_center(&[0.0; 9]).unwrap();
@@ -531,14 +343,9 @@ fn from_parts_survives_random_corruption() {
         let mut fz = Fuzz(0x5eed ^ storage.id() as u64);
         let (mut refused, mut loaded) = (0, 0);
         for case in 0..cases {
-            let (mut vectors, mut codes, mut scales, mut center) = (
-                h.vectors().to_vec(),
-                codes.clone(),
-                scales.clone(),
-                h.center().to_vec(),
-            );
-            let (mut levels, mut links0, mut upper) =
-                (h.levels().to_vec(), h.links0().to_vec(), upper.clone());
+            let (mut vectors, mut codes, mut scales, mut center) =
+                (h.vectors().to_vec(), codes.clone(), scales.clone(), h.center().to_vec());
+            let (mut levels, mut links0, mut upper) = (h.levels().to_vec(), h.links0().to_vec(), upper.clone());
             let (mut m, mut efc, mut entry) = (m, efc, h.entry());
             let n = levels.len();
             for _ in 0..1 + fz.below(3) {
@@ -552,13 +359,7 @@ fn from_parts_survives_random_corruption() {
                         let i = fz.below(upper.len());
                         upper[i] = fz.hostile(n);
                     }
-                    3 => {
-                        entry = if fz.below(4) == 0 {
-                            None
-                        } else {
-                            Some(fz.hostile(n))
-                        }
-                    }
+                    3 => entry = if fz.below(4) == 0 { None } else { Some(fz.hostile(n)) },
                     4 => m = fz.below(20),
                     5 => efc = [0, 1, MAX_EF, MAX_EF + 1, fz.below(1 << 20)][fz.below(5)],
                     6 if !vectors.is_empty() => {
@@ -569,9 +370,7 @@ fn from_parts_survives_random_corruption() {
                         let i = fz.below(scales.len());
                         scales[i] = [f32::NAN, -1.0, 0.0, f32::MAX][fz.below(4)];
                     }
-                    8 if !center.is_empty() => {
-                        center[fz.below(dim)] = [f32::NAN, f32::NEG_INFINITY, 1e38][fz.below(3)]
-                    }
+                    8 if !center.is_empty() => center[fz.below(dim)] = [f32::NAN, f32::NEG_INFINITY, 1e38][fz.below(3)],
                     9 => match fz.below(4) {
                         0 => drop(links0.pop()),
                         1 => upper.push(fz.hostile(n)),
@@ -611,10 +410,7 @@ fn from_parts_survives_random_corruption() {
                         let (mut ids, mut d) = (vec![0u32; 10], vec![0f32; 10]);
                         index.search(&q, 5, 16, 0, &mut ids, &mut d, 1).unwrap();
                         let len = index.len() as u32;
-                        assert!(
-                            ids.iter().all(|&id| id < len || id == u32::MAX),
-                            "ids out of range: {ids:?}"
-                        );
+                        assert!(ids.iter().all(|&id| id < len || id == u32::MAX), "ids out of range: {ids:?}");
                         // A corrupt center may put new vectors out of float32 range: refused, not a panic.
                         if let Err(e) = index.add(&q[..dim], 1) {
                             assert!(e.to_string().contains("too far from the center"), "{e}");
@@ -626,15 +422,10 @@ fn from_parts_survives_random_corruption() {
             match outcome {
                 Ok(true) => loaded += 1,
                 Ok(false) => refused += 1,
-                Err(_) => panic!(
-                    "case {case} ({storage:?}): from_parts or a search on its index panicked"
-                ),
+                Err(_) => panic!("case {case} ({storage:?}): from_parts or a search on its index panicked"),
             }
         }
         println!("{storage:?}: {refused} corrupt parts refused, {loaded} harmless ones loaded");
-        assert!(
-            refused > cases / 2,
-            "most corruptions must be caught ({refused} of {cases})"
-        );
+        assert!(refused > cases / 2, "most corruptions must be caught ({refused} of {cases})");
     }
 }

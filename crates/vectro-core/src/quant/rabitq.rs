@@ -46,11 +46,7 @@ pub struct Block {
 /// Reads `[kind, metric, seed lo, seed hi, P, 0, 0, 0, center (dim f32)]`, checking every field.
 pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
     if words.len() != HEADER_WORDS + dim {
-        return Err(format!(
-            "rabitq parameters hold {} words, dim {dim} needs {}",
-            words.len(),
-            HEADER_WORDS + dim
-        ));
+        return Err(format!("rabitq parameters hold {} words, dim {dim} needs {}", words.len(), HEADER_WORDS + dim));
     }
     let w = |i: usize| words[i].to_bits();
     if w(0) != ROTATION_HADAMARD {
@@ -60,11 +56,7 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
         return Err(format!("unknown metric id {}", w(1)));
     }
     if w(4) as usize != padded_dim(dim) {
-        return Err(format!(
-            "padded dimension {} does not match dim {dim} (expected {})",
-            w(4),
-            padded_dim(dim)
-        ));
+        return Err(format!("padded dimension {} does not match dim {dim} (expected {})", w(4), padded_dim(dim)));
     }
     if (5..HEADER_WORDS).any(|i| w(i) != 0) {
         return Err("reserved rotation words are not zero".into());
@@ -74,10 +66,7 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
         return Err("the center holds NaN or infinite values".into());
     }
     let seed = (w(3) as u64) << 32 | w(2) as u64;
-    Ok(Block {
-        rotation: Rotation::new(seed, dim),
-        center: center.to_vec(),
-    })
+    Ok(Block { rotation: Rotation::new(seed, dim), center: center.to_vec() })
 }
 
 /// The cosine between `w` and the levels (min(floor(t w_i), m) + 1/2). `<y, w>` is summed in 8
@@ -145,14 +134,26 @@ fn best_levels(w: &[f64], m: usize, k: &mut [u8], cosine: CosineFn) {
 
 /// Encodes rows of `x` into bit-plane codes and factors. Returns the first row whose factors are
 /// not finite (its values overflow), if any. `block` comes from [`read_block`].
-pub(super) fn encode_rows(level: Level, bits: usize, x: &[f32], dim: usize, block: &Block, codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+pub(super) fn encode_rows(
+    level: Level,
+    bits: usize,
+    x: &[f32],
+    dim: usize,
+    block: &Block,
+    codes: &mut [u8],
+    params: &mut [f32],
+) -> Option<usize> {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx512 => unsafe { super::x86_avx512::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params) },
+        Level::Avx512 => unsafe {
+            super::x86_avx512::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params)
+        },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU.
-        Level::Avx2 => unsafe { super::x86_avx2::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params) },
+        Level::Avx2 => unsafe {
+            super::x86_avx2::rabitq_encode_rows(super::x86_avx2::rabitq_cosine_at, bits, x, dim, block, codes, params)
+        },
         _ => encode_rows_generic(cosine_at_scalar, bits, x, dim, block, codes, params),
     }
 }
@@ -184,18 +185,9 @@ pub(super) fn encode_rows_generic(
     let m = (1usize << (bits - 1)) - 1;
     let (mut u, mut w, mut k) = (vec![0f64; p], vec![0f64; p], vec![0u8; p]);
     let cb = code_bytes(bits, dim);
-    for (r, ((xv, code), f)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(cb))
-        .zip(params.chunks_exact_mut(FACTORS))
-        .enumerate()
-    {
+    for (r, ((xv, code), f)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(cb)).zip(params.chunks_exact_mut(FACTORS)).enumerate() {
         for (i, ui) in u.iter_mut().enumerate() {
-            *ui = if i < dim {
-                xv[i] as f64 - block.center[i] as f64
-            } else {
-                0.0
-            };
+            *ui = if i < dim { xv[i] as f64 - block.center[i] as f64 } else { 0.0 };
         }
         block.rotation.apply(&mut u);
         for (wi, &ui) in w.iter_mut().zip(&u) {
@@ -209,11 +201,7 @@ pub(super) fn encode_rows_generic(
             norm2 += u[i] * u[i];
             ip += level * w[i];
             ysq += level * level;
-            let c = if u[i] >= 0.0 {
-                m + 1 + k[i] as usize
-            } else {
-                m - k[i] as usize
-            };
+            let c = if u[i] >= 0.0 { m + 1 + k[i] as usize } else { m - k[i] as usize };
             for b in 0..bits {
                 code[b * p / 8 + i / 8] |= (((c >> b) & 1) as u8) << (i % 8);
             }
@@ -237,31 +225,18 @@ pub(super) fn encode_rows_generic(
 /// The code of coordinate i (0..2^B - 1) from bit-planes.
 #[inline(always)]
 fn code_at(code: &[u8], bits: usize, p: usize, i: usize) -> usize {
-    (0..bits)
-        .map(|b| (((code[b * p / 8 + i / 8] >> (i % 8)) & 1) as usize) << b)
-        .sum()
+    (0..bits).map(|b| (((code[b * p / 8 + i / 8] >> (i % 8)) & 1) as usize) << b).sum()
 }
 
 /// Decode body shared by every level: c + R^-1((<y, u> / |y|^2) y), the point on the code's
 /// ray nearest x.
 #[inline(always)]
-pub(super) fn decode_rows_generic(
-    bits: usize,
-    codes: &[u8],
-    params: &[f32],
-    dim: usize,
-    block: &Block,
-    out: &mut [f32],
-) {
+pub(super) fn decode_rows_generic(bits: usize, codes: &[u8], params: &[f32], dim: usize, block: &Block, out: &mut [f32]) {
     let p = block.rotation.padded;
     let half = ((1usize << bits) - 1) as f64 / 2.0;
     let mut y = vec![0f64; p];
     let cb = code_bytes(bits, dim);
-    for ((code, f), ov) in codes
-        .chunks_exact(cb)
-        .zip(params.chunks_exact(FACTORS))
-        .zip(out.chunks_exact_mut(dim))
-    {
+    for ((code, f), ov) in codes.chunks_exact(cb).zip(params.chunks_exact(FACTORS)).zip(out.chunks_exact_mut(dim)) {
         let mut ysq = 0f64;
         for (i, yi) in y.iter_mut().enumerate() {
             *yi = code_at(code, bits, p, i) as f64 - half;
@@ -324,9 +299,7 @@ impl Prepared {
         }
         block.rotation.apply(&mut v);
         let v_norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let vmax = v
-            .iter()
-            .fold(0f64, |a, &b| if b.abs() > a { b.abs() } else { a });
+        let vmax = v.iter().fold(0f64, |a, &b| if b.abs() > a { b.abs() } else { a });
         let delta = if vmax > 0.0 { vmax / QUERY_LEVELS } else { 1.0 };
         let s: Vec<i32> = v.iter().map(|&x| quantize_level(x / delta)).collect();
         let sum_s = s.iter().map(|&x| x as i64).sum();
@@ -337,16 +310,7 @@ impl Prepared {
                 table[pattern] = table[pattern & (pattern - 1)] + s[8 * g + low];
             }
         }
-        Prepared {
-            bits,
-            padded: p,
-            lut,
-            delta,
-            sum_s,
-            constant,
-            v_norm,
-            l2,
-        }
+        Prepared { bits, padded: p, lut, delta, sum_s, constant, v_norm, l2 }
     }
 
     /// <code, s>: the integer dot product of a code's values with the quantized query: one table
@@ -385,15 +349,9 @@ impl Prepared {
         let ip = f[1] as f64 * self.delta * (dot as f64 - half * self.sum_s as f64);
         let bound = eps0 * self.v_norm * f[2] as f64;
         if self.l2 {
-            Estimate {
-                distance: (f[0] as f64 + self.constant - 2.0 * ip) as f32,
-                bound: (2.0 * bound) as f32,
-            }
+            Estimate { distance: (f[0] as f64 + self.constant - 2.0 * ip) as f32, bound: (2.0 * bound) as f32 }
         } else {
-            Estimate {
-                distance: (1.0 - (self.constant + ip)) as f32,
-                bound: bound as f32,
-            }
+            Estimate { distance: (1.0 - (self.constant + ip)) as f32, bound: bound as f32 }
         }
     }
 

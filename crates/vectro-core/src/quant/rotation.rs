@@ -46,12 +46,7 @@ impl Rotation {
         let pow2 = 1usize << (usize::BITS - 1 - padded.leading_zeros());
         let mut rng = SplitMix64(seed);
         let signs = (0..ROUNDS * padded / 64).map(|_| rng.next_u64()).collect();
-        Rotation {
-            dim,
-            padded,
-            pow2,
-            signs,
-        }
+        Rotation { dim, padded, pow2, signs }
     }
 
     #[inline(always)]
@@ -67,11 +62,7 @@ impl Rotation {
 
     #[inline(always)]
     fn hadamard(&self, round: usize, x: &mut [f64]) {
-        let start = if round % 2 == 0 {
-            0
-        } else {
-            self.padded - self.pow2
-        };
+        let start = if round % 2 == 0 { 0 } else { self.padded - self.pow2 };
         let x = &mut x[start..start + self.pow2];
         let mut h = 1;
         while h < x.len() {

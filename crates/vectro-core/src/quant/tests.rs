@@ -35,23 +35,9 @@ fn edge_rows(dim: usize, rng: &mut Rng) -> Vec<f32> {
     rows.push(vec![3.25; dim]);
     rows.push(vec![-7.0; dim]);
     rows.push((0..dim).map(|i| f32::from_bits(1 + i as u32 % 5)).collect()); // denormals
-    rows.push(
-        (0..dim)
-            .map(|i| if i % 2 == 0 { -0.0 } else { f32::from_bits(3) })
-            .collect(),
-    );
+    rows.push((0..dim).map(|i| if i % 2 == 0 { -0.0 } else { f32::from_bits(3) }).collect());
     // int8 ties: max 127 gives scale 1, so k + 0.5 is exactly halfway.
-    rows.push(
-        (0..dim)
-            .map(|i| {
-                if i == 0 {
-                    127.0
-                } else {
-                    (i % 250) as f32 * 0.5 - 62.5
-                }
-            })
-            .collect(),
-    );
+    rows.push((0..dim).map(|i| if i == 0 { 127.0 } else { (i % 250) as f32 * 0.5 - 62.5 }).collect());
     // int4/int2 ties: lo 0, hi 15 (step 1 for int4, 5 for int2).
     rows.push(
         (0..dim)
@@ -91,20 +77,8 @@ fn center_for(scheme: Scheme, x: &[f32], dim: usize) -> Vec<f32> {
 
 /// A rabitq file-parameter block: rotation words, then the center.
 pub(super) fn rabitq_words(seed: u64, dim: usize, center: Vec<f32>) -> Vec<f32> {
-    let head = [
-        rabitq::ROTATION_HADAMARD,
-        0,
-        seed as u32,
-        (seed >> 32) as u32,
-        rotation::padded_dim(dim) as u32,
-        0,
-        0,
-        0,
-    ];
-    head.iter()
-        .map(|&w| f32::from_bits(w))
-        .chain(center)
-        .collect()
+    let head = [rabitq::ROTATION_HADAMARD, 0, seed as u32, (seed >> 32) as u32, rotation::padded_dim(dim) as u32, 0, 0, 0];
+    head.iter().map(|&w| f32::from_bits(w)).chain(center).collect()
 }
 
 struct Encoded {
@@ -114,48 +88,16 @@ struct Encoded {
     bad: Option<usize>,
 }
 
-fn run(
-    level: Level,
-    scheme: Scheme,
-    x: &[f32],
-    dim: usize,
-    center: &[f32],
-    threads: usize,
-) -> Encoded {
+fn run(level: Level, scheme: Scheme, x: &[f32], dim: usize, center: &[f32], threads: usize) -> Encoded {
     let rows = x.len() / dim;
     let mut codes = vec![0xAAu8; rows * scheme.code_bytes(dim)];
     let mut params = vec![f32::NAN; rows * scheme.vector_params()];
-    let bad = encode_at(
-        level,
-        scheme,
-        x,
-        dim,
-        center,
-        &mut codes,
-        &mut params,
-        threads,
-    )
-    .unwrap();
+    let bad = encode_at(level, scheme, x, dim, center, &mut codes, &mut params, threads).unwrap();
     let mut decoded = vec![f32::NAN; x.len()];
     if bad.is_none() {
-        decode_at(
-            level,
-            scheme,
-            &codes,
-            &params,
-            center,
-            dim,
-            &mut decoded,
-            threads,
-        )
-        .unwrap();
+        decode_at(level, scheme, &codes, &params, center, dim, &mut decoded, threads).unwrap();
     }
-    Encoded {
-        codes,
-        params,
-        decoded,
-        bad,
-    }
+    Encoded { codes, params, decoded, bad }
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -174,26 +116,14 @@ fn every_level_matches_scalar_bit_for_bit() {
                 let reference = run(Level::Scalar, scheme, &x, dim, &center, 1);
                 // rabitq's |x - c|^2 overflows float32 on the 1e30 rows: refused, the same everywhere.
                 let overflow = matches!(scheme, Scheme::Rabitq(_)) && reference.bad.is_some();
-                assert!(
-                    reference.bad.is_none() || overflow,
-                    "{} dim {dim}",
-                    scheme.name()
-                );
+                assert!(reference.bad.is_none() || overflow, "{} dim {dim}", scheme.name());
                 for &level in &levels[1..] {
                     let got = run(level, scheme, &x, dim, &center, 1);
                     let what = format!("{} at {} dim {dim}", scheme.name(), level.name());
                     assert_eq!(got.bad, reference.bad, "{what}");
                     assert_eq!(got.codes, reference.codes, "codes of {what}");
-                    assert_eq!(
-                        bits(&got.params),
-                        bits(&reference.params),
-                        "params of {what}"
-                    );
-                    assert_eq!(
-                        bits(&got.decoded),
-                        bits(&reference.decoded),
-                        "decoded of {what}"
-                    );
+                    assert_eq!(bits(&got.params), bits(&reference.params), "params of {what}");
+                    assert_eq!(bits(&got.decoded), bits(&reference.decoded), "decoded of {what}");
                 }
             }
         }
@@ -214,10 +144,7 @@ fn rows_for_threads(dim: usize, threads: usize) -> usize {
 #[test]
 fn threads_do_not_change_results() {
     let dim = 33;
-    assert_eq!(
-        crate::parallel::threads_for(rows_for_threads(dim, 4), dim, 4),
-        4
-    );
+    assert_eq!(crate::parallel::threads_for(rows_for_threads(dim, 4), dim, 4), 4);
     let x = random_rows(dim, rows_for_threads(dim, 4), &mut Rng(7));
     for scheme in sampled_schemes() {
         let center = center_for(scheme, &x, dim);
@@ -247,17 +174,11 @@ fn int8_worked_example() {
 #[test]
 fn int8_ties_round_half_to_even() {
     // m = 127 gives scale exactly 1, so these quotients are exact halves.
-    let x = [
-        127.0f32, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, -127.0,
-    ];
+    let x = [127.0f32, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, -127.0];
     for level in supported_levels() {
         let e = run(level, Scheme::Int8, &x, x.len(), &[], 1);
         let codes: Vec<i8> = e.codes.iter().map(|&c| c as i8).collect();
-        assert_eq!(
-            codes,
-            [127, 0, 2, 2, 0, -2, -2, 126, -126, -127],
-            "{level:?}"
-        );
+        assert_eq!(codes, [127, 0, 2, 2, 0, -2, -2, 126, -126, -127], "{level:?}");
     }
 }
 
@@ -273,15 +194,8 @@ fn int4_and_int2_reference_codes() {
         let e2 = run(level, Scheme::Int2, &x, x.len(), &[], 1);
         assert_eq!(e2.params, [0.0, 5.0]);
         // (x - 0) / 5 rounded: 0, 3, 0, 0, 0 (0.5 ties to 0), 2 (1.5 ties to 2), 3, 1, 2.
-        assert_eq!(
-            e2.codes,
-            [0b00_00_11_00, 0b01_11_10_00, 0b0000_0010],
-            "{level:?}"
-        );
-        assert_eq!(
-            e2.decoded,
-            [0.0, 15.0, 0.0, 0.0, 0.0, 10.0, 15.0, 5.0, 10.0]
-        );
+        assert_eq!(e2.codes, [0b00_00_11_00, 0b01_11_10_00, 0b0000_0010], "{level:?}");
+        assert_eq!(e2.decoded, [0.0, 15.0, 0.0, 0.0, 0.0, 10.0, 15.0, 5.0, 10.0]);
     }
 }
 
@@ -294,15 +208,9 @@ fn binary_reference_codes() {
     for level in supported_levels() {
         let e = run(level, Scheme::Binary, &x, 3, &center, 1);
         assert_eq!(e.codes, [0b001, 0b010]);
-        assert_eq!(
-            e.params,
-            [(1.0f32 + 1.0 + 0.0) / 3.0, (1.0f32 + 1.0 + 0.0) / 3.0]
-        );
+        assert_eq!(e.params, [(1.0f32 + 1.0 + 0.0) / 3.0, (1.0f32 + 1.0 + 0.0) / 3.0]);
         let s = e.params[0];
-        assert_eq!(
-            e.decoded,
-            [1.0 + s, 0.0 - s, 2.0 - s, 1.0 - s, 0.0 + s, 2.0 - s]
-        );
+        assert_eq!(e.decoded, [1.0 + s, 0.0 - s, 2.0 - s, 1.0 - s, 0.0 + s, 2.0 - s]);
     }
 }
 
@@ -312,16 +220,9 @@ fn zero_and_constant_vectors() {
         let z = run(level, Scheme::Int8, &[0.0, -0.0, 0.0], 3, &[], 1);
         assert_eq!((z.codes, bits(&z.params)), (vec![0, 0, 0], vec![0]));
         let c = run(level, Scheme::Int4, &[-0.0, -0.0, -0.0], 3, &[], 1);
-        assert_eq!(
-            (c.codes, bits(&c.params)),
-            (vec![0, 0], vec![0, 0]),
-            "-0.0 extremes are stored as +0.0"
-        );
+        assert_eq!((c.codes, bits(&c.params)), (vec![0, 0], vec![0, 0]), "-0.0 extremes are stored as +0.0");
         let c = run(level, Scheme::Int2, &[2.5; 5], 5, &[], 1);
-        assert_eq!(
-            (c.codes, c.params, c.decoded),
-            (vec![0, 0], vec![2.5, 0.0], vec![2.5; 5])
-        );
+        assert_eq!((c.codes, c.params, c.decoded), (vec![0, 0], vec![2.5, 0.0], vec![2.5; 5]));
     }
 }
 
@@ -330,8 +231,8 @@ fn first_bad_row_is_reported_at_every_level_and_thread_count() {
     let dim = 19;
     let rows = rows_for_threads(dim, 4);
     let (early, late) = (rows / 8, rows - 3); // in the first and the last of 4 blocks
-    // rabitq1 only: rabitq3's scale search would make this test a minute long, and the bad-row
-    // path is the same for every bit count.
+                                              // rabitq1 only: rabitq3's scale search would make this test a minute long, and the bad-row
+                                              // path is the same for every bit count.
     for scheme in sampled_schemes().filter(|s| *s != Scheme::Rabitq(3)) {
         for bad_value in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             let mut x = random_rows(dim, rows, &mut Rng(3));
@@ -343,18 +244,10 @@ fn first_bad_row_is_reported_at_every_level_and_thread_count() {
             for level in supported_levels() {
                 for threads in [1, 2, 4] {
                     let what = format!("{} {level:?} {threads} threads {bad_value}", scheme.name());
-                    assert_eq!(
-                        run(level, scheme, &x, dim, &center, threads).bad,
-                        Some(late),
-                        "{what}"
-                    );
+                    assert_eq!(run(level, scheme, &x, dim, &center, threads).bad, Some(late), "{what}");
                     let mut both = x.clone();
                     both[early * dim + 3] = bad_value;
-                    assert_eq!(
-                        run(level, scheme, &both, dim, &center, threads).bad,
-                        Some(early),
-                        "{what}"
-                    );
+                    assert_eq!(run(level, scheme, &both, dim, &center, threads).bad, Some(early), "{what}");
                 }
             }
         }
@@ -367,10 +260,7 @@ fn overflowing_ranges_are_reported_not_encoded() {
     for level in supported_levels() {
         assert_eq!(run(level, Scheme::Int4, &x, 2, &[], 1).bad, Some(0));
         assert_eq!(run(level, Scheme::Int8, &x, 2, &[], 1).bad, None);
-        assert_eq!(
-            run(level, Scheme::Binary, &x, 2, &[-3.0e38, -3.0e38], 1).bad,
-            Some(0)
-        );
+        assert_eq!(run(level, Scheme::Binary, &x, 2, &[-3.0e38, -3.0e38], 1).bad, Some(0));
     }
 }
 
@@ -383,30 +273,15 @@ fn shapes_are_checked() {
     let err = encode(Scheme::Int8, &[1.0; 4], 0, &[], &mut codes, &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("dim must be between"), "{err}");
     let err = encode(Scheme::Int4, &[1.0; 4], 4, &[], &mut codes, &mut params, 1).unwrap_err();
-    assert!(
-        err.to_string().contains("codes buffer holds 4 bytes"),
-        "{err}"
-    );
-    let err = encode(
-        Scheme::Binary,
-        &[1.0; 4],
-        4,
-        &[],
-        &mut codes[..1],
-        &mut params,
-        1,
-    )
-    .unwrap_err();
+    assert!(err.to_string().contains("codes buffer holds 4 bytes"), "{err}");
+    let err = encode(Scheme::Binary, &[1.0; 4], 4, &[], &mut codes[..1], &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("center holds 0 floats"), "{err}");
 }
 
 #[test]
 fn column_sums_and_error_stats_reference_values() {
     let mut acc = vec![0f64; 2];
-    assert_eq!(
-        column_sums(&[1.0, 2.0, 3.0, 4.0, f32::NAN, 0.0], 2, &mut acc).unwrap(),
-        Some(2)
-    );
+    assert_eq!(column_sums(&[1.0, 2.0, 3.0, 4.0, f32::NAN, 0.0], 2, &mut acc).unwrap(), Some(2));
     assert_eq!(acc, [4.0, 6.0]);
 
     let x = [3.0f32, 4.0, 0.0, 0.0];
@@ -434,33 +309,16 @@ mod rabitq_tests {
             rot.apply(&mut rx);
             rot.apply(&mut ry);
             let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
-            assert!(
-                (dot(&rx, &ry) - dot(&x, &y)).abs() < 1e-9,
-                "inner products kept at dim {dim}"
-            );
-            assert!(
-                (dot(&rx, &rx) - dot(&x, &x)).abs() < 1e-9,
-                "norms kept at dim {dim}"
-            );
-            assert!(
-                rx.iter().zip(&x).any(|(a, b)| (a - b).abs() > 1e-3),
-                "dim {dim} actually rotates"
-            );
+            assert!((dot(&rx, &ry) - dot(&x, &y)).abs() < 1e-9, "inner products kept at dim {dim}");
+            assert!((dot(&rx, &rx) - dot(&x, &x)).abs() < 1e-9, "norms kept at dim {dim}");
+            assert!(rx.iter().zip(&x).any(|(a, b)| (a - b).abs() > 1e-3), "dim {dim} actually rotates");
             rot.invert(&mut rx);
-            assert!(
-                rx.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-12),
-                "inverse at dim {dim}"
-            );
+            assert!(rx.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-12), "inverse at dim {dim}");
         }
     }
 
     /// rabitq codes of one random data set, with their block, for the estimator tests.
-    fn encoded(
-        bits: u8,
-        dim: usize,
-        n: usize,
-        seed: u64,
-    ) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
+    fn encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
         let scheme = Scheme::Rabitq(bits);
         let x = random_rows(dim, n, &mut Rng(seed));
         let words = center_for(scheme, &x, dim);
@@ -497,8 +355,7 @@ mod rabitq_tests {
             let cb = Scheme::Rabitq(bits).code_bytes(dim);
             // The bound is eps0 standard deviations of the estimator's error: about 94% of the
             // estimates fall inside at eps0 1.9 (the papers' choice), nearly all at 3.
-            let (mut err_sum, mut abs_sum, mut outside, mut outside3, mut pairs) =
-                (0f64, 0f64, 0, 0, 0);
+            let (mut err_sum, mut abs_sum, mut outside, mut outside3, mut pairs) = (0f64, 0f64, 0, 0, 0);
             for qi in 0..20 {
                 let q = &x[qi * dim..(qi + 1) * dim];
                 for l2 in [true, false] {
@@ -506,46 +363,27 @@ mod rabitq_tests {
                     for j in 20..n {
                         let v = &x[j * dim..(j + 1) * dim];
                         let exact = if l2 {
-                            q.iter()
-                                .zip(v)
-                                .map(|(a, b)| ((a - b) as f64).powi(2))
-                                .sum::<f64>()
+                            q.iter().zip(v).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>()
                         } else {
-                            1.0 - q
-                                .iter()
-                                .zip(v)
-                                .map(|(a, b)| *a as f64 * *b as f64)
-                                .sum::<f64>()
+                            1.0 - q.iter().zip(v).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>()
                         };
-                        let est = prepared.estimate(
-                            &codes[j * cb..(j + 1) * cb],
-                            &params[j * 3..(j + 1) * 3],
-                            DEFAULT_EPS0,
-                        );
+                        let est = prepared.estimate(&codes[j * cb..(j + 1) * cb], &params[j * 3..(j + 1) * 3], DEFAULT_EPS0);
                         let err = est.distance as f64 - exact;
                         err_sum += err;
                         abs_sum += err.abs();
                         outside += (err.abs() > est.bound as f64 * 1.0001 + 1e-3) as usize;
-                        outside3 +=
-                            (err.abs() > est.bound as f64 * 3.0 / DEFAULT_EPS0 + 1e-3) as usize;
+                        outside3 += (err.abs() > est.bound as f64 * 3.0 / DEFAULT_EPS0 + 1e-3) as usize;
                         pairs += 1;
                     }
                 }
             }
             let (bias, mean_abs) = (err_sum / pairs as f64, abs_sum / pairs as f64);
-            println!("rabitq{bits}: mean error {bias:.4}, mean |error| {mean_abs:.4}, outside bound {outside}/{pairs}, at eps0 3: {outside3}");
-            assert!(
-                bias.abs() < 0.05 * mean_abs,
-                "rabitq{bits} is biased: mean error {bias} against mean |error| {mean_abs}"
+            println!(
+                "rabitq{bits}: mean error {bias:.4}, mean |error| {mean_abs:.4}, outside bound {outside}/{pairs}, at eps0 3: {outside3}"
             );
-            assert!(
-                outside * 100 < pairs * 8,
-                "rabitq{bits}: {outside} of {pairs} estimates outside their bound"
-            );
-            assert!(
-                outside3 * 200 < pairs,
-                "rabitq{bits}: {outside3} of {pairs} estimates outside 3 sigma"
-            );
+            assert!(bias.abs() < 0.05 * mean_abs, "rabitq{bits} is biased: mean error {bias} against mean |error| {mean_abs}");
+            assert!(outside * 100 < pairs * 8, "rabitq{bits}: {outside} of {pairs} estimates outside their bound");
+            assert!(outside3 * 200 < pairs, "rabitq{bits}: {outside3} of {pairs} estimates outside 3 sigma");
         }
     }
 
@@ -556,22 +394,8 @@ mod rabitq_tests {
         for bits in 1..=8u8 {
             let (x, words, codes, params) = encoded(bits, dim, 200, 5);
             let mut decoded = vec![0f32; x.len()];
-            decode(
-                Scheme::Rabitq(bits),
-                &codes,
-                &params,
-                &words,
-                dim,
-                &mut decoded,
-                1,
-            )
-            .unwrap();
-            let mse: f64 = x
-                .iter()
-                .zip(&decoded)
-                .map(|(a, b)| ((a - b) as f64).powi(2))
-                .sum::<f64>()
-                / x.len() as f64;
+            decode(Scheme::Rabitq(bits), &codes, &params, &words, dim, &mut decoded, 1).unwrap();
+            let mse: f64 = x.iter().zip(&decoded).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / x.len() as f64;
             assert!(mse < last * 0.8, "rabitq{bits}: mse {mse} not below {last}");
             last = mse;
         }
@@ -583,39 +407,14 @@ mod rabitq_tests {
         let x = vec![1.0f32; dim];
         let good = rabitq_words(3, dim, vec![0.0; dim]);
         let (mut codes, mut params) = (vec![0u8; Scheme::Rabitq(2).code_bytes(dim)], vec![0f32; 3]);
-        assert!(encode(
-            Scheme::Rabitq(2),
-            &x,
-            dim,
-            &good,
-            &mut codes,
-            &mut params,
-            1
-        )
-        .is_ok());
-        for (word, value) in [
-            (0usize, 7u32),
-            (1, 3),
-            (4, 128),
-            (5, 1),
-            (8, f32::NAN.to_bits()),
-        ] {
+        assert!(encode(Scheme::Rabitq(2), &x, dim, &good, &mut codes, &mut params, 1).is_ok());
+        for (word, value) in [(0usize, 7u32), (1, 3), (4, 128), (5, 1), (8, f32::NAN.to_bits())] {
             let mut bad = good.clone();
             bad[word] = f32::from_bits(value);
-            let err =
-                encode(Scheme::Rabitq(2), &x, dim, &bad, &mut codes, &mut params, 1).unwrap_err();
+            let err = encode(Scheme::Rabitq(2), &x, dim, &bad, &mut codes, &mut params, 1).unwrap_err();
             println!("word {word}: {err}");
         }
-        assert!(encode(
-            Scheme::Rabitq(2),
-            &x,
-            dim,
-            &good[..dim],
-            &mut codes,
-            &mut params,
-            1
-        )
-        .is_err());
+        assert!(encode(Scheme::Rabitq(2), &x, dim, &good[..dim], &mut codes, &mut params, 1).is_err());
     }
 }
 
@@ -629,18 +428,10 @@ fn siftsmall_flat_scan_recall() {
     let read = |name: &str| std::fs::read(format!("{dir}/{name}")).unwrap();
     let vecs = |b: Vec<u8>| -> Vec<f32> {
         b.chunks_exact(4 * 129)
-            .flat_map(|r| {
-                r[4..]
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|r| r[4..].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<_>>())
             .collect()
     };
-    let (base, queries) = (
-        vecs(read("siftsmall_base.fvecs")),
-        vecs(read("siftsmall_query.fvecs")),
-    );
+    let (base, queries) = (vecs(read("siftsmall_base.fvecs")), vecs(read("siftsmall_query.fvecs")));
     let dim = 128;
     let n = base.len() / dim;
     let l2 = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>();
@@ -654,39 +445,18 @@ fn siftsmall_flat_scan_recall() {
         for r in [1usize, 2, 5, 10] {
             let mut hits = 0;
             for q in queries.chunks_exact(dim) {
-                let mut exact: Vec<(f32, usize)> = (0..n)
-                    .map(|j| (l2(q, &base[j * dim..(j + 1) * dim]), j))
-                    .collect();
+                let mut exact: Vec<(f32, usize)> = (0..n).map(|j| (l2(q, &base[j * dim..(j + 1) * dim]), j)).collect();
                 exact.sort_by(|a, b| a.partial_cmp(b).unwrap());
                 let p = Prepared::new(bits as usize, q, &block, true);
                 let mut est: Vec<(f32, usize)> = (0..n)
-                    .map(|j| {
-                        (
-                            p.estimate(
-                                &e.codes[j * cb..(j + 1) * cb],
-                                &e.params[j * 3..j * 3 + 3],
-                                DEFAULT_EPS0,
-                            )
-                            .distance,
-                            j,
-                        )
-                    })
+                    .map(|j| (p.estimate(&e.codes[j * cb..(j + 1) * cb], &e.params[j * 3..j * 3 + 3], DEFAULT_EPS0).distance, j))
                     .collect();
                 est.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                let mut cand: Vec<(f32, usize)> = est[..10 * r]
-                    .iter()
-                    .map(|&(_, j)| (l2(q, &base[j * dim..(j + 1) * dim]), j))
-                    .collect();
+                let mut cand: Vec<(f32, usize)> = est[..10 * r].iter().map(|&(_, j)| (l2(q, &base[j * dim..(j + 1) * dim]), j)).collect();
                 cand.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                hits += cand[..10]
-                    .iter()
-                    .filter(|c| exact[..10].iter().any(|x| x.1 == c.1))
-                    .count();
+                hits += cand[..10].iter().filter(|c| exact[..10].iter().any(|x| x.1 == c.1)).count();
             }
-            line += &format!(
-                " r={r} {:.3}",
-                hits as f64 / (10.0 * (queries.len() / dim) as f64)
-            );
+            line += &format!(" r={r} {:.3}", hits as f64 / (10.0 * (queries.len() / dim) as f64));
         }
         println!("{line}");
     }
@@ -721,7 +491,8 @@ fn rabitq_scan_speed() {
         let (mut d, mut b) = (vec![0f32; n], vec![0f32; n]);
         let t = std::time::Instant::now();
         for q in 0..10 {
-            rabitq_estimate(bits as usize, &words, dim, &x[q * dim..(q + 1) * dim], true, &e.codes, &e.params, 1.9, &mut d, &mut b, 1).unwrap();
+            rabitq_estimate(bits as usize, &words, dim, &x[q * dim..(q + 1) * dim], true, &e.codes, &e.params, 1.9, &mut d, &mut b, 1)
+                .unwrap();
         }
         println!("rabitq{bits}: {:.1}M codes/s", 10.0 * n as f64 / t.elapsed().as_secs_f64() / 1e6);
         let block = rabitq::read_block(&words, dim).unwrap();

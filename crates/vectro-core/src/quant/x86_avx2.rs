@@ -11,18 +11,8 @@ generic_kernels_for!("avx2,fma");
 /// # Safety
 /// The CPU must support AVX2. `codes` and `scales` must hold `x.len() / dim` rows.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn int8_encode_rows(
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    scales: &mut [f32],
-) -> Option<usize> {
-    for (r, ((xv, qv), s)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(dim))
-        .zip(scales.iter_mut())
-        .enumerate()
-    {
+pub(super) unsafe fn int8_encode_rows(x: &[f32], dim: usize, codes: &mut [u8], scales: &mut [f32]) -> Option<usize> {
+    for (r, ((xv, qv), s)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).zip(scales.iter_mut()).enumerate() {
         match int8_encode_one(xv, qv) {
             Some(scale) => *s = scale,
             None => return Some(r),
@@ -96,8 +86,10 @@ unsafe fn int8_encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
 /// The CPU must support AVX2. `w.len()` is a multiple of 8 (the padded dimension is of 64).
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn rabitq_cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
-    let (tv, mv, half, one, two) = (_mm256_set1_pd(t), _mm256_set1_pd(m as f64), _mm256_set1_pd(0.5), _mm256_set1_pd(1.0), _mm256_set1_pd(2.0));
-    let (mut ip_lo, mut ip_hi, mut odd_lo, mut odd_hi) = (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
+    let (tv, mv, half, one, two) =
+        (_mm256_set1_pd(t), _mm256_set1_pd(m as f64), _mm256_set1_pd(0.5), _mm256_set1_pd(1.0), _mm256_set1_pd(2.0));
+    let (mut ip_lo, mut ip_hi, mut odd_lo, mut odd_hi) =
+        (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
     for chunk in w.chunks_exact(8) {
         let (w_lo, w_hi) = (_mm256_loadu_pd(chunk.as_ptr()), _mm256_loadu_pd(chunk.as_ptr().add(4)));
         let k_lo = _mm256_min_pd(_mm256_floor_pd(_mm256_mul_pd(tv, w_lo)), mv);
