@@ -32,12 +32,13 @@ export function storageScheme(storage: Storage): Scheme | undefined {
 
 /** float32 values saved per node beside the codes: int8's scale, rabitq's three factors. */
 export function nodeParams(storage: Storage): number {
-  return storage === 'int8' ? 1 : storage.startsWith('rabitq') ? 3 : 0;
+  const scheme = storageScheme(storage);
+  return scheme?.family === 'int8' || scheme?.family === 'rabitq' ? scheme.vectorParams : 0;
 }
 
 /** float32 words saved once: binary's center, rabitq's rotation words and center. */
 export function storageFileParams(storage: Storage, dim: number): number {
-  return storage === 'int8' ? 0 : (storageScheme(storage)?.fileParams(dim) ?? 0);
+  return storageScheme(storage)?.fileParams(dim) ?? 0;
 }
 const KEEP_VECTORS = 1;
 /** Highest HNSW level (as in the Rust index). */

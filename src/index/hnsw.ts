@@ -149,7 +149,7 @@ export class HnswIndex implements VectorIndex {
       const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], STORAGES[storage], keepVectors ? 1 : 0, m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
       engine = new NativeHnsw(addon, handle, metric, storage);
     }
-    const centered = storage === 'f32' || storage === 'int8' || !!options.center;
+    const centered = !storageScheme(storage)?.hasCenter || !!options.center;
     const index = new HnswIndex(engine, metric, dim, addon ? 'native' : 'js', storage, keepVectors, centered, seed);
     if (options.center) {
       if (!storageScheme(storage)?.hasCenter) throw new RangeError('only binary and rabitq storage take a center');

@@ -3,9 +3,9 @@ import { encodeBinary } from '../backends/js/binary.js';
 import { dotF32, l2sqF32 } from '../backends/js/distance.js';
 import { encodeInt8 } from '../backends/js/int8.js';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { codeBytes, nodeParams, storageScheme, type Storage } from './format.js';
+import { codeBytes, nodeParams, storageFileParams, storageScheme, type Storage } from './format.js';
 import { decodeRabitq, encodeRabitq, RabitqQuery } from '../backends/js/rabitq.js';
-import { DEFAULT_EPS0, readRabitqBlock, type RabitqBlock } from '../quant/rabitq.js';
+import { DEFAULT_EPS0, RABITQ_FACTORS, readRabitqBlock, type RabitqBlock } from '../quant/rabitq.js';
 
 /** Set bits of every byte value. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
@@ -135,7 +135,7 @@ export class JsStore {
       if (encodeBinary(row, this.dim, this.center, codes, new Float32Array(1)) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
     } else if (this.bits > 0) {
       if (!this.block) throw new RangeError('rabitq storage needs its rotation and center before vectors are added');
-      const factors = this.scales.subarray(id * 3, (id + 1) * 3);
+      const factors = this.scales.subarray(id * RABITQ_FACTORS, (id + 1) * RABITQ_FACTORS);
       if (encodeRabitq(this.bits, row, this.dim, this.center, codes, factors) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
       if (!this.keep) decodeRabitq(this.bits, codes, factors, this.center, this.dim, this.recon.subarray(id * this.dim, (id + 1) * this.dim));
     }
@@ -224,7 +224,7 @@ export class JsStore {
     want('vectors', p.vectors.length, this.hasVectors ? n * this.dim : 0);
     want('codes', p.codes.length, n * this.codeBytes);
     want('scales', p.scales.length, n * nodeParams(this.storage));
-    want('center values', p.center.length, storageScheme(this.storage)?.fileParams(this.dim) ?? 0);
+    want('center values', p.center.length, storageFileParams(this.storage, this.dim));
     for (const v of p.vectors) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');
     // rabitq's words hold a seed, not floats; readRabitqBlock checks them and its center.
     if (this.bits === 0) for (const v of p.center) if (!Number.isFinite(v)) throw new RangeError('vectors hold NaN or infinite values');

@@ -257,16 +257,15 @@ impl Store {
                 self.rows.extend(&codes);
             }
             Storage::Rabitq(bits) => {
-                let Some(block) = &self.rabitq else {
+                if self.rabitq.is_none() {
                     return Err(invalid("rabitq storage needs its rotation and center before vectors are added"));
-                };
+                }
                 let scheme = Scheme::Rabitq(bits);
                 let (mut codes, mut f) = (vec![0u8; rows * cb], vec![0f32; rows * rabitq::FACTORS]);
                 if let Some(r) = encode(scheme, &prepared, self.dim, &self.center, &mut codes, &mut f, 1)? {
                     return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
                 }
                 if !self.keep {
-                    let _ = block;
                     let mut recon = vec![0f32; prepared.len()];
                     decode(scheme, &codes, &f, &self.center, self.dim, &mut recon, 1)?;
                     self.recon.extend_from_slice(&recon);
