@@ -95,6 +95,8 @@ describe('int8 and binary storage', () => {
       assert.ok(r1 > r0 + 0.3 && r1 >= 0.8, `binary recall ${r0}, with rerank ${r1}`);
       assert.throws(() => HnswIndex.create({ dim: 4, storage: 'f32', keepVectors: true, backend }), /keeping vectors applies to int8 and binary/);
       assert.throws(() => HnswIndex.create({ dim: 4, center: new Float32Array(4), backend }), /only binary and rabitq storage take a center/);
+      assert.throws(() => HnswIndex.create({ dim: 4, storage: 'rabitq2', center: new Float32Array(3), backend }), /the center must hold 4 values, got 3/);
+      assert.throws(() => HnswIndex.create({ dim: 4, storage: 'rabitq2', backend }).add(Float32Array.of(1, 2, 3, NaN)), /NaN/);
       assert.throws(() => HnswIndex.create({ dim: 4, storage: 'int4' as Storage, backend }), /unknown storage 'int4'/);
     });
   }
