@@ -7,7 +7,7 @@ import { nativeBackend } from '../src/backends/native.js';
 import { Rotation } from '../src/backends/js/rotation.js';
 import { quantize } from '../src/quant/memory.js';
 import { DEFAULT_EPS0, fileParamsFor } from '../src/quant/rabitq.js';
-import { RABITQ_NAMES, SCHEMES } from '../src/quant/schemes.js';
+import { RABITQ_NAMES, rabitqPackedBytes, SCHEMES } from '../src/quant/schemes.js';
 import { VQ_HEADER_BYTES } from '../src/formats/vq.js';
 import { bits, cli, native, randomVectors, SIFTSMALL, skipWithoutNative, tempDir, writeFile, texmexBytes } from './helpers.js';
 
@@ -86,6 +86,68 @@ describe('rabitq: native against js', { skip: skipWithoutNative }, () => {
       assert.throws(() => b.rabitqEstimate(9, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1), /bits must be (1 to 8|a whole number from 0 to 8)/);
       assert.throws(() => b.rabitqEstimate(2, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(3), new Float32Array(4), 1), /queries x rows/);
       assert.throws(() => b.rabitqEstimate(2, q.center.subarray(1), 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1), /rabitq parameters hold/);
+    }
+  });
+});
+
+describe('rabitq FastScan: packed codes give the row-major estimates', () => {
+  const backends = native.ok ? [jsBackend, nativeBackend(native.addon)] : [jsBackend];
+
+  test('the packed layout, checked nibble by nibble against its description (js)', () => {
+    // rabitq1 at dim 64: 8 bytes a row; 33 rows make two blocks, the second padded with zeros.
+    const rows = 33;
+    const codes = Uint8Array.from({ length: rows * 8 }, (_, i) => (i * 37 + 11) % 256);
+    const packed = new Uint8Array(rabitqPackedBytes(1, 64, rows));
+    assert.equal(packed.length, 2 * 8 * 32);
+    jsBackend.rabitqPack(1, 64, codes, packed);
+    for (let j = 0; j < 64; j++) {
+      for (let r = 0; r < 8; r++) {
+        const reg = (Math.floor(j / 32) * 8 + r) * 32;
+        const shift = j % 32 < 16 ? 0 : 4;
+        const want = j < rows ? codes[j * 8 + r] : 0;
+        assert.equal((packed[reg + (j % 16)] >> shift) & 15, want & 15, `row ${j} register ${r} low`);
+        assert.equal((packed[reg + 16 + (j % 16)] >> shift) & 15, want >> 4, `row ${j} register ${r} high`);
+      }
+    }
+  });
+
+  test('every bit count, odd dims and partial blocks: the same bits as rabitqEstimate, on each backend and across them', () => {
+    for (const [dim, rows] of [[100, 70], [7, 32], [200, 5]] as const) {
+      const x = randomVectors(rows, dim, dim);
+      const queries = randomVectors(2, dim, dim + 1);
+      for (const name of RABITQ_NAMES) {
+        const q = quantize(x, dim, name, { backend: 'js' });
+        const bitsOf = q.scheme.bits;
+        for (const l2 of [true, false]) {
+          const d0 = new Float32Array(2 * rows);
+          const e0 = new Float32Array(2 * rows);
+          jsBackend.rabitqEstimate(bitsOf, q.center, dim, queries, l2, q.codes, q.params, DEFAULT_EPS0, d0, e0, 1);
+          for (const b of backends) {
+            const packed = new Uint8Array(rabitqPackedBytes(bitsOf, dim, rows));
+            b.rabitqPack(bitsOf, dim, q.codes, packed);
+            const d = new Float32Array(2 * rows);
+            const e = new Float32Array(2 * rows);
+            b.rabitqScan(bitsOf, q.center, dim, queries, l2, packed, q.params, DEFAULT_EPS0, d, e, 2);
+            assert.deepEqual(bits(d), bits(d0), `${b.name} ${name} dim ${dim} l2=${l2}`);
+            assert.deepEqual(bits(e), bits(e0), `${b.name} ${name} bounds`);
+          }
+        }
+      }
+    }
+  });
+
+  test('bad sizes are refused by both', () => {
+    const q = quantize(randomVectors(4, 8, 1), 8, 'rabitq2', { backend: 'js' });
+    const packed = new Uint8Array(rabitqPackedBytes(2, 8, 4));
+    for (const b of backends) {
+      assert.throws(() => b.rabitqPack(2, 8, q.codes.subarray(1), packed), /not whole rows/);
+      assert.throws(() => b.rabitqPack(2, 8, q.codes, packed.subarray(1)), /packed output holds/);
+      b.rabitqPack(2, 8, q.codes, packed);
+      const out = () => new Float32Array(4);
+      assert.throws(() => b.rabitqScan(2, q.center, 8, new Float32Array(8), true, packed.subarray(32), q.params, 1.9, out(), out(), 1), /code bytes/);
+      assert.throws(() => b.rabitqScan(2, q.center, 8, new Float32Array(8), true, packed, q.params.subarray(1), 1.9, out(), out(), 1), /code bytes/);
+      assert.throws(() => b.rabitqScan(2, q.center, 8, new Float32Array(7), true, packed, q.params, 1.9, out(), out(), 1), /whole vectors/);
+      assert.throws(() => b.rabitqScan(2, q.center, 0, new Float32Array(8), true, packed, q.params, 1.9, out(), out(), 1), /dim/);
     }
   });
 });

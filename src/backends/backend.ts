@@ -71,6 +71,25 @@ export interface Backend {
     bounds: Float32Array,
     threads: number,
   ): void;
+  /**
+   * Packs row-major rabitqB codes into FastScan blocks of 32 rows (`out` holds
+   * `rabitqPackedBytes(bits, dim, rows)` bytes), for `rabitqScan`.
+   */
+  rabitqPack(bits: number, dim: number, codes: Uint8Array, out: Uint8Array): void;
+  /** `rabitqEstimate` over packed codes: the same values, bit for bit, faster; the rows are `params.length / 3`. */
+  rabitqScan(
+    bits: number,
+    words: Float32Array,
+    dim: number,
+    queries: Float32Array,
+    l2: boolean,
+    packed: Uint8Array,
+    params: Float32Array,
+    eps0: number,
+    dists: Float32Array,
+    bounds: Float32Array,
+    threads: number,
+  ): void;
 }
 
 /** Slots of the `errorStats` accumulator. */

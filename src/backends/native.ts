@@ -24,5 +24,8 @@ export function nativeBackend(addon: NativeAddon): Backend {
       addon.flatSearch(INDEX_METRICS[metric], base, dim, queries, k, ids, dists, threads),
     rabitqEstimate: (bits, words, dim, queries, l2, codes, params, eps0, dists, bounds, threads) =>
       addon.rabitqEstimate(bits, words, dim, queries, l2 ? 1 : 0, codes, params, eps0, dists, bounds, threads),
+    rabitqPack: (bits, dim, codes, out) => addon.rabitqPack(bits, dim, codes, out),
+    rabitqScan: (bits, words, dim, queries, l2, packed, params, eps0, dists, bounds, threads) =>
+      addon.rabitqScan(bits, words, dim, queries, l2 ? 1 : 0, packed, params, eps0, dists, bounds, threads),
   };
 }

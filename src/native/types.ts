@@ -42,6 +42,12 @@ export interface NativeAddon {
     bits: number, words: Float32Array, dim: number, queries: Float32Array, l2: number,
     codes: Uint8Array, params: Float32Array, eps0: number, dists: Float32Array, bounds: Float32Array, threads: number,
   ): void;
+  /** FastScan packing and scan (see Backend.rabitqPack, Backend.rabitqScan); l2 is 0 or 1. */
+  rabitqPack(bits: number, dim: number, codes: Uint8Array, out: Uint8Array): void;
+  rabitqScan(
+    bits: number, words: Float32Array, dim: number, queries: Float32Array, l2: number,
+    packed: Uint8Array, params: Float32Array, eps0: number, dists: Float32Array, bounds: Float32Array, threads: number,
+  ): void;
   /** storage ids: f32 0, int8 1, binary 2; keepVectors 0 or 1. */
   hnswCreate(dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
   /** Binary storage's per-dimension center, before the first add. */

@@ -42,6 +42,14 @@ export function rabitqCodeBytes(bits: number, dim: number): number {
   return (bits * paddedDim(dim)) / 8;
 }
 
+/** Rows per FastScan block (crates/vectro-core/src/quant/fastscan.rs). */
+export const FASTSCAN_BLOCK = 32;
+
+/** Bytes of `rows` rabitqB codes packed in FastScan blocks (`Backend.rabitqPack`). */
+export function rabitqPackedBytes(bits: number, dim: number, rows: number): number {
+  return Math.ceil(rows / FASTSCAN_BLOCK) * rabitqCodeBytes(bits, dim) * FASTSCAN_BLOCK;
+}
+
 function rabitq(bits: number): Scheme {
   return {
     name: RABITQ_NAMES[bits - 1],

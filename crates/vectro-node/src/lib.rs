@@ -199,6 +199,33 @@ fn rabitq_estimate(env: Env, a: &mut Args) -> Result<napi_value> {
     env.undefined()
 }
 
+/// `rabitqPack(bits, dim, codes, out)`: row-major codes into FastScan blocks.
+fn rabitq_pack(env: Env, a: &mut Args) -> Result<napi_value> {
+    let bits = a.index(0, "bits", 8)?;
+    let dim = a.index(1, "dim", MAX_DIM)?;
+    let codes = a.bytes(2, "codes")?;
+    let out = a.bytes_mut(3, "out")?;
+    quant::rabitq_pack(bits, dim, codes, out).map_err(core_error)?;
+    env.undefined()
+}
+
+/// `rabitqScan(bits, words, dim, queries, l2, packed, params, eps0, dists, bounds, threads)`
+fn rabitq_scan(env: Env, a: &mut Args) -> Result<napi_value> {
+    let bits = a.index(0, "bits", 8)?;
+    let words = a.f32s(1, "words")?;
+    let dim = a.index(2, "dim", MAX_DIM)?;
+    let queries = a.f32s(3, "queries")?;
+    let l2 = a.index(4, "l2", 1)? == 1;
+    let packed = a.bytes(5, "packed")?;
+    let params = a.f32s(6, "params")?;
+    let eps0 = a.number(7, "eps0")?;
+    let dists = a.f32s_mut(8, "dists")?;
+    let bounds = a.f32s_mut(9, "bounds")?;
+    let threads = a.index(10, "threads", MAX_THREADS)?;
+    quant::rabitq_scan(bits, words, dim, queries, l2, packed, params, eps0, dists, bounds, threads).map_err(core_error)?;
+    env.undefined()
+}
+
 macro_rules! export {
     ($name:ident, $argc:expr, $body:path) => {
         unsafe extern "C" fn $name(env: napi_env, info: napi_callback_info) -> napi_value {
@@ -220,6 +247,8 @@ export!(js_copy, 2, copy);
 export!(js_peak_gflops, 1, peak_gflops);
 export!(js_flat_search, 8, flat_search);
 export!(js_rabitq_estimate, 11, rabitq_estimate);
+export!(js_rabitq_pack, 4, rabitq_pack);
+export!(js_rabitq_scan, 11, rabitq_scan);
 export!(js_hnsw_create, 8, hnsw::create);
 export!(js_hnsw_set_center, 2, hnsw::set_center);
 export!(js_hnsw_add, 3, hnsw::add);
@@ -237,7 +266,7 @@ export!(js_hnsw_import, 16, hnsw::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 22] = [
+    let functions: [(&str, napi::napi_callback); 24] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -251,6 +280,8 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("peakGflops", js_peak_gflops),
         ("flatSearch", js_flat_search),
         ("rabitqEstimate", js_rabitq_estimate),
+        ("rabitqPack", js_rabitq_pack),
+        ("rabitqScan", js_rabitq_scan),
         ("hnswCreate", js_hnsw_create),
         ("hnswSetCenter", js_hnsw_set_center),
         ("hnswAdd", js_hnsw_add),

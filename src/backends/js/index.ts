@@ -5,6 +5,7 @@ import { decodeBinary, encodeBinary } from './binary.js';
 import { decodeInt8, encodeInt8 } from './int8.js';
 import { decodeRabitq, encodeRabitq, rabitqEstimate } from './rabitq.js';
 import { checkShapes } from './shapes.js';
+import { rabitqPack, rabitqScan } from './fastscan.js';
 import { distanceMany, distanceMatrix, distancePair } from './distance.js';
 import { topk } from './topk.js';
 import { flatSearch } from './flat.js';
@@ -70,4 +71,7 @@ export const jsBackend: Backend = {
     if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`rabitq bits must be 1 to 8, got ${bits}`);
     rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds);
   },
+  rabitqPack,
+  rabitqScan: (bits, words, dim, queries, l2, packed, params, eps0, dists, bounds) =>
+    rabitqScan(bits, words, dim, queries, l2, packed, params, eps0, dists, bounds),
 };

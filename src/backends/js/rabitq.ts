@@ -5,14 +5,14 @@
  * the formulas.
  */
 import { RABITQ_FACTORS, readRabitqBlock, type RabitqBlock } from '../../quant/rabitq.js';
-import { rabitqCodeBytes } from '../../quant/schemes.js';
+import { MAX_DIM, rabitqCodeBytes } from '../../quant/schemes.js';
 
 const COARSE = 40;
 const FINE = 40;
 const SCALE_LO = 0.1;
 const SCALE_HI = 2.0;
-/** Query levels: v_i ~ delta * s_i, s_i in -32767..32767. */
-const QUERY_LEVELS = 32767;
+/** Query levels: v_i ~ delta * s_i, s_i in -16383..16383 (a sum of 4 spans under 2^16: FastScan's tables). */
+const QUERY_LEVELS = 16383;
 
 /**
  * The cosine between `w` and the levels min(floor(t w_i), m) + 1/2, summed as the core sums it:
@@ -150,6 +150,8 @@ function quantizeLevel(x: number): number {
 
 /** A query prepared against one rabitq file or index: estimates from codes and factors. */
 export class RabitqQuery {
+  /** The quantized query: v_i ~ delta * s_i. */
+  readonly s: Int32Array;
   private readonly lut: Int32Array;
   private readonly delta: number;
   private readonly sumS: number;
@@ -199,6 +201,7 @@ export class RabitqQuery {
         lut[t + pattern] = lut[t + (pattern & (pattern - 1))] + s[8 * g + low];
       }
     }
+    this.s = s;
     this.lut = lut;
     this.delta = delta;
     this.sumS = sumS;
@@ -225,7 +228,11 @@ export class RabitqQuery {
 
   /** The estimated distance (float32) to row `row`; its bound is left in `lastBound`. */
   distanceTo(codes: Uint8Array, params: Float32Array, row: number, eps0: number): number {
-    const dot = this.codeDot(codes, row * this.plane * this.bits);
+    return this.finish(this.codeDot(codes, row * this.plane * this.bits), params, row, eps0);
+  }
+
+  /** The estimated distance (float32) for row `row` whose integer dot product is `dot`; its bound is left in `lastBound`. */
+  finish(dot: number, params: Float32Array, row: number, eps0: number): number {
     const half = (2 ** this.bits - 1) / 2;
     const f = row * RABITQ_FACTORS;
     const ip = params[f + 1] * this.delta * (dot - half * this.sumS);
@@ -242,7 +249,33 @@ export class RabitqQuery {
     dists[out] = this.distanceTo(codes, params, row, eps0);
     bounds[out] = this.lastBound;
   }
+}
 
+/** Checks an estimate's arguments (`codeBytes(rows)`: the codes' length for `rows` rows); returns the block, rows and queries. */
+export function checkEstimate(
+  bits: number,
+  words: Float32Array,
+  dim: number,
+  queries: Float32Array,
+  codes: Uint8Array,
+  codeBytes: (rows: number) => number,
+  params: Float32Array,
+  dists: Float32Array,
+  bounds: Float32Array,
+  eps0: number,
+): { block: RabitqBlock; rows: number; nq: number } {
+  if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`dim must be 1 to ${MAX_DIM}, got ${dim}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`rabitq bits must be 1 to 8, got ${bits}`);
+  const block = readRabitqBlock(words, dim);
+  const nq = queries.length / dim;
+  if (!Number.isInteger(nq)) throw new RangeError(`queries hold ${queries.length} floats, not whole vectors of dim ${dim}`);
+  const rows = Math.floor(params.length / RABITQ_FACTORS);
+  if (params.length % RABITQ_FACTORS !== 0 || codes.length !== codeBytes(rows)) {
+    throw new RangeError(`${codes.length} code bytes and ${params.length} factors are not whole rows of ${RABITQ_FACTORS} factors and their codes (${codeBytes(rows)} bytes for ${rows} rows)`);
+  }
+  if (dists.length !== nq * rows || bounds.length !== nq * rows) throw new RangeError(`dists and bounds must hold queries x rows = ${nq * rows} values`);
+  if (!(eps0 >= 0 && Number.isFinite(eps0))) throw new RangeError('eps0 must be finite and not negative');
+  return { block, rows, nq };
 }
 
 /** Estimated distances and bounds from each query to each coded row: `dists[q * rows + j]`. */
@@ -258,14 +291,8 @@ export function rabitqEstimate(
   dists: Float32Array,
   bounds: Float32Array,
 ): void {
-  const block = readRabitqBlock(words, dim);
-  const rows = params.length / RABITQ_FACTORS;
   const cb = rabitqCodeBytes(bits, dim);
-  if (codes.length !== rows * cb || !Number.isInteger(rows)) throw new RangeError(`${codes.length} code bytes and ${params.length} factors are not whole rows of ${cb} bytes and ${RABITQ_FACTORS} factors`);
-  const nq = queries.length / dim;
-  if (!Number.isInteger(nq)) throw new RangeError(`queries hold ${queries.length} floats, not whole vectors of dim ${dim}`);
-  if (dists.length !== nq * rows || bounds.length !== nq * rows) throw new RangeError(`dists and bounds must hold queries x rows = ${nq * rows} values`);
-  if (!(eps0 >= 0 && Number.isFinite(eps0))) throw new RangeError('eps0 must be finite and not negative');
+  const { block, rows, nq } = checkEstimate(bits, words, dim, queries, codes, (n) => n * cb, params, dists, bounds, eps0);
   for (let q = 0; q < nq; q++) {
     const query = new RabitqQuery(bits, queries.subarray(q * dim, (q + 1) * dim), block, l2);
     for (let j = 0; j < rows; j++) query.estimate(codes, params, j, eps0, dists, bounds, q * rows + j);

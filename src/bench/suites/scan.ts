@@ -3,7 +3,7 @@ import type { Backend } from '../../backends/backend.js';
 import { FaissWorker } from '../../peers/faiss.js';
 import { centerFromSums } from '../../quant/pipeline.js';
 import { DEFAULT_EPS0, fileParamsFor } from '../../quant/rabitq.js';
-import { SCHEMES, type SchemeName } from '../../quant/schemes.js';
+import { rabitqPackedBytes, SCHEMES, type SchemeName } from '../../quant/schemes.js';
 import { DataCache, siftLike, type BenchCase, type Suite, type SuiteOptions } from '../suite.js';
 
 const cache = new DataCache(1);
@@ -14,6 +14,7 @@ const QUERIES = 10;
 /** What each contender scans: vectro's schemes, and FAISS's flat RaBitQ indexes beside rabitq1 and rabitq4. */
 const KINDS = ['f32', 'int8', 'binary', 'rabitq1', 'rabitq2', 'rabitq4', 'rabitq8'] as const;
 type Kind = (typeof KINDS)[number];
+const FASTSCAN_KINDS = ['rabitq1', 'rabitq2', 'rabitq4', 'rabitq8'] as const;
 const FAISS: Partial<Record<Kind, string[]>> = { rabitq1: ['RaBitQ', 'RaBitQfs'], rabitq4: ['RaBitQ4', 'RaBitQfs4'] };
 
 interface Coded {
@@ -48,7 +49,7 @@ function coded(name: SchemeName, base: Float32Array, dim: number, store: Map<str
 }
 
 /** One run for a vectro backend: QUERIES scans of the codes (distances, then the 10 smallest). */
-function vectroScan(kind: Kind, count: number, dim: number, o: SuiteOptions): (b: Backend) => void {
+function vectroScan(kind: Kind, count: number, dim: number, o: SuiteOptions, fastscan = false): (b: Backend) => void {
   const d = dataset(count, dim, o.seed);
   const dists = new Float32Array(count);
   const idx = new Uint32Array(K);
@@ -77,6 +78,17 @@ function vectroScan(kind: Kind, count: number, dim: number, o: SuiteOptions): (b
   }
   const bounds = new Float32Array(count);
   const bits = SCHEMES[kind].bits;
+  if (fastscan) {
+    // Packed once, as FAISS packs its FastScan codes when they are added.
+    const packed = new Uint8Array(rabitqPackedBytes(bits, dim, count));
+    selectBackend('auto').rabitqPack(bits, dim, c.codes, packed);
+    return (b) => {
+      for (let q = 0; q < QUERIES; q++) {
+        b.rabitqScan(bits, c.block, dim, query(q), true, packed, c.params, DEFAULT_EPS0, dists, bounds, 1);
+        b.topk(dists, K, idx, top);
+      }
+    };
+  }
   return (b) => {
     for (let q = 0; q < QUERIES; q++) {
       b.rabitqEstimate(bits, c.block, dim, query(q), true, c.codes, c.params, DEFAULT_EPS0, dists, bounds, 1);
@@ -126,14 +138,22 @@ function casesAt(count: number, dim: number, o: SuiteOptions): BenchCase[] {
       },
     };
   });
-  // FAISS's FastScan layouts have no vectro counterpart in a flat scan yet: their own rows.
-  for (const [kind, factories] of Object.entries(FAISS)) {
+  // vectro's FastScan layout (rabitqScan over packed codes) beside FAISS's.
+  for (const kind of FASTSCAN_KINDS) {
+    const factory = FAISS[kind]?.[1];
     cases.push({
       name: `${kind} fastscan ${count}x${dim}`,
       unit: 'codes/s',
       work: count * QUERIES,
-      backends: ['faiss'],
-      setupTarget: () => () => faissScan(factories[1], count, dim, o)(),
+      backends: factory ? ['native', 'js', 'faiss'] : ['native', 'js'],
+      setupTarget() {
+        let run: ((b: Backend) => void) | undefined;
+        return (target) => {
+          if (target === 'faiss' && factory) return faissScan(factory, count, dim, o)();
+          run ??= vectroScan(kind, count, dim, o, true);
+          run(selectBackend(target as 'native' | 'js'));
+        };
+      },
     });
   }
   return cases;
@@ -141,7 +161,8 @@ function casesAt(count: number, dim: number, o: SuiteOptions): BenchCase[] {
 
 export const scanSuite: Suite = {
   name: 'scan',
-  description: 'one query against every code of each scheme (distances or estimates, then the 10 nearest), one thread; FAISS IndexRaBitQ and its FastScan beside rabitq1 and rabitq4',
+  description:
+    'one query against every code of each scheme (distances or estimates, then the 10 nearest), one thread; rabitq row-major and in FastScan blocks; FAISS IndexRaBitQ and its FastScan beside rabitq1 and rabitq4',
   cases(o) {
     const count = o.count ?? (o.size === 'quick' ? 10_000 : 100_000);
     const dims = o.dim ? [o.dim] : o.size === 'full' ? [128, 768] : [128];

@@ -258,6 +258,8 @@ pub(super) fn decode_rows_generic(bits: usize, codes: &[u8], params: &[f32], dim
 pub struct Prepared {
     bits: usize,
     padded: usize,
+    /// The quantized query: v_i ~ delta * s_i.
+    s: Vec<i32>,
     /// Per group of 8 coordinates, the 256 sums of the quantized query over each bit pattern.
     lut: Vec<i32>,
     /// The quantized query's step and the sum of its levels.
@@ -277,9 +279,10 @@ pub struct Estimate {
     pub bound: f32,
 }
 
-/// Quantization levels of the query: v_i ~ delta * s_i with s_i in -32767..=32767, fine enough
-/// that even 8-bit codes' error dominates (at 127 levels, the query's rounding did for rabitq8).
-const QUERY_LEVELS: f64 = 32767.0;
+/// Quantization levels of the query: v_i ~ delta * s_i with s_i in -16383..=16383, fine enough
+/// that even 8-bit codes' error dominates (at 127 levels, the query's rounding did for rabitq8),
+/// and coarse enough that a sum over 4 coordinates spans under 2^16 (FastScan's tables).
+pub(super) const QUERY_LEVELS: f64 = 16383.0;
 
 impl Prepared {
     /// Prepares query `q` (`dim` values, already normalised for cosine) for `l2` (else inner product).
@@ -310,11 +313,11 @@ impl Prepared {
                 table[pattern] = table[pattern & (pattern - 1)] + s[8 * g + low];
             }
         }
-        Prepared { bits, padded: p, lut, delta, sum_s, constant, v_norm, l2 }
+        Prepared { bits, padded: p, s, lut, delta, sum_s, constant, v_norm, l2 }
     }
 
     /// <code, s>: the integer dot product of a code's values with the quantized query: one table
-    /// lookup per byte of each bit-plane, in four independent sums (each at most P/32 x 8 x 32767,
+    /// lookup per byte of each bit-plane, in four independent sums (each at most P/32 x 8 x 16383,
     /// under 2^31 for any P up to 65,536). P is a multiple of 64, so a plane is whole 64-bit words.
     #[inline(always)]
     pub fn code_dot(&self, code: &[u8]) -> i64 {
@@ -353,6 +356,11 @@ impl Prepared {
         } else {
             Estimate { distance: (1.0 - (self.constant + ip)) as f32, bound: bound as f32 }
         }
+    }
+
+    /// FastScan's tables for this query (`fastscan.rs`).
+    pub fn tables(&self) -> super::fastscan::Tables {
+        super::fastscan::Tables::new(&self.s)
     }
 
     pub fn estimate(&self, code: &[u8], f: &[f32], eps0: f64) -> Estimate {

@@ -418,6 +418,142 @@ mod rabitq_tests {
     }
 }
 
+mod fastscan_tests {
+    use super::*;
+    use crate::quant::fastscan::{self, Tables, BLOCK};
+    use crate::quant::rabitq::DEFAULT_EPS0;
+    use crate::quant::rotation::padded_dim;
+
+    #[test]
+    fn packing_places_each_nibble_where_the_layout_says() {
+        // rabitq2, dim 64 (8 code bytes a plane), 40 rows: byte k of plane b of row j is a
+        // distinct value, so every nibble's place can be checked against the documented layout.
+        let (bits, dim, rows) = (2, 64, 40);
+        let byte = |j: usize, b: usize, k: usize| ((j * 7 + b * 13 + k * 29) % 251) as u8;
+        let codes: Vec<u8> = (0..rows).flat_map(|j| (0..bits).flat_map(move |b| (0..8).map(move |k| byte(j, b, k)))).collect();
+        let mut packed = vec![0u8; fastscan::packed_bytes(bits, dim, rows)];
+        assert_eq!(packed.len(), 2 * bits * 8 * 32);
+        rabitq_pack(bits, dim, &codes, &mut packed).unwrap();
+        for j in 0..64 {
+            for b in 0..bits {
+                for r in 0..8 {
+                    let reg = &packed[((j / 32 * bits + b) * 8 + r) * 32..][..32];
+                    let (slot, shift) = (j % 32 % 16, if j % 32 < 16 { 0 } else { 4 });
+                    let (low, high) = ((reg[slot] >> shift) & 15, (reg[16 + slot] >> shift) & 15);
+                    let want = if j < rows { byte(j, b, r) } else { 0 };
+                    assert_eq!((low, high), (want & 15, want >> 4), "row {j} plane {b} register {r}");
+                }
+            }
+        }
+    }
+
+    /// Every level's packed scan gives the row-major estimator's bits, for every B, odd dims and
+    /// row counts that leave a partial block, on one and two threads.
+    #[test]
+    fn packed_scan_equals_the_row_major_estimates() {
+        for (dim, rows) in [(1usize, 5usize), (63, 70), (100, 33), (128, 96), (768, 40)] {
+            for bits in 1..=8u8 {
+                let (x, words, codes, params) = rabitq_tests_encoded(bits, dim, rows, dim as u64 + bits as u64);
+                let queries = &x[..3 * dim];
+                let mut packed = vec![0u8; fastscan::packed_bytes(bits as usize, dim, rows)];
+                rabitq_pack(bits as usize, dim, &codes, &mut packed).unwrap();
+                for l2 in [true, false] {
+                    let (mut d0, mut b0) = (vec![0f32; 3 * rows], vec![0f32; 3 * rows]);
+                    rabitq_estimate(bits as usize, &words, dim, queries, l2, &codes, &params, DEFAULT_EPS0, &mut d0, &mut b0, 1).unwrap();
+                    for level in supported_levels() {
+                        for threads in [1, 2] {
+                            let (mut d, mut b) = (vec![0f32; 3 * rows], vec![0f32; 3 * rows]);
+                            rabitq_scan_at(
+                                level,
+                                bits as usize,
+                                &words,
+                                dim,
+                                queries,
+                                l2,
+                                &packed,
+                                &params,
+                                DEFAULT_EPS0,
+                                &mut d,
+                                &mut b,
+                                threads,
+                            )
+                            .unwrap();
+                            assert_eq!(bits_of(&d), bits_of(&d0), "rabitq{bits} dim {dim} {level:?} l2 {l2} threads {threads}");
+                            assert_eq!(bits_of(&b), bits_of(&b0), "bounds: rabitq{bits} dim {dim} {level:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn bits_of(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    fn rabitq_tests_encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
+        let scheme = Scheme::Rabitq(bits);
+        let x = random_rows(dim, n, &mut Rng(seed));
+        let words = center_for(scheme, &x, dim);
+        let e = run(simd::level(), scheme, &x, dim, &words, 1);
+        assert_eq!(e.bad, None);
+        (x, words, e.codes, e.params)
+    }
+
+    /// The largest table sums at the largest dimension: every code bit set against a query at its
+    /// extreme levels. The 16-bit lanes (widened every 256 registers) and the 32-bit totals must
+    /// hold P x 16383 exactly (and the offset must bring the all-negative query back to -P x 16383).
+    #[test]
+    fn accumulation_cannot_overflow() {
+        let p = padded_dim(MAX_DIM);
+        for bits in [1usize, 8] {
+            let block = vec![0xffu8; bits * p * BLOCK / 8];
+            for sign in [1i32, -1] {
+                let s = vec![sign * 16383; p];
+                let t = Tables::new(&s);
+                let want: i64 = (sign as i64 * 16383 * p as i64) * ((1 << bits) - 1);
+                for level in supported_levels() {
+                    let mut dots = [0i64; BLOCK];
+                    fastscan::block_dots(level, &t, bits, &block, &mut dots);
+                    assert!(dots.iter().all(|&d| d == want), "{level:?} bits {bits} sign {sign}: {} != {want}", dots[0]);
+                }
+            }
+            // Mixed signs put the largest values in the high-byte tables and the offset.
+            let s: Vec<i32> = (0..p).map(|i| if i % 3 == 0 { -16383 } else { 16383 - (i % 7) as i32 }).collect();
+            let t = Tables::new(&s);
+            let want: i64 = s.iter().map(|&v| v as i64).sum::<i64>() * ((1 << bits) - 1);
+            for level in supported_levels() {
+                let mut dots = [0i64; BLOCK];
+                fastscan::block_dots(level, &t, bits, &block, &mut dots);
+                assert!(dots.iter().all(|&d| d == want), "{level:?} bits {bits} mixed: {} != {want}", dots[0]);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_shapes_are_refused() {
+        let (dim, rows) = (16, 3);
+        let words = rabitq_words(1, dim, vec![0.0; dim]);
+        let codes = vec![0u8; rows * 8];
+        let mut packed = vec![0u8; fastscan::packed_bytes(1, dim, rows)];
+        assert!(rabitq_pack(1, dim, &codes[1..], &mut packed).is_err());
+        assert!(rabitq_pack(1, dim, &codes, &mut packed[1..]).is_err());
+        assert!(rabitq_pack(9, dim, &codes, &mut packed).is_err());
+        assert!(rabitq_pack(1, 0, &codes, &mut packed).is_err());
+        rabitq_pack(1, dim, &codes, &mut packed).unwrap();
+        let params = vec![1f32; rows * 3];
+        let (mut d, mut b) = (vec![0f32; rows], vec![0f32; rows]);
+        let q = vec![0.5f32; dim];
+        assert!(rabitq_scan(1, &words, dim, &q, true, &packed, &params, 1.9, &mut d, &mut b, 1).is_ok());
+        assert!(rabitq_scan(1, &words, dim, &q, true, &packed[32..], &params, 1.9, &mut d, &mut b, 1).is_err());
+        assert!(rabitq_scan(1, &words, dim, &q, true, &packed, &params[1..], 1.9, &mut d, &mut b, 1).is_err());
+        assert!(rabitq_scan(1, &words, dim, &q[1..], true, &packed, &params, 1.9, &mut d, &mut b, 1).is_err());
+        assert!(rabitq_scan(1, &words, dim, &q, true, &packed, &params, 1.9, &mut d[1..], &mut b, 1).is_err());
+        assert!(rabitq_scan(1, &words, 0, &q, true, &packed, &params, 1.9, &mut d, &mut b, 1).is_err());
+        assert!(rabitq_estimate(1, &words, 0, &q, true, &codes, &params, 1.9, &mut d, &mut b, 1).is_err());
+    }
+}
+
 /// Recall of a flat rabitq scan on siftsmall with reranks of k x r (the FAISS figures in
 /// ../shared/guide/peers.md): `VECTRO_SIFTSMALL=dir cargo test --release siftsmall -- --ignored --nocapture`.
 #[test]
@@ -495,6 +631,13 @@ fn rabitq_scan_speed() {
                 .unwrap();
         }
         println!("rabitq{bits}: {:.1}M codes/s", 10.0 * n as f64 / t.elapsed().as_secs_f64() / 1e6);
+        let mut packed = vec![0u8; fastscan::packed_bytes(bits as usize, dim, n)];
+        rabitq_pack(bits as usize, dim, &e.codes, &mut packed).unwrap();
+        let t = std::time::Instant::now();
+        for q in 0..10 {
+            rabitq_scan(bits as usize, &words, dim, &x[q * dim..(q + 1) * dim], true, &packed, &e.params, 1.9, &mut d, &mut b, 1).unwrap();
+        }
+        println!("rabitq{bits} fastscan: {:.1}M codes/s", 10.0 * n as f64 / t.elapsed().as_secs_f64() / 1e6);
         let block = rabitq::read_block(&words, dim).unwrap();
         let p = rabitq::Prepared::new(bits as usize, &x[..dim], &block, true);
         let cb = scheme.code_bytes(dim);

@@ -109,3 +109,64 @@ pub(super) unsafe fn rabitq_cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
     let odd: f64 = odd.iter().sum();
     dot / (odd / 4.0).sqrt()
 }
+
+/// FastScan's plane sums (`fastscan::plane_sums_scalar`): per register, the row nibbles index the
+/// low-byte and high-byte tables with one shuffle each. The looked-up bytes add into 16-bit lanes
+/// two ways, whole (`whole`, wrapping) and shifted down by 8 (`odd`, the odd bytes' exact sums);
+/// the even bytes' sums are `whole - (odd << 8)`. Lanes are widened to 32 bits every
+/// `fastscan::CHUNK` registers, before a 16-bit sum could overflow.
+///
+/// # Safety
+/// The CPU must support AVX2. `lo`, `hi` and `regs` have the same length, a multiple of 32.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fastscan_plane_sums(lo: &[u8], hi: &[u8], regs: &[u8], out: &mut [u32; super::fastscan::BLOCK]) {
+    assert!(lo.len() == regs.len() && hi.len() == regs.len() && regs.len() % 32 == 0);
+    let nibble = _mm256_set1_epi8(0x0f);
+    // Rows 0..8, 8..16, 16..24 and 24..32, as 32-bit sums.
+    let mut total = [_mm256_setzero_si256(); 4];
+    let count = regs.len() / 32;
+    let mut start = 0;
+    while start < count {
+        let end = (start + super::fastscan::CHUNK).min(count);
+        // [table byte][row half]: 16-bit lanes.
+        let mut whole = [[_mm256_setzero_si256(); 2]; 2];
+        let mut odd = [[_mm256_setzero_si256(); 2]; 2];
+        for r in start..end {
+            let c = _mm256_loadu_si256(regs.as_ptr().add(32 * r) as *const __m256i);
+            let rows = [_mm256_and_si256(c, nibble), _mm256_and_si256(_mm256_srli_epi16::<4>(c), nibble)];
+            let tables = [
+                _mm256_loadu_si256(lo.as_ptr().add(32 * r) as *const __m256i),
+                _mm256_loadu_si256(hi.as_ptr().add(32 * r) as *const __m256i),
+            ];
+            for h in 0..2 {
+                for n in 0..2 {
+                    let t = _mm256_shuffle_epi8(tables[h], rows[n]);
+                    whole[h][n] = _mm256_add_epi16(whole[h][n], t);
+                    odd[h][n] = _mm256_add_epi16(odd[h][n], _mm256_srli_epi16::<8>(t));
+                }
+            }
+        }
+        for n in 0..2 {
+            for h in 0..2 {
+                let even = _mm256_sub_epi16(whole[h][n], _mm256_slli_epi16::<8>(odd[h][n]));
+                // Per 128-bit lane (group 2r, then 2r + 1): rows 0..8 and 8..16 of this half.
+                let (first, second) = (_mm256_unpacklo_epi16(even, odd[h][n]), _mm256_unpackhi_epi16(even, odd[h][n]));
+                let (a, b) = (add_lanes_u32(first), add_lanes_u32(second));
+                let (a, b) = if h == 1 { (_mm256_slli_epi32::<8>(a), _mm256_slli_epi32::<8>(b)) } else { (a, b) };
+                total[2 * n] = _mm256_add_epi32(total[2 * n], a);
+                total[2 * n + 1] = _mm256_add_epi32(total[2 * n + 1], b);
+            }
+        }
+        start = end;
+    }
+    for (i, t) in total.iter().enumerate() {
+        _mm256_storeu_si256(out.as_mut_ptr().add(8 * i) as *mut __m256i, *t);
+    }
+}
+
+/// The two 128-bit lanes' eight 16-bit values, widened to 32 bits and added.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn add_lanes_u32(x: __m256i) -> __m256i {
+    _mm256_add_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(x)), _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(x)))
+}
