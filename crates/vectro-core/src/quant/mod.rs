@@ -292,7 +292,7 @@ pub fn encode_at(
         return Ok(None);
     }
     let level = simd::best_level(level);
-    let block = rabitq_block(scheme, center, dim)?;
+    let block = rabitq_block(level, scheme, center, dim)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = x
@@ -317,13 +317,9 @@ pub fn encode_at(
 }
 
 /// rabitq's rotation and center, checked, from its file-parameter words (None for other schemes).
-fn rabitq_block(
-    scheme: Scheme,
-    words: &[f32],
-    dim: usize,
-) -> Result<Option<rabitq::Block>, Error> {
+fn rabitq_block(level: Level, scheme: Scheme, words: &[f32], dim: usize) -> Result<Option<rabitq::Block>, Error> {
     match scheme {
-        Scheme::Rabitq(_) => rabitq::read_block(words, dim).map(Some).map_err(invalid),
+        Scheme::Rabitq(_) => rabitq::read_block_at(level, words, dim).map(Some).map_err(invalid),
         _ => Ok(None),
     }
 }
@@ -374,7 +370,7 @@ pub fn decode_at(
         return Ok(());
     }
     let level = simd::best_level(level);
-    let block = rabitq_block(scheme, center, dim)?;
+    let block = rabitq_block(level, scheme, center, dim)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = out

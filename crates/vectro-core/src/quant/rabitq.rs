@@ -45,6 +45,11 @@ pub struct Block {
 
 /// Reads `[kind, metric, seed lo, seed hi, P, 0, 0, 0, center (dim f32)]`, checking every field.
 pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
+    read_block_at(crate::simd::level(), words, dim)
+}
+
+/// [`read_block`] with the rotation's kernels at `level`.
+pub fn read_block_at(level: Level, words: &[f32], dim: usize) -> Result<Block, String> {
     if words.len() != HEADER_WORDS + dim {
         return Err(format!("rabitq parameters hold {} words, dim {dim} needs {}", words.len(), HEADER_WORDS + dim));
     }
@@ -66,7 +71,7 @@ pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
         return Err("the center holds NaN or infinite values".into());
     }
     let seed = (w(3) as u64) << 32 | w(2) as u64;
-    Ok(Block { rotation: Rotation::new(seed, dim), center: center.to_vec() })
+    Ok(Block { rotation: Rotation::at(level, seed, dim), center: center.to_vec() })
 }
 
 /// The cosine between `w` and the levels (min(floor(t w_i), m) + 1/2). `<y, w>` is summed in 8

@@ -8,7 +8,12 @@
 //! of the first half with coordinate i + P/2: (a, b) -> ((a + b)/sqrt(2), (a - b)/sqrt(2)). Every
 //! step is orthogonal and its own inverse, so the inverse applies them in reverse order.
 //!
-//! All arithmetic is float64 in a fixed order, so the TypeScript baseline gives the same bits.
+//! All arithmetic is float64 in a fixed order, so the TypeScript baseline gives the same bits. The
+//! Walsh-Hadamard stages have an AVX2 kernel (x86_avx2.rs) that makes each butterfly's sum and
+//! difference as the scalar loop does, so it gives the same bits too; the kernel is chosen when the
+//! rotation is made, from the process's SIMD level.
+
+use crate::simd::{self, Level};
 
 /// Rounds of sign flip, Hadamard and mix.
 pub const ROUNDS: usize = 4;
@@ -25,7 +30,12 @@ pub struct Rotation {
     pow2: usize,
     /// ROUNDS x padded sign bits (1 = negate), 64 per word.
     signs: Vec<u64>,
+    /// The Walsh-Hadamard transform of a power-of-two slice, times a scale.
+    fwht: Fwht,
 }
+
+/// A Walsh-Hadamard kernel; unsafe because a SIMD one needs its CPU features.
+type Fwht = unsafe fn(&mut [f64], f64);
 
 /// SplitMix64, the generator every seeded vectro component uses (src/random.ts mirrors it).
 pub struct SplitMix64(pub u64);
@@ -42,11 +52,21 @@ impl SplitMix64 {
 
 impl Rotation {
     pub fn new(seed: u64, dim: usize) -> Rotation {
+        Rotation::at(simd::level(), seed, dim)
+    }
+
+    /// A rotation whose transforms use `level`'s kernel (the tests compare them).
+    pub fn at(level: Level, seed: u64, dim: usize) -> Rotation {
         let padded = padded_dim(dim);
         let pow2 = 1usize << (usize::BITS - 1 - padded.leading_zeros());
         let mut rng = SplitMix64(seed);
         let signs = (0..ROUNDS * padded / 64).map(|_| rng.next_u64()).collect();
-        Rotation { dim, padded, pow2, signs }
+        let fwht: Fwht = match simd::best_level(level) {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 | Level::Avx512 => super::x86_avx2::fwht,
+            _ => fwht_scalar,
+        };
+        Rotation { dim, padded, pow2, signs, fwht }
     }
 
     #[inline(always)]
@@ -64,22 +84,9 @@ impl Rotation {
     fn hadamard(&self, round: usize, x: &mut [f64]) {
         let start = if round % 2 == 0 { 0 } else { self.padded - self.pow2 };
         let x = &mut x[start..start + self.pow2];
-        let mut h = 1;
-        while h < x.len() {
-            for block in x.chunks_exact_mut(2 * h) {
-                let (lo, hi) = block.split_at_mut(h);
-                for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
-                    let (s, d) = (*a + *b, *a - *b);
-                    *a = s;
-                    *b = d;
-                }
-            }
-            h *= 2;
-        }
-        let scale = 1.0 / (self.pow2 as f64).sqrt();
-        for v in x.iter_mut() {
-            *v *= scale;
-        }
+        // SAFETY: `fwht` is a kernel of a level this CPU supports (`Rotation::at`); x.len() is a
+        // power of two of at least 64.
+        unsafe { (self.fwht)(x, 1.0 / (self.pow2 as f64).sqrt()) };
     }
 
     #[inline(always)]
@@ -114,5 +121,29 @@ impl Rotation {
             self.hadamard(round, x);
             self.flip(round, x);
         }
+    }
+}
+
+/// The Walsh-Hadamard stages, h = 1, 2, 4, ...: each pair (a, b) = (x[i], x[i + h]) becomes
+/// (a + b, a - b); then every value is multiplied by `scale`. The reference every kernel must
+/// match bit for bit.
+///
+/// # Safety
+/// None needed; unsafe only to share the kernels' type.
+pub(super) unsafe fn fwht_scalar(x: &mut [f64], scale: f64) {
+    let mut h = 1;
+    while h < x.len() {
+        for block in x.chunks_exact_mut(2 * h) {
+            let (lo, hi) = block.split_at_mut(h);
+            for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                let (s, d) = (*a + *b, *a - *b);
+                *a = s;
+                *b = d;
+            }
+        }
+        h *= 2;
+    }
+    for v in x.iter_mut() {
+        *v *= scale;
     }
 }

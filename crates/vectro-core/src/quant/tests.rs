@@ -317,6 +317,32 @@ mod rabitq_tests {
         }
     }
 
+    #[test]
+    fn every_level_rotates_to_the_same_bits() {
+        for dim in [1, 64, 100, 128, 200, 768, 1000, 4096] {
+            let p = padded_dim(dim);
+            let mut rng = Rng(dim as u64 + 1);
+            // Signed zeros and a subnormal among the values: the butterflies must keep their signs.
+            let mut x: Vec<f64> = (0..p).map(|_| rng.unit() as f64 * 1e3).collect();
+            x[0] = -0.0;
+            x[1] = 0.0;
+            x[p - 1] = f64::MIN_POSITIVE / 4.0;
+            let scalar = Rotation::at(Level::Scalar, 5, dim);
+            let (mut want, mut back) = (x.clone(), x.clone());
+            scalar.apply(&mut want);
+            scalar.invert(&mut back);
+            for level in supported_levels() {
+                let rot = Rotation::at(level, 5, dim);
+                let (mut got, mut inv) = (x.clone(), x.clone());
+                rot.apply(&mut got);
+                rot.invert(&mut inv);
+                let bits = |v: &[f64]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{level:?} dim {dim}");
+                assert_eq!(bits(&inv), bits(&back), "{level:?} dim {dim} inverse");
+            }
+        }
+    }
+
     /// rabitq codes of one random data set, with their block, for the estimator tests.
     fn encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
         let scheme = Scheme::Rabitq(bits);

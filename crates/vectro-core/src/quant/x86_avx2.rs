@@ -170,3 +170,63 @@ pub(super) unsafe fn fastscan_plane_sums(lo: &[u8], hi: &[u8], regs: &[u8], out:
 unsafe fn add_lanes_u32(x: __m256i) -> __m256i {
     _mm256_add_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(x)), _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(x)))
 }
+
+/// The Walsh-Hadamard stages of `rotation::fwht_scalar`, then the scaling, four float64 lanes at a
+/// time. Stages 1 and 2 run inside each register: with t the register's pairs swapped,
+/// `t + (x with the second of each pair negated)` is (a + b, a - b) exactly (negation is exact, and
+/// a + (-b) is a - b). Later stages go two at a time on four registers (h and 2h: the same sums and
+/// differences, with one pass over memory), and the scaling multiplies the last stage's results as
+/// they are stored.
+///
+/// # Safety
+/// The CPU must support AVX2. `x.len()` is a power of two of at least 8.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn fwht(x: &mut [f64], scale: f64) {
+    let n = x.len();
+    assert!(n >= 8 && n.is_power_of_two());
+    let p = x.as_mut_ptr();
+    let odd = _mm256_castsi256_pd(_mm256_setr_epi64x(0, i64::MIN, 0, i64::MIN));
+    let upper = _mm256_castsi256_pd(_mm256_setr_epi64x(0, 0, i64::MIN, i64::MIN));
+    let mut i = 0;
+    while i < n {
+        let v = _mm256_loadu_pd(p.add(i));
+        let v = _mm256_add_pd(_mm256_permute_pd::<0b0101>(v), _mm256_xor_pd(v, odd));
+        let v = _mm256_add_pd(_mm256_permute2f128_pd::<0x01>(v, v), _mm256_xor_pd(v, upper));
+        _mm256_storeu_pd(p.add(i), v);
+        i += 4;
+    }
+    let (one, last) = (_mm256_set1_pd(1.0), _mm256_set1_pd(scale));
+    let mut h = 4;
+    while h < n {
+        let mut block = 0;
+        if 4 * h <= n {
+            // Stages h and 2h: a, b, c, d = x[j], x[j + h], x[j + 2h], x[j + 3h]. Times 1 (exact)
+            // unless these are the last stages.
+            let s = if 4 * h == n { last } else { one };
+            while block < n {
+                for j in (block..block + h).step_by(4) {
+                    let (a, b) = (_mm256_loadu_pd(p.add(j)), _mm256_loadu_pd(p.add(j + h)));
+                    let (c, d) = (_mm256_loadu_pd(p.add(j + 2 * h)), _mm256_loadu_pd(p.add(j + 3 * h)));
+                    let (ab, a_b, cd, c_d) = (_mm256_add_pd(a, b), _mm256_sub_pd(a, b), _mm256_add_pd(c, d), _mm256_sub_pd(c, d));
+                    _mm256_storeu_pd(p.add(j), _mm256_mul_pd(_mm256_add_pd(ab, cd), s));
+                    _mm256_storeu_pd(p.add(j + h), _mm256_mul_pd(_mm256_add_pd(a_b, c_d), s));
+                    _mm256_storeu_pd(p.add(j + 2 * h), _mm256_mul_pd(_mm256_sub_pd(ab, cd), s));
+                    _mm256_storeu_pd(p.add(j + 3 * h), _mm256_mul_pd(_mm256_sub_pd(a_b, c_d), s));
+                }
+                block += 4 * h;
+            }
+            h *= 4;
+        } else {
+            // The last stage alone (an odd number of stages after the first two).
+            while block < n {
+                for j in (block..block + h).step_by(4) {
+                    let (a, b) = (_mm256_loadu_pd(p.add(j)), _mm256_loadu_pd(p.add(j + h)));
+                    _mm256_storeu_pd(p.add(j), _mm256_mul_pd(_mm256_add_pd(a, b), last));
+                    _mm256_storeu_pd(p.add(j + h), _mm256_mul_pd(_mm256_sub_pd(a, b), last));
+                }
+                block += 2 * h;
+            }
+            h *= 2;
+        }
+    }
+}
