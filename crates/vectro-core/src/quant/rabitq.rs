@@ -29,6 +29,7 @@ pub const DEFAULT_EPS0: f64 = 1.9;
 
 const COARSE: usize = 40;
 const FINE: usize = 40;
+const _: () = assert!(COARSE % 2 == 0 && FINE % 2 == 0);
 /// The scale search covers t |u|max / (m + 1) in this range.
 const SCALE_LO: f64 = 0.1;
 const SCALE_HI: f64 = 2.0;
@@ -93,15 +94,18 @@ pub(super) fn cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
     ip / (odd / 4.0).sqrt()
 }
 
-/// The scale search's inner loop: [`cosine_at`], or a SIMD kernel giving the same bits.
-pub(super) type CosineFn = unsafe fn(&[f64], usize, f64) -> f64;
+/// The scale search's inner loop: [`cosine_at`] at two scales, or a SIMD kernel giving the same
+/// bits (two scales a pass, so the kernel reads `w` once for both and has two sets of independent
+/// sums in flight).
+pub(super) type CosineFn = unsafe fn(&[f64], usize, [f64; 2]) -> [f64; 2];
 
 /// [`cosine_at`] as a plain function (the scalar level's kernel).
-unsafe fn cosine_at_scalar(w: &[f64], m: usize, t: f64) -> f64 {
-    cosine_at(w, m, t)
+unsafe fn cosine_at_scalar(w: &[f64], m: usize, t: [f64; 2]) -> [f64; 2] {
+    [cosine_at(w, m, t[0]), cosine_at(w, m, t[1])]
 }
 
-/// Levels k_i for `w` = |u| (B >= 2): the grid scale with the best cosine. Returns the levels in `k`.
+/// Levels k_i for `w` = |u| (B >= 2): the grid scale with the best cosine (the first such, in
+/// grid order). Returns the levels in `k`.
 #[inline(always)]
 fn best_levels(w: &[f64], m: usize, k: &mut [u8], cosine: CosineFn) {
     let wmax = w.iter().fold(0f64, |a, &b| if b > a { b } else { a });
@@ -110,28 +114,28 @@ fn best_levels(w: &[f64], m: usize, k: &mut [u8], cosine: CosineFn) {
         return;
     }
     let unit = (m + 1) as f64 / wmax;
-    // SAFETY: `cosine` is a kernel of a level this CPU supports (see `encode_rows`).
-    let cosine_at = |t: f64| unsafe { cosine(w, m, t) };
     let step = (SCALE_HI - SCALE_LO) / (COARSE - 1) as f64;
-    let (mut best_t, mut best) = (SCALE_LO * unit, f64::NEG_INFINITY);
-    for g in 0..COARSE {
-        let t = (SCALE_LO + step * g as f64) * unit;
-        let c = cosine_at(t);
-        if c > best {
-            (best, best_t) = (c, t);
+    // (cosine, scale) of the best so far. Scales go two at a time (COARSE and FINE are even), each
+    // still compared in grid order.
+    let mut best = (f64::NEG_INFINITY, SCALE_LO * unit);
+    let consider = |t: [f64; 2], skip: [bool; 2], best: &mut (f64, f64)| {
+        // SAFETY: `cosine` is a kernel of a level this CPU supports (see `encode_rows`).
+        let c = unsafe { cosine(w, m, t) };
+        for j in 0..2 {
+            if !skip[j] && c[j] > best.0 {
+                *best = (c[j], t[j]);
+            }
         }
+    };
+    for g in (0..COARSE).step_by(2) {
+        consider([(SCALE_LO + step * g as f64) * unit, (SCALE_LO + step * (g + 1) as f64) * unit], [false; 2], &mut best);
     }
-    let (lo, fine_step) = (best_t - step * unit, 2.0 * step * unit / (FINE - 1) as f64);
-    for g in 0..FINE {
-        let t = lo + fine_step * g as f64;
-        if t <= 0.0 {
-            continue;
-        }
-        let c = cosine_at(t);
-        if c > best {
-            (best, best_t) = (c, t);
-        }
+    let (lo, fine_step) = (best.1 - step * unit, 2.0 * step * unit / (FINE - 1) as f64);
+    for g in (0..FINE).step_by(2) {
+        let t = [lo + fine_step * g as f64, lo + fine_step * (g + 1) as f64];
+        consider(t, [t[0] <= 0.0, t[1] <= 0.0], &mut best);
     }
+    let best_t = best.1;
     for (ki, &wi) in k.iter_mut().zip(w) {
         *ki = (best_t * wi).floor().min(m as f64) as u8;
     }

@@ -78,36 +78,41 @@ unsafe fn int8_encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
     Some(scale)
 }
 
-/// rabitq's scale-search cosine (`rabitq::cosine_at`), two registers of four float64 lanes: lane j
-/// of the eight accumulates coordinates 8c + j in the same order as the generic loop, and the lanes
-/// combine the same way, so the result is the same bits. No FMA: a multiply, then an add.
+/// rabitq's scale-search cosine (`rabitq::cosine_at`) at two scales in one pass over `w`. For each
+/// scale, two registers of four float64 lanes: lane j of the eight accumulates `(k + 1/2) w` for
+/// coordinates 8c + j in the same order as the generic loop, and the lanes combine the same way,
+/// so the result is the same bits. `|y|^2` is summed as `(k + 1/2)^2` in one register:
+/// quarter-integers far below 2^53, exact in any order, and exactly the generic loop's
+/// `sum (2k + 1)^2 / 4`. No FMA: a multiply, then an add.
 ///
 /// # Safety
 /// The CPU must support AVX2. `w.len()` is a multiple of 8 (the padded dimension is of 64).
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn rabitq_cosine_at(w: &[f64], m: usize, t: f64) -> f64 {
-    let (tv, mv, half, one, two) =
-        (_mm256_set1_pd(t), _mm256_set1_pd(m as f64), _mm256_set1_pd(0.5), _mm256_set1_pd(1.0), _mm256_set1_pd(2.0));
-    let (mut ip_lo, mut ip_hi, mut odd_lo, mut odd_hi) =
-        (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
+pub(super) unsafe fn rabitq_cosine_at(w: &[f64], m: usize, t: [f64; 2]) -> [f64; 2] {
+    let (mv, half) = (_mm256_set1_pd(m as f64), _mm256_set1_pd(0.5));
+    let tv = [_mm256_set1_pd(t[0]), _mm256_set1_pd(t[1])];
+    let zero = _mm256_setzero_pd();
+    let (mut ip_lo, mut ip_hi, mut ysq) = ([zero; 2], [zero; 2], [zero; 2]);
     for chunk in w.chunks_exact(8) {
         let (w_lo, w_hi) = (_mm256_loadu_pd(chunk.as_ptr()), _mm256_loadu_pd(chunk.as_ptr().add(4)));
-        let k_lo = _mm256_min_pd(_mm256_floor_pd(_mm256_mul_pd(tv, w_lo)), mv);
-        let k_hi = _mm256_min_pd(_mm256_floor_pd(_mm256_mul_pd(tv, w_hi)), mv);
-        ip_lo = _mm256_add_pd(ip_lo, _mm256_mul_pd(_mm256_add_pd(k_lo, half), w_lo));
-        ip_hi = _mm256_add_pd(ip_hi, _mm256_mul_pd(_mm256_add_pd(k_hi, half), w_hi));
-        let (o_lo, o_hi) = (_mm256_add_pd(_mm256_mul_pd(two, k_lo), one), _mm256_add_pd(_mm256_mul_pd(two, k_hi), one));
-        odd_lo = _mm256_add_pd(odd_lo, _mm256_mul_pd(o_lo, o_lo));
-        odd_hi = _mm256_add_pd(odd_hi, _mm256_mul_pd(o_hi, o_hi));
+        for s in 0..2 {
+            let l_lo = _mm256_add_pd(_mm256_min_pd(_mm256_floor_pd(_mm256_mul_pd(tv[s], w_lo)), mv), half);
+            let l_hi = _mm256_add_pd(_mm256_min_pd(_mm256_floor_pd(_mm256_mul_pd(tv[s], w_hi)), mv), half);
+            ip_lo[s] = _mm256_add_pd(ip_lo[s], _mm256_mul_pd(l_lo, w_lo));
+            ip_hi[s] = _mm256_add_pd(ip_hi[s], _mm256_mul_pd(l_hi, w_hi));
+            ysq[s] = _mm256_add_pd(ysq[s], _mm256_add_pd(_mm256_mul_pd(l_lo, l_lo), _mm256_mul_pd(l_hi, l_hi)));
+        }
     }
-    let (mut ip, mut odd) = ([0f64; 8], [0f64; 8]);
-    _mm256_storeu_pd(ip.as_mut_ptr(), ip_lo);
-    _mm256_storeu_pd(ip.as_mut_ptr().add(4), ip_hi);
-    _mm256_storeu_pd(odd.as_mut_ptr(), odd_lo);
-    _mm256_storeu_pd(odd.as_mut_ptr().add(4), odd_hi);
-    let dot = ((ip[0] + ip[1]) + (ip[2] + ip[3])) + ((ip[4] + ip[5]) + (ip[6] + ip[7]));
-    let odd: f64 = odd.iter().sum();
-    dot / (odd / 4.0).sqrt()
+    let mut out = [0f64; 2];
+    for s in 0..2 {
+        let (mut ip, mut sq) = ([0f64; 8], [0f64; 4]);
+        _mm256_storeu_pd(ip.as_mut_ptr(), ip_lo[s]);
+        _mm256_storeu_pd(ip.as_mut_ptr().add(4), ip_hi[s]);
+        _mm256_storeu_pd(sq.as_mut_ptr(), ysq[s]);
+        let dot = ((ip[0] + ip[1]) + (ip[2] + ip[3])) + ((ip[4] + ip[5]) + (ip[6] + ip[7]));
+        out[s] = dot / ((sq[0] + sq[1]) + (sq[2] + sq[3])).sqrt();
+    }
+    out
 }
 
 /// FastScan's plane sums (`fastscan::plane_sums_scalar`): per register, the row nibbles index the
