@@ -2,7 +2,7 @@
 export { quantize, dequantize, type Quantized, type MemoryOptions } from './quant/memory.js';
 export { quantizeFile, type QuantizeFileOptions, type QuantizeReport } from './quant/quantize.js';
 export { dequantizeFile, type DequantizeFileOptions, type DequantizeReport } from './quant/dequantize.js';
-export { SCHEMES, SCHEME_NAMES, codeBytes, type Scheme, type SchemeName } from './quant/schemes.js';
+export { SCHEMES, SCHEME_NAMES, codeBytes, rabitqPackedBytes, FASTSCAN_BLOCK, type Scheme, type SchemeName } from './quant/schemes.js';
 export { selectBackend, type BackendChoice } from './backends/select.js';
 export type { Backend, BackendName } from './backends/backend.js';
 export { jsBackend } from './backends/js/index.js';

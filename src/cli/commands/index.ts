@@ -62,7 +62,7 @@ export function registerIndex(program: Command): void {
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
     .option('--storage <kind>', 'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)', 'f32')
-    .option('--keep-vectors', 'int8/binary: also store the float32 vectors, so that search --rerank can re-score exactly')
+    .option('--keep-vectors', 'int8/binary/rabitq: also store the float32 vectors, so that search --rerank can re-score exactly (rabitq: and build the graph on them, not on the reconstructions)')
     .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
   addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
