@@ -77,19 +77,7 @@ export interface Backend {
    */
   rabitqPack(bits: number, dim: number, codes: Uint8Array, out: Uint8Array): void;
   /** `rabitqEstimate` over packed codes: the same values, bit for bit, faster; the rows are `params.length / 3`. */
-  rabitqScan(
-    bits: number,
-    words: Float32Array,
-    dim: number,
-    queries: Float32Array,
-    l2: boolean,
-    packed: Uint8Array,
-    params: Float32Array,
-    eps0: number,
-    dists: Float32Array,
-    bounds: Float32Array,
-    threads: number,
-  ): void;
+  rabitqScan: Backend['rabitqEstimate'];
 }
 
 /** Slots of the `errorStats` accumulator. */

@@ -292,6 +292,16 @@ fn column_sums_and_error_stats_reference_values() {
     assert_eq!(stats, [2.0, 1.0, 2.0, 0.2, 1.0]);
 }
 
+/// rabitq codes of one random data set, with their block, for the estimator and FastScan tests.
+fn encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
+    let scheme = Scheme::Rabitq(bits);
+    let x = random_rows(dim, n, &mut Rng(seed));
+    let words = center_for(scheme, &x, dim);
+    let e = run(simd::level(), scheme, &x, dim, &words, 1);
+    assert_eq!(e.bad, None);
+    (x, words, e.codes, e.params)
+}
+
 mod rabitq_tests {
     use super::*;
     use crate::quant::rabitq::{Prepared, DEFAULT_EPS0};
@@ -341,16 +351,6 @@ mod rabitq_tests {
                 assert_eq!(bits(&inv), bits(&back), "{level:?} dim {dim} inverse");
             }
         }
-    }
-
-    /// rabitq codes of one random data set, with their block, for the estimator tests.
-    fn encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
-        let scheme = Scheme::Rabitq(bits);
-        let x = random_rows(dim, n, &mut Rng(seed));
-        let words = center_for(scheme, &x, dim);
-        let e = run(simd::level(), scheme, &x, dim, &words, 1);
-        assert_eq!(e.bad, None);
-        (x, words, e.codes, e.params)
     }
 
     #[test]
@@ -479,7 +479,7 @@ mod fastscan_tests {
     fn packed_scan_equals_the_row_major_estimates() {
         for (dim, rows) in [(1usize, 5usize), (63, 70), (100, 33), (128, 96), (768, 40)] {
             for bits in 1..=8u8 {
-                let (x, words, codes, params) = rabitq_tests_encoded(bits, dim, rows, dim as u64 + bits as u64);
+                let (x, words, codes, params) = encoded(bits, dim, rows, dim as u64 + bits as u64);
                 let queries = &x[..3 * dim];
                 let mut packed = vec![0u8; fastscan::packed_bytes(bits as usize, dim, rows)];
                 rabitq_pack(bits as usize, dim, &codes, &mut packed).unwrap();
@@ -504,26 +504,13 @@ mod fastscan_tests {
                                 threads,
                             )
                             .unwrap();
-                            assert_eq!(bits_of(&d), bits_of(&d0), "rabitq{bits} dim {dim} {level:?} l2 {l2} threads {threads}");
-                            assert_eq!(bits_of(&b), bits_of(&b0), "bounds: rabitq{bits} dim {dim} {level:?}");
+                            assert_eq!(super::bits(&d), super::bits(&d0), "rabitq{bits} dim {dim} {level:?} l2 {l2} threads {threads}");
+                            assert_eq!(super::bits(&b), super::bits(&b0), "bounds: rabitq{bits} dim {dim} {level:?}");
                         }
                     }
                 }
             }
         }
-    }
-
-    fn bits_of(v: &[f32]) -> Vec<u32> {
-        v.iter().map(|x| x.to_bits()).collect()
-    }
-
-    fn rabitq_tests_encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
-        let scheme = Scheme::Rabitq(bits);
-        let x = random_rows(dim, n, &mut Rng(seed));
-        let words = center_for(scheme, &x, dim);
-        let e = run(simd::level(), scheme, &x, dim, &words, 1);
-        assert_eq!(e.bad, None);
-        (x, words, e.codes, e.params)
     }
 
     /// The largest table sums at the largest dimension: every code bit set against a query at its
