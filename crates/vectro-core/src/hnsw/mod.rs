@@ -388,7 +388,7 @@ impl Hnsw {
             g.read(c.1, layer, links);
             for &n in links.iter() {
                 if visited.first_visit(n) {
-                    self.store.prefetch(n);
+                    self.store.prefetch(q, n);
                     fresh.push(n);
                 }
             }

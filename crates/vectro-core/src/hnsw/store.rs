@@ -370,13 +370,18 @@ impl Store {
         &self.vectors[id as usize * self.dim..(id as usize + 1) * self.dim]
     }
 
-    /// Asks for everything a distance to node `id` reads.
+    /// Asks for everything a distance from `q` to node `id` reads. A float32 query against rabitq
+    /// storage (the build's node-to-node distances) reads the node's float row, not its code.
     #[inline(always)]
-    pub fn prefetch(&self, id: u32) {
-        match self.storage {
-            Storage::F32 => {
+    pub fn prefetch(&self, q: &Query, id: u32) {
+        match (self.storage, q) {
+            (Storage::F32, _) => {
                 let (addr, bytes) = self.vector_addr(id);
                 prefetch(addr, bytes);
+            }
+            (Storage::Rabitq(_), Query::F32(_)) => {
+                let row = self.float_row(id);
+                prefetch(row.as_ptr() as *const u8, row.len() * 4);
             }
             _ => {
                 let cb = self.storage.code_bytes(self.dim);
