@@ -67,10 +67,8 @@ export const jsBackend: Backend = {
     dst.set(src);
   },
   flatSearch: (metric, base, dim, queries, k, ids, dists) => flatSearch(metric, base, dim, queries, k, ids, dists),
-  rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds) {
-    if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`rabitq bits must be 1 to 8, got ${bits}`);
-    rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds);
-  },
+  rabitqEstimate: (bits, words, dim, queries, l2, codes, params, eps0, dists, bounds) =>
+    rabitqEstimate(bits, words, dim, queries, l2, codes, params, eps0, dists, bounds),
   rabitqPack,
   rabitqScan: (bits, words, dim, queries, l2, packed, params, eps0, dists, bounds) =>
     rabitqScan(bits, words, dim, queries, l2, packed, params, eps0, dists, bounds),

@@ -120,43 +120,30 @@ function faissScan(factory: string, count: number, dim: number, o: SuiteOptions)
   };
 }
 
+/** One scan case: vectro's backends on `kind` (row-major or FastScan-packed), and FAISS's `factory` beside them. */
+function scanCase(kind: Kind, count: number, dim: number, o: SuiteOptions, fastscan: boolean, factory: string | undefined): BenchCase {
+  return {
+    name: `${kind}${fastscan ? ' fastscan' : ''} ${count}x${dim}`,
+    unit: 'codes/s',
+    work: count * QUERIES,
+    backends: factory ? ['native', 'js', 'faiss'] : ['native', 'js'],
+    setupTarget() {
+      let run: ((b: Backend) => void) | undefined;
+      return (target) => {
+        if (target === 'faiss' && factory) return faissScan(factory, count, dim, o)();
+        run ??= vectroScan(kind, count, dim, o, fastscan);
+        run(selectBackend(target as 'native' | 'js'));
+      };
+    },
+  };
+}
+
 function casesAt(count: number, dim: number, o: SuiteOptions): BenchCase[] {
-  const cases = KINDS.map((kind): BenchCase => {
-    const [faissFlat] = FAISS[kind] ?? [];
-    return {
-      name: `${kind} ${count}x${dim}`,
-      unit: 'codes/s',
-      work: count * QUERIES,
-      backends: faissFlat ? ['native', 'js', 'faiss'] : ['native', 'js'],
-      setupTarget() {
-        let run: ((b: Backend) => void) | undefined;
-        return (target) => {
-          if (target === 'faiss') return faissScan(faissFlat, count, dim, o)();
-          run ??= vectroScan(kind, count, dim, o);
-          run(selectBackend(target as 'native' | 'js'));
-        };
-      },
-    };
-  });
-  // vectro's FastScan layout (rabitqScan over packed codes) beside FAISS's.
-  for (const kind of FASTSCAN_KINDS) {
-    const factory = FAISS[kind]?.[1];
-    cases.push({
-      name: `${kind} fastscan ${count}x${dim}`,
-      unit: 'codes/s',
-      work: count * QUERIES,
-      backends: factory ? ['native', 'js', 'faiss'] : ['native', 'js'],
-      setupTarget() {
-        let run: ((b: Backend) => void) | undefined;
-        return (target) => {
-          if (target === 'faiss' && factory) return faissScan(factory, count, dim, o)();
-          run ??= vectroScan(kind, count, dim, o, true);
-          run(selectBackend(target as 'native' | 'js'));
-        };
-      },
-    });
-  }
-  return cases;
+  return [
+    ...KINDS.map((kind) => scanCase(kind, count, dim, o, false, FAISS[kind]?.[0])),
+    // vectro's FastScan layout (rabitqScan over packed codes) beside FAISS's.
+    ...FASTSCAN_KINDS.map((kind) => scanCase(kind, count, dim, o, true, FAISS[kind]?.[1])),
+  ];
 }
 
 export const scanSuite: Suite = {
