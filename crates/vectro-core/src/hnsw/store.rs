@@ -60,32 +60,34 @@ impl Storage {
         }
     }
 
+    /// The code scheme of the nodes (none for f32).
+    pub fn scheme(self) -> Option<Scheme> {
+        match self {
+            Storage::F32 => None,
+            Storage::Int8 => Some(Scheme::INT8),
+            Storage::Binary => Some(Scheme::BINARY),
+            Storage::Rabitq(b) => Some(Scheme::rabitq(b as usize)),
+        }
+    }
+
     /// Bytes of codes per node (the vector itself for f32).
     pub fn code_bytes(self, dim: usize) -> usize {
-        match self {
-            Storage::F32 => 4 * dim,
-            Storage::Int8 => dim,
-            Storage::Binary => dim.div_ceil(8),
-            Storage::Rabitq(b) => rabitq::code_bytes(b as usize, dim),
-        }
+        self.scheme().map_or(4 * dim, |s| s.code_bytes(dim))
     }
 
-    /// float32 values saved per node beside the codes: int8's scale, rabitq's three factors.
+    /// float32 values saved per node beside the codes: the scheme's, but for binary, whose
+    /// distance (hamming) does not read its s.
     pub fn node_params(self) -> usize {
         match self {
-            Storage::Int8 => 1,
-            Storage::Rabitq(_) => rabitq::FACTORS,
-            _ => 0,
+            Storage::Binary => 0,
+            _ => self.scheme().map_or(0, |s| s.vector_params()),
         }
     }
 
-    /// float32 words saved once: binary's center; rabitq's rotation words and center.
+    /// float32 words saved once: the scheme's file parameters (binary's center; rabitq's rotation
+    /// words and center).
     pub fn file_params(self, dim: usize) -> usize {
-        match self {
-            Storage::Binary => dim,
-            Storage::Rabitq(_) => rabitq::HEADER_WORDS + dim,
-            _ => 0,
-        }
+        self.scheme().map_or(0, |s| s.file_params(dim))
     }
 }
 
@@ -233,46 +235,34 @@ impl Store {
 
     /// Prepares, encodes and appends rows (finite values, whole rows: checked by the caller).
     pub fn push(&mut self, x: &[f32]) -> Result<(), Error> {
-        if self.storage == Storage::Binary && self.center.is_empty() {
-            return Err(invalid("binary storage needs its center before vectors are added"));
-        }
         let mut prepared = Vec::with_capacity(x.len());
         for row in x.chunks_exact(self.dim) {
             self.prepare(row, &mut prepared);
         }
-        let rows = x.len() / self.dim;
-        let cb = self.storage.code_bytes(self.dim);
-        match self.storage {
-            Storage::F32 => self.vectors.extend_from_slice(&prepared),
-            Storage::Int8 => {
-                let (mut codes, mut scales) = (vec![0u8; rows * cb], vec![0f32; rows]);
-                encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scales, 1)?;
-                self.push_int8(&codes, &scales);
+        if let Some(scheme) = self.storage.scheme() {
+            if scheme.file_params(self.dim) > 0 && self.center.is_empty() {
+                return Err(invalid(format!("{} storage needs its center before vectors are added", scheme.name())));
             }
-            Storage::Binary => {
-                let (mut codes, mut s) = (vec![0u8; rows * cb], vec![0f32; rows]);
-                if let Some(r) = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1)? {
-                    return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
-                }
-                self.rows.extend(&codes);
+            let rows = x.len() / self.dim;
+            let (mut codes, mut params) = (vec![0u8; rows * scheme.code_bytes(self.dim)], vec![0f32; rows * scheme.vector_params()]);
+            if let Some(r) = encode(scheme, &prepared, self.dim, &self.center, &mut codes, &mut params, 1)? {
+                return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
             }
-            Storage::Rabitq(bits) => {
-                if self.rabitq.is_none() {
-                    return Err(invalid("rabitq storage needs its rotation and center before vectors are added"));
+            match self.storage {
+                Storage::Int8 => self.push_int8(&codes, &params),
+                Storage::Rabitq(_) => {
+                    if !self.keep {
+                        let mut recon = vec![0f32; prepared.len()];
+                        decode(scheme, &codes, &params, &self.center, self.dim, &mut recon, 1)?;
+                        self.recon.extend_from_slice(&recon);
+                    }
+                    self.rows.extend(&codes);
+                    self.factors.extend(params.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
                 }
-                let scheme = Scheme::Rabitq(bits);
-                let (mut codes, mut f) = (vec![0u8; rows * cb], vec![0f32; rows * rabitq::FACTORS]);
-                if let Some(r) = encode(scheme, &prepared, self.dim, &self.center, &mut codes, &mut f, 1)? {
-                    return Err(invalid(format!("vector {r} is too far from the center to encode (float32 overflow)")));
-                }
-                if !self.keep {
-                    let mut recon = vec![0f32; prepared.len()];
-                    decode(scheme, &codes, &f, &self.center, self.dim, &mut recon, 1)?;
-                    self.recon.extend_from_slice(&recon);
-                }
-                self.rows.extend(&codes);
-                self.factors.extend(f.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+                _ => self.rows.extend(&codes),
             }
+        } else {
+            self.vectors.extend_from_slice(&prepared);
         }
         if self.keep {
             self.vectors.extend_from_slice(&prepared);
@@ -308,13 +298,13 @@ impl Store {
             Storage::Int8 => {
                 let (mut codes, mut scale) = (vec![0u8; cb], [0f32]);
                 // Queries are checked finite by the caller, so encoding cannot fail.
-                let _ = encode(Scheme::Int8, &prepared, self.dim, &[], &mut codes, &mut scale, 1);
+                let _ = encode(Scheme::INT8, &prepared, self.dim, &[], &mut codes, &mut scale, 1);
                 let norm = int8_norm(&codes, scale[0]);
                 Query::Int8 { codes: as_i8(&codes).to_vec(), scale: scale[0], norm }
             }
             Storage::Binary => {
                 let (mut codes, mut s) = (vec![0u8; cb], [0f32]);
-                let _ = encode(Scheme::Binary, &prepared, self.dim, &self.center, &mut codes, &mut s, 1);
+                let _ = encode(Scheme::BINARY, &prepared, self.dim, &self.center, &mut codes, &mut s, 1);
                 Query::Bits(codes)
             }
             Storage::Rabitq(bits) => {
@@ -481,7 +471,7 @@ impl Store {
                 self.factors.extend(scales.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
                 if !self.keep && n > 0 {
                     self.recon = vec![0f32; n * self.dim];
-                    decode(Scheme::Rabitq(bits), codes, scales, center, self.dim, &mut self.recon, 0)?;
+                    decode(Scheme::rabitq(bits as usize), codes, scales, center, self.dim, &mut self.recon, 0)?;
                 }
             }
             _ => self.rows.extend(codes),

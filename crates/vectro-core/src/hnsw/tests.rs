@@ -218,10 +218,10 @@ fn int8_storage_measures_on_codes_and_reranks_exactly() {
     let (ids, dists) = search_all(&plain, &queries, k, 64, 0);
     let r_codes = recall_of(&ids, &truth, k);
     let mut decoded = vec![0f32; base.len()];
-    crate::quant::decode(crate::quant::Scheme::Int8, &plain.codes(), &plain.scales(), &[], dim, &mut decoded, 1).unwrap();
+    crate::quant::decode(crate::quant::Scheme::INT8, &plain.codes(), &plain.scales(), &[], dim, &mut decoded, 1).unwrap();
     let q0 = &queries[..dim];
     let (mut q0codes, mut q0scale) = (vec![0u8; dim], [0f32]);
-    crate::quant::encode(crate::quant::Scheme::Int8, q0, dim, &[], &mut q0codes, &mut q0scale, 1).unwrap();
+    crate::quant::encode(crate::quant::Scheme::INT8, q0, dim, &[], &mut q0codes, &mut q0scale, 1).unwrap();
     for j in 0..k {
         let row = &decoded[ids[j] as usize * dim..(ids[j] as usize + 1) * dim];
         let want: f64 = row.iter().zip(&q0codes).map(|(&x, &c)| (x as f64 - (c as i8) as f64 * q0scale[0] as f64).powi(2)).sum();

@@ -7,6 +7,7 @@
 //! byte 0; each vector starts on a byte boundary. A vector whose range overflows float32
 //! (step infinite) cannot be encoded.
 
+use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
 /// Encode body shared by every level; the ISA wrappers compile it with their target features.
@@ -101,5 +102,52 @@ pub(super) fn decode_rows<const BITS: u32>(level: Level, codes: &[u8], params: &
         // SAFETY: the level is supported by this CPU.
         Level::Avx2 => unsafe { super::x86_avx2::affine_decode_rows::<BITS>(codes, params, dim, out) },
         _ => decode_rows_generic::<BITS>(codes, params, dim, out),
+    }
+}
+
+/// int4's and int2's registry entry (scheme.rs).
+pub(super) struct Affine<const BITS: u32>;
+
+impl<const BITS: u32> Codec for Affine<BITS> {
+    fn name(&self) -> &'static str {
+        if BITS == 4 {
+            "int4"
+        } else {
+            "int2"
+        }
+    }
+    fn id(&self) -> u32 {
+        if BITS == 4 {
+            2
+        } else {
+            3
+        }
+    }
+    fn family(&self) -> &'static str {
+        "affine"
+    }
+    fn bits(&self) -> usize {
+        BITS as usize
+    }
+    /// lo and step.
+    fn vector_params(&self) -> usize {
+        2
+    }
+    fn coder<'a>(&self, level: Level, dim: usize, _words: &'a [f32]) -> Result<Box<dyn Coder + 'a>, String> {
+        Ok(Box::new(AffineCoder::<BITS> { level, dim }))
+    }
+}
+
+struct AffineCoder<const BITS: u32> {
+    level: Level,
+    dim: usize,
+}
+
+impl<const BITS: u32> Coder for AffineCoder<BITS> {
+    fn encode_rows(&self, x: &[f32], codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+        encode_rows::<BITS>(self.level, x, self.dim, codes, params)
+    }
+    fn decode_rows(&self, codes: &[u8], params: &[f32], out: &mut [f32]) {
+        decode_rows::<BITS>(self.level, codes, params, self.dim, out)
     }
 }

@@ -6,6 +6,7 @@
 //! Decode: c_i + s when the bit is 1, c_i - s otherwise. Bits are packed like int4/int2.
 //! A vector whose s is not finite (NaN or infinite input, or overflow) cannot be encoded.
 
+use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
 /// Encode body shared by every level.
@@ -65,5 +66,49 @@ pub(super) fn decode_rows(level: Level, codes: &[u8], s: &[f32], center: &[f32],
         // SAFETY: the level is supported by this CPU.
         Level::Avx2 => unsafe { super::x86_avx2::binary_decode_rows(codes, s, center, dim, out) },
         _ => decode_rows_generic(codes, s, center, dim, out),
+    }
+}
+
+/// binary's registry entry (scheme.rs).
+pub(super) struct Binary;
+
+impl Codec for Binary {
+    fn name(&self) -> &'static str {
+        "binary"
+    }
+    fn id(&self) -> u32 {
+        4
+    }
+    fn family(&self) -> &'static str {
+        "binary"
+    }
+    fn bits(&self) -> usize {
+        1
+    }
+    /// s, the mean distance to the center.
+    fn vector_params(&self) -> usize {
+        1
+    }
+    /// The per-dimension center c.
+    fn file_params(&self, dim: usize) -> usize {
+        dim
+    }
+    fn coder<'a>(&self, level: Level, dim: usize, center: &'a [f32]) -> Result<Box<dyn Coder + 'a>, String> {
+        Ok(Box::new(BinaryCoder { level, dim, center }))
+    }
+}
+
+struct BinaryCoder<'a> {
+    level: Level,
+    dim: usize,
+    center: &'a [f32],
+}
+
+impl Coder for BinaryCoder<'_> {
+    fn encode_rows(&self, x: &[f32], codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+        encode_rows(self.level, x, self.dim, self.center, codes, params)
+    }
+    fn decode_rows(&self, codes: &[u8], params: &[f32], out: &mut [f32]) {
+        decode_rows(self.level, codes, params, self.center, self.dim, out)
     }
 }

@@ -5,6 +5,7 @@
 //! Decode: q_i * scale. The division is a true IEEE division (not a multiply by 1/scale) so that
 //! every implementation, scalar, SIMD or JS, rounds the same quotient.
 
+use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
 /// The code of one value, given a non-zero scale (scalar reference).
@@ -78,5 +79,44 @@ pub(super) fn decode_rows(level: Level, codes: &[u8], scales: &[f32], dim: usize
         // SAFETY: the level is supported by this CPU.
         Level::Avx2 => unsafe { super::x86_avx2::int8_decode_rows(codes, scales, dim, out) },
         _ => decode_rows_generic(codes, scales, dim, out),
+    }
+}
+
+/// int8's registry entry (scheme.rs).
+pub(super) struct Int8;
+
+impl Codec for Int8 {
+    fn name(&self) -> &'static str {
+        "int8"
+    }
+    fn id(&self) -> u32 {
+        1
+    }
+    fn family(&self) -> &'static str {
+        "int8"
+    }
+    fn bits(&self) -> usize {
+        8
+    }
+    /// The scale.
+    fn vector_params(&self) -> usize {
+        1
+    }
+    fn coder<'a>(&self, level: Level, dim: usize, _words: &'a [f32]) -> Result<Box<dyn Coder + 'a>, String> {
+        Ok(Box::new(Int8Coder { level, dim }))
+    }
+}
+
+struct Int8Coder {
+    level: Level,
+    dim: usize,
+}
+
+impl Coder for Int8Coder {
+    fn encode_rows(&self, x: &[f32], codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+        encode_rows(self.level, x, self.dim, codes, params)
+    }
+    fn decode_rows(&self, codes: &[u8], params: &[f32], out: &mut [f32]) {
+        decode_rows(self.level, codes, params, self.dim, out)
     }
 }

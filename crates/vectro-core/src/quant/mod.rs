@@ -1,5 +1,6 @@
-//! Quantization schemes: int8 (per-vector symmetric), int4/int2 (per-vector affine) and binary
-//! (sign against a per-dimension center). docs/quantization.md gives each formula exactly.
+//! Quantization schemes: int8 (per-vector symmetric), int4/int2 (per-vector affine), binary
+//! (sign against a per-dimension center) and rabitq1..8. docs/quantization.md gives each formula
+//! exactly; scheme.rs lists them, each implemented in its family's file.
 //!
 //! Encoders never fail on data: they return `Some(row)` for the first vector they could not encode
 //! (a NaN or infinite value, or a derived parameter that overflows float32), and the caller
@@ -95,6 +96,7 @@ mod int8;
 pub mod fastscan;
 pub mod rabitq;
 pub mod rotation;
+mod scheme;
 #[cfg(target_arch = "x86_64")]
 mod x86_avx2;
 #[cfg(target_arch = "x86_64")]
@@ -103,103 +105,10 @@ mod x86_avx512;
 use crate::error::{invalid, Error};
 use crate::parallel::{rows_per_block, run_blocks, threads_for};
 use crate::simd::{self, Level};
+pub use scheme::{Codec, Coder, Scheme};
 
 /// Largest supported dimension.
 pub const MAX_DIM: usize = 65_536;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Int8,
-    Int4,
-    Int2,
-    Binary,
-    /// RaBitQ with 1 to 8 bits per dimension (rabitq.rs).
-    Rabitq(u8),
-}
-
-impl Scheme {
-    pub const ALL: [Scheme; 12] = [
-        Scheme::Int8,
-        Scheme::Int4,
-        Scheme::Int2,
-        Scheme::Binary,
-        Scheme::Rabitq(1),
-        Scheme::Rabitq(2),
-        Scheme::Rabitq(3),
-        Scheme::Rabitq(4),
-        Scheme::Rabitq(5),
-        Scheme::Rabitq(6),
-        Scheme::Rabitq(7),
-        Scheme::Rabitq(8),
-    ];
-
-    /// The scheme's number in the `.vq` header (docs/format.md): rabitqB is 4 + B.
-    pub fn id(self) -> u32 {
-        match self {
-            Scheme::Int8 => 1,
-            Scheme::Int4 => 2,
-            Scheme::Int2 => 3,
-            Scheme::Binary => 4,
-            Scheme::Rabitq(b) => 4 + b as u32,
-        }
-    }
-
-    pub fn from_id(id: u32) -> Option<Scheme> {
-        Scheme::ALL.into_iter().find(|s| s.id() == id)
-    }
-
-    pub fn name(self) -> &'static str {
-        const RABITQ: [&str; 8] = [
-            "rabitq1", "rabitq2", "rabitq3", "rabitq4", "rabitq5", "rabitq6", "rabitq7", "rabitq8",
-        ];
-        match self {
-            Scheme::Int8 => "int8",
-            Scheme::Int4 => "int4",
-            Scheme::Int2 => "int2",
-            Scheme::Binary => "binary",
-            Scheme::Rabitq(b) => RABITQ[b as usize - 1],
-        }
-    }
-
-    pub fn bits(self) -> usize {
-        match self {
-            Scheme::Int8 => 8,
-            Scheme::Int4 => 4,
-            Scheme::Int2 => 2,
-            Scheme::Binary => 1,
-            Scheme::Rabitq(b) => b as usize,
-        }
-    }
-
-    /// Bytes of packed codes per vector; each vector starts on a byte boundary. rabitq codes
-    /// cover the padded dimension (a multiple of 64).
-    pub fn code_bytes(self, dim: usize) -> usize {
-        match self {
-            Scheme::Rabitq(b) => rabitq::code_bytes(b as usize, dim),
-            _ => (dim * self.bits()).div_ceil(8),
-        }
-    }
-
-    /// float32 parameters stored per vector: scale (int8), lo and step (int4/int2), s (binary),
-    /// |u|^2, f and e (rabitq).
-    pub fn vector_params(self) -> usize {
-        match self {
-            Scheme::Int8 | Scheme::Binary => 1,
-            Scheme::Int4 | Scheme::Int2 => 2,
-            Scheme::Rabitq(_) => rabitq::FACTORS,
-        }
-    }
-
-    /// 32-bit words stored once per file: the center c (binary); the rotation words and the
-    /// center (rabitq, `rabitq::read_block`).
-    pub fn file_params(self, dim: usize) -> usize {
-        match self {
-            Scheme::Binary => dim,
-            Scheme::Rabitq(_) => rabitq::HEADER_WORDS + dim,
-            _ => 0,
-        }
-    }
-}
 
 /// Checks that the buffers of an encode or decode call fit `dim`; returns the row count.
 fn check_shapes(
@@ -291,8 +200,7 @@ pub fn encode_at(
     if rows == 0 {
         return Ok(None);
     }
-    let level = simd::best_level(level);
-    let block = rabitq_block(level, scheme, center, dim)?;
+    let coder = scheme.coder(simd::best_level(level), dim, center).map_err(invalid)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = x
@@ -301,27 +209,8 @@ pub fn encode_at(
         .zip(params.chunks_mut(per * pp))
         .enumerate()
         .collect();
-    let bad = run_blocks(blocks, |(b, ((xb, cb), pb))| {
-        let bad = match scheme {
-            Scheme::Int8 => int8::encode_rows(level, xb, dim, cb, pb),
-            Scheme::Int4 => affine::encode_rows::<4>(level, xb, dim, cb, pb),
-            Scheme::Int2 => affine::encode_rows::<2>(level, xb, dim, cb, pb),
-            Scheme::Binary => binary::encode_rows(level, xb, dim, center, cb, pb),
-            Scheme::Rabitq(bits) => {
-                rabitq::encode_rows(level, bits as usize, xb, dim, block.as_ref().unwrap(), cb, pb)
-            }
-        };
-        bad.map(|r| b * per + r)
-    });
+    let bad = run_blocks(blocks, |(b, ((xb, cb), pb))| coder.encode_rows(xb, cb, pb).map(|r| b * per + r));
     Ok(bad.into_iter().flatten().min())
-}
-
-/// rabitq's rotation and center, checked, from its file-parameter words (None for other schemes).
-fn rabitq_block(level: Level, scheme: Scheme, words: &[f32], dim: usize) -> Result<Option<rabitq::Block>, Error> {
-    match scheme {
-        Scheme::Rabitq(_) => rabitq::read_block_at(level, words, dim).map(Some).map_err(invalid),
-        _ => Ok(None),
-    }
 }
 
 /// Decodes `codes` and `params` back into float32 rows in `out`.
@@ -369,8 +258,7 @@ pub fn decode_at(
     if rows == 0 {
         return Ok(());
     }
-    let level = simd::best_level(level);
-    let block = rabitq_block(level, scheme, center, dim)?;
+    let coder = scheme.coder(simd::best_level(level), dim, center).map_err(invalid)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
     let blocks: Vec<_> = out
@@ -378,15 +266,7 @@ pub fn decode_at(
         .zip(codes.chunks(per * cb))
         .zip(params.chunks(per * pp))
         .collect();
-    run_blocks(blocks, |((ob, cb), pb)| match scheme {
-        Scheme::Int8 => int8::decode_rows(level, cb, pb, dim, ob),
-        Scheme::Int4 => affine::decode_rows::<4>(level, cb, pb, dim, ob),
-        Scheme::Int2 => affine::decode_rows::<2>(level, cb, pb, dim, ob),
-        Scheme::Binary => binary::decode_rows(level, cb, pb, center, dim, ob),
-        Scheme::Rabitq(bits) => {
-            rabitq::decode_rows(level, bits as usize, cb, pb, dim, block.as_ref().unwrap(), ob)
-        }
-    });
+    run_blocks(blocks, |((ob, cb), pb)| coder.decode_rows(cb, pb, ob));
     Ok(())
 }
 

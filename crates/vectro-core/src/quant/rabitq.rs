@@ -16,6 +16,7 @@
 //! holding bit b of every coordinate's code, so one kernel serves every B.
 
 use super::rotation::{padded_dim, Rotation};
+use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
 /// u32 words before the center in a rabitq file-parameter block.
@@ -260,6 +261,55 @@ pub(super) fn decode_rows_generic(bits: usize, codes: &[u8], params: &[f32], dim
         for (i, o) in ov.iter_mut().enumerate() {
             *o = (y[i] + block.center[i] as f64) as f32;
         }
+    }
+}
+
+/// rabitqB's registry entry (scheme.rs), B = 1..8.
+pub(super) struct Rabitq(pub u8);
+
+impl Codec for Rabitq {
+    fn name(&self) -> &'static str {
+        ["rabitq1", "rabitq2", "rabitq3", "rabitq4", "rabitq5", "rabitq6", "rabitq7", "rabitq8"][self.0 as usize - 1]
+    }
+    /// rabitqB is 4 + B.
+    fn id(&self) -> u32 {
+        4 + self.0 as u32
+    }
+    fn family(&self) -> &'static str {
+        "rabitq"
+    }
+    fn bits(&self) -> usize {
+        self.0 as usize
+    }
+    /// Codes cover the padded dimension (a multiple of 64).
+    fn code_bytes(&self, dim: usize) -> usize {
+        code_bytes(self.bits(), dim)
+    }
+    fn vector_params(&self) -> usize {
+        FACTORS
+    }
+    /// The rotation words, then the center ([`read_block`]).
+    fn file_params(&self, dim: usize) -> usize {
+        HEADER_WORDS + dim
+    }
+    fn coder<'a>(&self, level: Level, dim: usize, words: &'a [f32]) -> Result<Box<dyn Coder + 'a>, String> {
+        Ok(Box::new(RabitqCoder { level, bits: self.bits(), dim, block: read_block_at(level, words, dim)? }))
+    }
+}
+
+struct RabitqCoder {
+    level: Level,
+    bits: usize,
+    dim: usize,
+    block: Block,
+}
+
+impl Coder for RabitqCoder {
+    fn encode_rows(&self, x: &[f32], codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
+        encode_rows(self.level, self.bits, x, self.dim, &self.block, codes, params)
+    }
+    fn decode_rows(&self, codes: &[u8], params: &[f32], out: &mut [f32]) {
+        decode_rows(self.level, self.bits, codes, params, self.dim, &self.block, out)
     }
 }
 

@@ -62,16 +62,17 @@ fn random_rows(dim: usize, n: usize, rng: &mut Rng) -> Vec<f32> {
 }
 
 fn center_for(scheme: Scheme, x: &[f32], dim: usize) -> Vec<f32> {
-    if !matches!(scheme, Scheme::Binary | Scheme::Rabitq(_)) {
+    if scheme.file_params(dim) == 0 {
         return Vec::new();
     }
     let mut acc = vec![0f64; dim];
     assert_eq!(column_sums(x, dim, &mut acc).unwrap(), None);
     let n = (x.len() / dim) as f64;
     let center = acc.iter().map(|s| (s / n) as f32);
-    match scheme {
-        Scheme::Rabitq(_) => rabitq_words(0x5EED_0000_0001 + dim as u64, dim, center.collect()),
-        _ => center.collect(),
+    if scheme.is_rabitq() {
+        rabitq_words(0x5EED_0000_0001 + dim as u64, dim, center.collect())
+    } else {
+        center.collect()
     }
 }
 
@@ -115,7 +116,7 @@ fn every_level_matches_scalar_bit_for_bit() {
                 let center = center_for(scheme, &x, dim);
                 let reference = run(Level::Scalar, scheme, &x, dim, &center, 1);
                 // rabitq's |x - c|^2 overflows float32 on the 1e30 rows: refused, the same everywhere.
-                let overflow = matches!(scheme, Scheme::Rabitq(_)) && reference.bad.is_some();
+                let overflow = scheme.is_rabitq() && reference.bad.is_some();
                 assert!(reference.bad.is_none() || overflow, "{} dim {dim}", scheme.name());
                 for &level in &levels[1..] {
                     let got = run(level, scheme, &x, dim, &center, 1);
@@ -133,7 +134,7 @@ fn every_level_matches_scalar_bit_for_bit() {
 /// Every scheme but rabitq2 and rabitq4..8, for the tests over millions of values: the rabitq
 /// bit counts share one code path, and its scale search makes each a few seconds.
 fn sampled_schemes() -> impl Iterator<Item = Scheme> {
-    Scheme::ALL.into_iter().filter(|s| !matches!(s, Scheme::Rabitq(b) if *b != 1 && *b != 3))
+    Scheme::ALL.into_iter().filter(|s| !s.is_rabitq() || s.bits() == 1 || s.bits() == 3)
 }
 
 /// Rows enough for `threads` threads to each get a block.
@@ -160,7 +161,7 @@ fn threads_do_not_change_results() {
 fn int8_worked_example() {
     let x = [1.0f32, 2.0, 3.0, 4.0];
     for level in supported_levels() {
-        let e = run(level, Scheme::Int8, &x, 4, &[], 1);
+        let e = run(level, Scheme::INT8, &x, 4, &[], 1);
         assert_eq!(e.params, [4.0f32 / 127.0]);
         assert_eq!(e.params[0], 0.031_496_063);
         assert_eq!(e.codes, [32, 64, 95, 127]);
@@ -176,7 +177,7 @@ fn int8_ties_round_half_to_even() {
     // m = 127 gives scale exactly 1, so these quotients are exact halves.
     let x = [127.0f32, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, -127.0];
     for level in supported_levels() {
-        let e = run(level, Scheme::Int8, &x, x.len(), &[], 1);
+        let e = run(level, Scheme::INT8, &x, x.len(), &[], 1);
         let codes: Vec<i8> = e.codes.iter().map(|&c| c as i8).collect();
         assert_eq!(codes, [127, 0, 2, 2, 0, -2, -2, 126, -126, -127], "{level:?}");
     }
@@ -187,11 +188,11 @@ fn int4_and_int2_reference_codes() {
     // lo 0, hi 15: int4 step 1 (exact halves tie to even), int2 step 5.
     let x = [0.0f32, 15.0, 0.5, 1.5, 2.5, 7.5, 14.5, 3.0, 9.0];
     for level in supported_levels() {
-        let e4 = run(level, Scheme::Int4, &x, x.len(), &[], 1);
+        let e4 = run(level, Scheme::INT4, &x, x.len(), &[], 1);
         assert_eq!(e4.params, [0.0, 1.0]);
         // Codes 0, 15, 0, 2, 2, 8, 14, 3, 9, packed low nibble first.
         assert_eq!(e4.codes, [0xF0, 0x20, 0x82, 0x3E, 0x09], "{level:?}");
-        let e2 = run(level, Scheme::Int2, &x, x.len(), &[], 1);
+        let e2 = run(level, Scheme::INT2, &x, x.len(), &[], 1);
         assert_eq!(e2.params, [0.0, 5.0]);
         // (x - 0) / 5 rounded: 0, 3, 0, 0, 0 (0.5 ties to 0), 2 (1.5 ties to 2), 3, 1, 2.
         assert_eq!(e2.codes, [0b00_00_11_00, 0b01_11_10_00, 0b0000_0010], "{level:?}");
@@ -203,10 +204,10 @@ fn int4_and_int2_reference_codes() {
 fn binary_reference_codes() {
     // Two vectors; center = column means = [1, 0, 2].
     let x = [2.0f32, -1.0, 2.0, 0.0, 1.0, 2.0];
-    let center = center_for(Scheme::Binary, &x, 3);
+    let center = center_for(Scheme::BINARY, &x, 3);
     assert_eq!(center, [1.0, 0.0, 2.0]);
     for level in supported_levels() {
-        let e = run(level, Scheme::Binary, &x, 3, &center, 1);
+        let e = run(level, Scheme::BINARY, &x, 3, &center, 1);
         assert_eq!(e.codes, [0b001, 0b010]);
         assert_eq!(e.params, [(1.0f32 + 1.0 + 0.0) / 3.0, (1.0f32 + 1.0 + 0.0) / 3.0]);
         let s = e.params[0];
@@ -217,11 +218,11 @@ fn binary_reference_codes() {
 #[test]
 fn zero_and_constant_vectors() {
     for level in supported_levels() {
-        let z = run(level, Scheme::Int8, &[0.0, -0.0, 0.0], 3, &[], 1);
+        let z = run(level, Scheme::INT8, &[0.0, -0.0, 0.0], 3, &[], 1);
         assert_eq!((z.codes, bits(&z.params)), (vec![0, 0, 0], vec![0]));
-        let c = run(level, Scheme::Int4, &[-0.0, -0.0, -0.0], 3, &[], 1);
+        let c = run(level, Scheme::INT4, &[-0.0, -0.0, -0.0], 3, &[], 1);
         assert_eq!((c.codes, bits(&c.params)), (vec![0, 0], vec![0, 0]), "-0.0 extremes are stored as +0.0");
-        let c = run(level, Scheme::Int2, &[2.5; 5], 5, &[], 1);
+        let c = run(level, Scheme::INT2, &[2.5; 5], 5, &[], 1);
         assert_eq!((c.codes, c.params, c.decoded), (vec![0, 0], vec![2.5, 0.0], vec![2.5; 5]));
     }
 }
@@ -233,14 +234,11 @@ fn first_bad_row_is_reported_at_every_level_and_thread_count() {
     let (early, late) = (rows / 8, rows - 3); // in the first and the last of 4 blocks
                                               // rabitq1 only: rabitq3's scale search would make this test a minute long, and the bad-row
                                               // path is the same for every bit count.
-    for scheme in sampled_schemes().filter(|s| *s != Scheme::Rabitq(3)) {
+    for scheme in sampled_schemes().filter(|s| *s != Scheme::rabitq(3)) {
         for bad_value in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             let mut x = random_rows(dim, rows, &mut Rng(3));
             x[late * dim + 18] = bad_value;
-            let center = match scheme {
-                Scheme::Rabitq(_) => rabitq_words(1, dim, vec![0.0; dim]),
-                _ => vec![0.0; scheme.file_params(dim)],
-            };
+            let center = if scheme.is_rabitq() { rabitq_words(1, dim, vec![0.0; dim]) } else { vec![0.0; scheme.file_params(dim)] };
             for level in supported_levels() {
                 for threads in [1, 2, 4] {
                     let what = format!("{} {level:?} {threads} threads {bad_value}", scheme.name());
@@ -258,9 +256,9 @@ fn first_bad_row_is_reported_at_every_level_and_thread_count() {
 fn overflowing_ranges_are_reported_not_encoded() {
     let x = [-3.0e38f32, 3.0e38];
     for level in supported_levels() {
-        assert_eq!(run(level, Scheme::Int4, &x, 2, &[], 1).bad, Some(0));
-        assert_eq!(run(level, Scheme::Int8, &x, 2, &[], 1).bad, None);
-        assert_eq!(run(level, Scheme::Binary, &x, 2, &[-3.0e38, -3.0e38], 1).bad, Some(0));
+        assert_eq!(run(level, Scheme::INT4, &x, 2, &[], 1).bad, Some(0));
+        assert_eq!(run(level, Scheme::INT8, &x, 2, &[], 1).bad, None);
+        assert_eq!(run(level, Scheme::BINARY, &x, 2, &[-3.0e38, -3.0e38], 1).bad, Some(0));
     }
 }
 
@@ -268,13 +266,13 @@ fn overflowing_ranges_are_reported_not_encoded() {
 fn shapes_are_checked() {
     let mut codes = vec![0u8; 4];
     let mut params = vec![0f32; 1];
-    let err = encode(Scheme::Int8, &[1.0; 4], 3, &[], &mut codes, &mut params, 1).unwrap_err();
+    let err = encode(Scheme::INT8, &[1.0; 4], 3, &[], &mut codes, &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("not a multiple of dim 3"), "{err}");
-    let err = encode(Scheme::Int8, &[1.0; 4], 0, &[], &mut codes, &mut params, 1).unwrap_err();
+    let err = encode(Scheme::INT8, &[1.0; 4], 0, &[], &mut codes, &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("dim must be between"), "{err}");
-    let err = encode(Scheme::Int4, &[1.0; 4], 4, &[], &mut codes, &mut params, 1).unwrap_err();
+    let err = encode(Scheme::INT4, &[1.0; 4], 4, &[], &mut codes, &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("codes buffer holds 4 bytes"), "{err}");
-    let err = encode(Scheme::Binary, &[1.0; 4], 4, &[], &mut codes[..1], &mut params, 1).unwrap_err();
+    let err = encode(Scheme::BINARY, &[1.0; 4], 4, &[], &mut codes[..1], &mut params, 1).unwrap_err();
     assert!(err.to_string().contains("center holds 0 floats"), "{err}");
 }
 
@@ -294,7 +292,7 @@ fn column_sums_and_error_stats_reference_values() {
 
 /// rabitq codes of one random data set, with their block, for the estimator and FastScan tests.
 fn encoded(bits: u8, dim: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<f32>) {
-    let scheme = Scheme::Rabitq(bits);
+    let scheme = Scheme::rabitq(bits as usize);
     let x = random_rows(dim, n, &mut Rng(seed));
     let words = center_for(scheme, &x, dim);
     let e = run(simd::level(), scheme, &x, dim, &words, 1);
@@ -360,7 +358,7 @@ mod rabitq_tests {
         let dim = 64;
         let x: Vec<f32> = (0..dim).map(|i| i as f32 - 31.5).collect();
         let words = rabitq_words(9, dim, vec![0.0; dim]);
-        let e = run(Level::Scalar, Scheme::Rabitq(1), &x, dim, &words, 1);
+        let e = run(Level::Scalar, Scheme::rabitq(1), &x, dim, &words, 1);
         let mut u: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         Rotation::new(9, dim).apply(&mut u);
         let norm2: f64 = u.iter().map(|v| v * v).sum();
@@ -378,7 +376,7 @@ mod rabitq_tests {
         for bits in [1u8, 2, 4, 8] {
             let (x, words, codes, params) = encoded(bits, dim, n, 11);
             let block = rabitq::read_block(&words, dim).unwrap();
-            let cb = Scheme::Rabitq(bits).code_bytes(dim);
+            let cb = Scheme::rabitq(bits as usize).code_bytes(dim);
             // The bound is eps0 standard deviations of the estimator's error: about 94% of the
             // estimates fall inside at eps0 1.9 (the papers' choice), nearly all at 3.
             let (mut err_sum, mut abs_sum, mut outside, mut outside3, mut pairs) = (0f64, 0f64, 0, 0, 0);
@@ -420,7 +418,7 @@ mod rabitq_tests {
         for bits in 1..=8u8 {
             let (x, words, codes, params) = encoded(bits, dim, 200, 5);
             let mut decoded = vec![0f32; x.len()];
-            decode(Scheme::Rabitq(bits), &codes, &params, &words, dim, &mut decoded, 1).unwrap();
+            decode(Scheme::rabitq(bits as usize), &codes, &params, &words, dim, &mut decoded, 1).unwrap();
             let mse: f64 = x.iter().zip(&decoded).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / x.len() as f64;
             assert!(mse < last * 0.8, "rabitq{bits}: mse {mse} not below {last}");
             last = mse;
@@ -432,15 +430,15 @@ mod rabitq_tests {
         let dim = 10;
         let x = vec![1.0f32; dim];
         let good = rabitq_words(3, dim, vec![0.0; dim]);
-        let (mut codes, mut params) = (vec![0u8; Scheme::Rabitq(2).code_bytes(dim)], vec![0f32; 3]);
-        assert!(encode(Scheme::Rabitq(2), &x, dim, &good, &mut codes, &mut params, 1).is_ok());
+        let (mut codes, mut params) = (vec![0u8; Scheme::rabitq(2).code_bytes(dim)], vec![0f32; 3]);
+        assert!(encode(Scheme::rabitq(2), &x, dim, &good, &mut codes, &mut params, 1).is_ok());
         for (word, value) in [(0usize, 7u32), (1, 3), (4, 128), (5, 1), (8, f32::NAN.to_bits())] {
             let mut bad = good.clone();
             bad[word] = f32::from_bits(value);
-            let err = encode(Scheme::Rabitq(2), &x, dim, &bad, &mut codes, &mut params, 1).unwrap_err();
+            let err = encode(Scheme::rabitq(2), &x, dim, &bad, &mut codes, &mut params, 1).unwrap_err();
             println!("word {word}: {err}");
         }
-        assert!(encode(Scheme::Rabitq(2), &x, dim, &good[..dim], &mut codes, &mut params, 1).is_err());
+        assert!(encode(Scheme::rabitq(2), &x, dim, &good[..dim], &mut codes, &mut params, 1).is_err());
     }
 }
 
@@ -585,7 +583,7 @@ fn siftsmall_flat_scan_recall() {
     let n = base.len() / dim;
     let l2 = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>();
     for bits in [1u8, 2, 4, 8] {
-        let scheme = Scheme::Rabitq(bits);
+        let scheme = Scheme::rabitq(bits as usize);
         let words = center_for(scheme, &base, dim);
         let e = run(simd::level(), scheme, &base, dim, &words, 0);
         let block = rabitq::read_block(&words, dim).unwrap();
@@ -617,7 +615,7 @@ fn rabitq_encode_speed() {
     let dim = 128;
     let x = random_rows(dim, 20_000, &mut Rng(1));
     for bits in [1u8, 4, 8] {
-        let scheme = Scheme::Rabitq(bits);
+        let scheme = Scheme::rabitq(bits as usize);
         let words = center_for(scheme, &x, dim);
         for level in supported_levels() {
             let t = std::time::Instant::now();
@@ -634,7 +632,7 @@ fn rabitq_scan_speed() {
     let n = 100_000;
     let x = random_rows(dim, n, &mut Rng(3));
     for bits in [1u8, 4] {
-        let scheme = Scheme::Rabitq(bits);
+        let scheme = Scheme::rabitq(bits as usize);
         let words = center_for(scheme, &x, dim);
         let e = run(simd::level(), scheme, &x, dim, &words, 0);
         let (mut d, mut b) = (vec![0f32; n], vec![0f32; n]);
