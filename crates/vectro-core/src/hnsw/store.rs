@@ -26,7 +26,9 @@
 use crate::distance::{kernels, prefetch};
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
-use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0};
+use crate::quant::nibble::{self, NibbleQuery};
+use crate::quant::rabitq::{self, Estimate, Prepared, DEFAULT_EPS0};
+use crate::quant::rotation::padded_dim;
 use crate::quant::{decode, encode, Scheme};
 use crate::simd;
 
@@ -96,7 +98,13 @@ pub(super) enum Query {
     F32(Vec<f32>),
     Int8 { codes: Vec<i8>, scale: f32, norm: f64 },
     Bits(Vec<u8>),
-    Rabitq(Box<Prepared>),
+    Rabitq(Box<RabitqQuery>),
+}
+
+/// A query prepared for rabitq nodes; with the nibble layout of 4-bit codes beside it.
+pub(super) struct RabitqQuery {
+    prepared: Prepared,
+    nibbles: Option<NibbleQuery>,
 }
 
 pub(super) struct Store {
@@ -256,8 +264,7 @@ impl Store {
                         decode(scheme, &codes, &params, &self.center, self.dim, &mut recon, 1)?;
                         self.recon.extend_from_slice(&recon);
                     }
-                    self.rows.extend(&codes);
-                    self.factors.extend(params.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+                    self.push_rabitq(&codes, &params);
                 }
                 _ => self.rows.extend(&codes),
             }
@@ -270,14 +277,44 @@ impl Store {
         Ok(())
     }
 
+    /// rabitq codes (bit-planes, as saved) and factors; 4-bit codes are kept as nibbles.
+    fn push_rabitq(&mut self, codes: &[u8], factors: &[f32]) {
+        if self.nibble_layout() {
+            let (p, cb) = (padded_dim(self.dim), self.storage.code_bytes(self.dim));
+            let mut nib = vec![0u8; cb];
+            for planes in codes.chunks_exact(cb) {
+                nibble::from_planes(p, planes, &mut nib);
+                self.rows.extend(&nib);
+            }
+        } else {
+            self.rows.extend(codes);
+        }
+        self.factors.extend(factors.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+    }
+
+    /// Whether the codes in memory are nibbles (`quant/nibble.rs`): rabitq4, where they measure
+    /// several times faster than bit-planes, in the same bytes.
+    fn nibble_layout(&self) -> bool {
+        self.storage == Storage::Rabitq(4)
+    }
+
     fn push_int8(&mut self, codes: &[u8], scales: &[f32]) {
         self.rows.extend(codes);
         self.meta.extend(codes.chunks_exact(self.dim).zip(scales).map(|(c, &scale)| Int8Meta { scale, norm: int8_norm(c, scale) }));
     }
 
-    /// int8 codes or binary bits of every node, one after another (empty for f32).
+    /// Every node's codes as saved, one after another (empty for f32): int8 codes, binary bits,
+    /// rabitq bit-planes.
     pub fn codes(&self) -> Vec<u8> {
-        self.rows.bytes().to_vec()
+        if !self.nibble_layout() {
+            return self.rows.bytes().to_vec();
+        }
+        let (p, cb) = (padded_dim(self.dim), self.storage.code_bytes(self.dim));
+        let mut out = vec![0u8; self.rows.len];
+        for (nib, planes) in self.rows.bytes().chunks_exact(cb).zip(out.chunks_exact_mut(cb)) {
+            nibble::to_planes(p, nib, planes);
+        }
+        out
     }
 
     /// int8: every node's scale; rabitq: its three factors (empty otherwise).
@@ -310,7 +347,9 @@ impl Store {
             Storage::Rabitq(bits) => {
                 // The block is set before the first node, and a search of an empty index stops before this.
                 let block = self.rabitq.as_ref().expect("rabitq block");
-                Query::Rabitq(Box::new(Prepared::new(bits as usize, &prepared, block, self.metric == IndexMetric::L2)))
+                let prepared = Prepared::new(bits as usize, &prepared, block, self.metric == IndexMetric::L2);
+                let nibbles = self.nibble_layout().then(|| prepared.nibble_query(simd::level()));
+                Query::Rabitq(Box::new(RabitqQuery { prepared, nibbles }))
             }
         }
     }
@@ -344,8 +383,18 @@ impl Store {
     #[inline(always)]
     pub fn bound(&self, q: &Query, id: u32) -> f32 {
         match q {
-            Query::Rabitq(p) => p.estimate(self.code(id), &self.factors[id as usize], DEFAULT_EPS0).bound,
+            Query::Rabitq(r) => self.estimate(r, id).bound,
             _ => 0.0,
+        }
+    }
+
+    /// rabitq's estimate from query `r` to node `id`, on nibbles or on bit-planes.
+    #[inline(always)]
+    fn estimate(&self, r: &RabitqQuery, id: u32) -> Estimate {
+        let (code, f) = (self.code(id), &self.factors[id as usize]);
+        match &r.nibbles {
+            Some(n) => r.prepared.finish(n.dot(code), f, DEFAULT_EPS0),
+            None => r.prepared.estimate(code, f, DEFAULT_EPS0),
         }
     }
 
@@ -399,7 +448,7 @@ impl Store {
         // encoded with the same length as every node's codes.
         match q {
             Query::F32(v) => self.finish_f32(unsafe { (self.f32_kernel)(v, self.float_row(id)) }),
-            Query::Rabitq(p) => p.estimate(self.code(id), &self.factors[id as usize], DEFAULT_EPS0).distance,
+            Query::Rabitq(r) => self.estimate(r, id).distance,
             Query::Int8 { codes, scale, norm } => {
                 let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) } as f64;
                 let Int8Meta { scale: node_scale, norm: node_norm } = self.meta[id as usize];
@@ -467,8 +516,7 @@ impl Store {
         match self.storage {
             Storage::Int8 => self.push_int8(codes, scales),
             Storage::Rabitq(bits) => {
-                self.rows.extend(codes);
-                self.factors.extend(scales.chunks_exact(rabitq::FACTORS).map(|c| [c[0], c[1], c[2]]));
+                self.push_rabitq(codes, scales);
                 if !self.keep && n > 0 {
                     self.recon = vec![0f32; n * self.dim];
                     decode(Scheme::rabitq(bits as usize), codes, scales, center, self.dim, &mut self.recon, 0)?;

@@ -326,9 +326,14 @@ fn from_parts_survives_random_corruption() {
     let cases: usize = std::env::var("VECTRO_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
     let dim = 9;
     let base = random(300, dim, 21);
-    for (storage, keep) in
-        [(Storage::F32, false), (Storage::Int8, true), (Storage::Binary, false), (Storage::Rabitq(2), false), (Storage::Rabitq(1), true)]
-    {
+    for (storage, keep) in [
+        (Storage::F32, false),
+        (Storage::Int8, true),
+        (Storage::Binary, false),
+        (Storage::Rabitq(2), false),
+        (Storage::Rabitq(1), true),
+        (Storage::Rabitq(4), true),
+    ] {
         let mut h = Hnsw::new(dim, IndexMetric::L2, storage, keep, 4, 20, 5).unwrap();
         if storage == Storage::Binary {
             h.set_center(&[0.0; 9]).unwrap();

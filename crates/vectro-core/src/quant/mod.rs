@@ -93,6 +93,7 @@ macro_rules! generic_kernels_for {
 mod affine;
 mod binary;
 mod int8;
+pub mod nibble;
 pub mod fastscan;
 pub mod rabitq;
 pub mod rotation;

@@ -422,6 +422,11 @@ impl Prepared {
         super::fastscan::Tables::new(&self.s)
     }
 
+    /// The query laid out for nibble codes (`nibble.rs`; 4-bit codes only), kernels at `level`.
+    pub fn nibble_query(&self, level: Level) -> super::nibble::NibbleQuery {
+        super::nibble::NibbleQuery::new(level, &self.s)
+    }
+
     pub fn estimate(&self, code: &[u8], f: &[f32], eps0: f64) -> Estimate {
         self.finish(self.code_dot(code), f, eps0)
     }

@@ -442,6 +442,84 @@ mod rabitq_tests {
     }
 }
 
+mod nibble_tests {
+    use super::*;
+    use crate::quant::nibble::{self, NibbleQuery};
+    use crate::quant::rabitq::Prepared;
+    use crate::quant::rotation::padded_dim;
+
+    /// Coordinate i's value read from bit-planes, as docs/format.md describes them.
+    fn plane_value(planes: &[u8], p: usize, i: usize) -> i64 {
+        (0..4).map(|b| (((planes[b * p / 8 + i / 8] >> (i % 8)) & 1) as i64) << b).sum()
+    }
+
+    #[test]
+    fn nibbles_hold_each_coordinate_and_convert_back() {
+        for dim in [1usize, 64, 100, 768] {
+            let (_, _, codes, _) = encoded(4, dim, 9, dim as u64);
+            let p = padded_dim(dim);
+            for planes in codes.chunks_exact(p / 2) {
+                let mut nib = vec![0u8; p / 2];
+                nibble::from_planes(p, planes, &mut nib);
+                for i in 0..p {
+                    assert_eq!((nib[i / 2] >> (4 * (i % 2))) as i64 & 15, plane_value(planes, p, i), "dim {dim} coordinate {i}");
+                }
+                let mut back = vec![0u8; p / 2];
+                nibble::to_planes(p, &nib, &mut back);
+                assert_eq!(back, planes, "dim {dim}");
+            }
+        }
+    }
+
+    /// Every level's nibble dot product equals the bit-plane one (`Prepared::code_dot`) and a plain
+    /// sum over coordinates, for real queries and codes.
+    #[test]
+    fn nibble_dots_equal_the_bit_plane_dots() {
+        for dim in [1usize, 63, 128, 200, 768] {
+            let (x, words, codes, _) = encoded(4, dim, 40, 7 + dim as u64);
+            let block = rabitq::read_block(&words, dim).unwrap();
+            let p = padded_dim(dim);
+            for q in x.chunks_exact(dim).take(4) {
+                let prepared = Prepared::new(4, q, &block, true);
+                for planes in codes.chunks_exact(p / 2) {
+                    let mut nib = vec![0u8; p / 2];
+                    nibble::from_planes(p, planes, &mut nib);
+                    let want = prepared.code_dot(planes);
+                    for level in supported_levels() {
+                        assert_eq!(nibble::dot_at(level, &prepared.nibble_query(level), &nib), want, "dim {dim} {level:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The query's extreme levels (and those around the split at 128) against every code value, and
+    /// all 15s at the largest dimension, where the 32-bit lanes come closest to overflowing.
+    #[test]
+    fn nibble_dots_are_exact_at_the_extremes() {
+        let p = 128;
+        let levels = [-16383, 16383, -1, 0, 1, 127, 128, -128, -129, 255, -256, 8191];
+        let s: Vec<i32> = (0..p).map(|i| levels[i % levels.len()] * if i % 5 == 0 { -1 } else { 1 }).collect();
+        let code: Vec<u8> = (0..p / 2).map(|j| ((j * 7) % 16) as u8 | (((j * 11 + 3) % 16) as u8) << 4).collect();
+        let want: i64 = (0..p).map(|i| ((code[i / 2] >> (4 * (i % 2))) & 15) as i64 * s[i] as i64).sum();
+        for level in supported_levels() {
+            assert_eq!(nibble::dot_at(level, &NibbleQuery::new(level, &s), &code), want, "{level:?}");
+        }
+        let p = padded_dim(MAX_DIM);
+        let full = vec![0xffu8; p / 2];
+        for sign in [1i32, -1] {
+            let s = vec![sign * 16383; p];
+            for level in supported_levels() {
+                assert_eq!(
+                    nibble::dot_at(level, &NibbleQuery::new(level, &s), &full),
+                    15 * 16383 * sign as i64 * p as i64,
+                    "{level:?} sign {sign}"
+                );
+            }
+        }
+    }
+}
+
 mod fastscan_tests {
     use super::*;
     use crate::quant::fastscan::{self, Tables, BLOCK};
