@@ -5,7 +5,7 @@
 //! | `f32` | the vector | l2sq, or `1 - a.b` (ip; cosine on unit vectors) |
 //! | `int8` | codes and scale of the int8 scheme (docs/quantization.md) | the same, from the exact integer dot product of the codes (VNNI where the CPU has it) |
 //! | `binary` | bits of the binary scheme, against a center fixed before the first add | hamming |
-//! | `rabitqB` | RaBitQ codes and factors (quant/rabitq.rs), against a rotation and center fixed before the first add | the estimator, from the prepared query |
+//! | `rabitqB` | RaBitQ codes and factors (quant/rabitq.rs), against a rotation and center fixed before the first add; rabitq4's codes as nibbles (quant/nibble.rs) | the estimator, from the prepared query |
 //!
 //! rabitq graphs are built on float32 node vectors: the kept vectors, or else the codes'
 //! reconstructions (held while the index is in memory, rebuilt on load; never saved). A search
@@ -347,8 +347,14 @@ impl Store {
             Storage::Rabitq(bits) => {
                 // The block is set before the first node, and a search of an empty index stops before this.
                 let block = self.rabitq.as_ref().expect("rabitq block");
-                let prepared = Prepared::new(bits as usize, &prepared, block, self.metric == IndexMetric::L2);
-                let nibbles = self.nibble_layout().then(|| prepared.nibble_query(simd::level()));
+                let l2 = self.metric == IndexMetric::L2;
+                if self.nibble_layout() {
+                    let prepared = Prepared::without_tables(bits as usize, &prepared, block, l2);
+                    let nibbles = Some(prepared.nibble_query(simd::level()));
+                    return Query::Rabitq(Box::new(RabitqQuery { prepared, nibbles }));
+                }
+                let prepared = Prepared::new(bits as usize, &prepared, block, l2);
+                let nibbles = None;
                 Query::Rabitq(Box::new(RabitqQuery { prepared, nibbles }))
             }
         }

@@ -486,7 +486,7 @@ pub fn rabitq_scan_at(
     let blocks = rows.div_ceil(fastscan::BLOCK);
     let per = rows_per_block(blocks, threads_for(rows, rabitq::code_bytes(bits, dim), threads)) * fastscan::BLOCK;
     for ((q, d), b) in queries.chunks_exact(dim).zip(dists.chunks_exact_mut(rows)).zip(bounds.chunks_exact_mut(rows)) {
-        let prepared = rabitq::Prepared::new(bits, q, &args.block, l2);
+        let prepared = rabitq::Prepared::without_tables(bits, q, &args.block, l2);
         let tables = prepared.tables();
         let parts: Vec<_> = packed
             .chunks(per / fastscan::BLOCK * block_bytes)

@@ -346,6 +346,20 @@ pub(super) const QUERY_LEVELS: f64 = 16383.0;
 impl Prepared {
     /// Prepares query `q` (`dim` values, already normalised for cosine) for `l2` (else inner product).
     pub fn new(bits: usize, q: &[f32], block: &Block, l2: bool) -> Prepared {
+        let mut prepared = Prepared::without_tables(bits, q, block, l2);
+        prepared.lut = vec![0i32; prepared.padded / 8 * 256];
+        for (g, table) in prepared.lut.chunks_exact_mut(256).enumerate() {
+            for pattern in 1..256usize {
+                let low = pattern.trailing_zeros() as usize;
+                table[pattern] = table[pattern & (pattern - 1)] + prepared.s[8 * g + low];
+            }
+        }
+        prepared
+    }
+
+    /// [`Prepared::new`] without the lookup tables of [`Prepared::code_dot`] (P x 32 sums), for
+    /// callers that measure with [`Prepared::nibble_query`] or FastScan's tables instead.
+    pub fn without_tables(bits: usize, q: &[f32], block: &Block, l2: bool) -> Prepared {
         let (dim, p) = (block.rotation.dim, block.rotation.padded);
         let mut v = vec![0f64; p];
         let mut constant = 0f64;
@@ -365,14 +379,7 @@ impl Prepared {
         let delta = if vmax > 0.0 { vmax / QUERY_LEVELS } else { 1.0 };
         let s: Vec<i32> = v.iter().map(|&x| quantize_level(x / delta)).collect();
         let sum_s = s.iter().map(|&x| x as i64).sum();
-        let mut lut = vec![0i32; p / 8 * 256];
-        for (g, table) in lut.chunks_exact_mut(256).enumerate() {
-            for pattern in 1..256usize {
-                let low = pattern.trailing_zeros() as usize;
-                table[pattern] = table[pattern & (pattern - 1)] + s[8 * g + low];
-            }
-        }
-        Prepared { bits, padded: p, s, lut, delta, sum_s, constant, v_norm, l2 }
+        Prepared { bits, padded: p, s, lut: Vec::new(), delta, sum_s, constant, v_norm, l2 }
     }
 
     /// <code, s>: the integer dot product of a code's values with the quantized query: one table
@@ -381,7 +388,10 @@ impl Prepared {
     #[inline(always)]
     pub fn code_dot(&self, code: &[u8]) -> i64 {
         let plane = self.padded / 8;
-        debug_assert!(code.len() >= self.bits * plane && self.lut.len() == plane * 256);
+        assert!(
+            code.len() >= self.bits * plane && self.lut.len() == plane * 256,
+            "a code of another size, or a query prepared without tables"
+        );
         let mut total = 0i64;
         for b in 0..self.bits {
             let bytes = &code[b * plane..(b + 1) * plane];
