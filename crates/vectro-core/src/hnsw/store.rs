@@ -114,6 +114,8 @@ pub(super) struct Store {
     /// f32: the vectors; int8 and binary: the kept vectors (empty unless `keep`).
     pub vectors: Vec<f32>,
     pub keep: bool,
+    /// `storage.code_bytes(dim)`, read on every distance.
+    code_bytes: usize,
     /// int8 codes or binary bits, `code_bytes(dim)` per node, from a cache-line boundary.
     rows: Lines,
     /// int8: each node's scale and `scale^2 * sum(code^2)` (derived, not saved).
@@ -187,6 +189,7 @@ impl Store {
             dim,
             vectors: Vec::new(),
             keep,
+            code_bytes: storage.code_bytes(dim),
             rows: Lines::default(),
             meta: Vec::new(),
             center: Vec::new(),
@@ -202,7 +205,7 @@ impl Store {
     pub fn len(&self) -> usize {
         match self.storage {
             Storage::F32 => self.vectors.len() / self.dim,
-            _ => self.rows.len / self.storage.code_bytes(self.dim),
+            _ => self.rows.len / self.code_bytes,
         }
     }
 
@@ -280,7 +283,7 @@ impl Store {
     /// rabitq codes (bit-planes, as saved) and factors; 4-bit codes are kept as nibbles.
     fn push_rabitq(&mut self, codes: &[u8], factors: &[f32]) {
         if self.nibble_layout() {
-            let (p, cb) = (padded_dim(self.dim), self.storage.code_bytes(self.dim));
+            let (p, cb) = (padded_dim(self.dim), self.code_bytes);
             let mut nib = vec![0u8; cb];
             for planes in codes.chunks_exact(cb) {
                 nibble::from_planes(p, planes, &mut nib);
@@ -309,7 +312,7 @@ impl Store {
         if !self.nibble_layout() {
             return self.rows.bytes().to_vec();
         }
-        let (p, cb) = (padded_dim(self.dim), self.storage.code_bytes(self.dim));
+        let (p, cb) = (padded_dim(self.dim), self.code_bytes);
         let mut out = vec![0u8; self.rows.len];
         for (nib, planes) in self.rows.bytes().chunks_exact(cb).zip(out.chunks_exact_mut(cb)) {
             nibble::to_planes(p, nib, planes);
@@ -329,7 +332,7 @@ impl Store {
     pub fn encode(&self, q: &[f32]) -> Query {
         let mut prepared = Vec::with_capacity(self.dim);
         self.prepare(q, &mut prepared);
-        let cb = self.storage.code_bytes(self.dim);
+        let cb = self.code_bytes;
         match self.storage {
             Storage::F32 => Query::F32(prepared),
             Storage::Int8 => {
@@ -406,7 +409,7 @@ impl Store {
 
     #[inline(always)]
     fn code(&self, id: u32) -> &[u8] {
-        let cb = self.storage.code_bytes(self.dim);
+        let cb = self.code_bytes;
         &self.rows.bytes()[id as usize * cb..(id as usize + 1) * cb]
     }
 
@@ -429,7 +432,7 @@ impl Store {
                 prefetch(row.as_ptr() as *const u8, row.len() * 4);
             }
             _ => {
-                let cb = self.storage.code_bytes(self.dim);
+                let cb = self.code_bytes;
                 prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
                 if self.storage == Storage::Int8 {
                     prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
@@ -487,7 +490,7 @@ impl Store {
 
     /// Rebuilds the store from saved parts, checking their sizes and values.
     pub fn from_parts(&mut self, n: usize, vectors: &[f32], codes: &[u8], scales: &[f32], center: &[f32]) -> Result<(), Error> {
-        let cb = self.storage.code_bytes(self.dim);
+        let cb = self.code_bytes;
         let want = |what: &str, got: usize, need: usize| {
             if got == need {
                 Ok(())
