@@ -196,26 +196,24 @@ pub(super) fn encode_rows_generic(
     let (mut u, mut w, mut k) = (vec![0f64; p], vec![0f64; p], vec![0u8; p]);
     let cb = code_bytes(bits, dim);
     for (r, ((xv, code), f)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(cb)).zip(params.chunks_exact_mut(FACTORS)).enumerate() {
-        for (i, ui) in u.iter_mut().enumerate() {
-            *ui = if i < dim { xv[i] as f64 - block.center[i] as f64 } else { 0.0 };
+        for ((ui, &xi), &ci) in u.iter_mut().zip(xv).zip(&block.center) {
+            *ui = xi as f64 - ci as f64;
         }
+        u[dim..].fill(0.0);
         block.rotation.apply(&mut u);
         for (wi, &ui) in w.iter_mut().zip(&u) {
             *wi = ui.abs();
         }
         best_levels(&w, m, &mut k, cosine);
-        code.fill(0);
+        // The sums in coordinate order (the TypeScript baseline's order), then the code's bits.
         let (mut norm2, mut ip, mut ysq) = (0f64, 0f64, 0f64);
-        for i in 0..p {
-            let level = k[i] as f64 + 0.5;
-            norm2 += u[i] * u[i];
-            ip += level * w[i];
+        for ((&ui, &wi), &ki) in u.iter().zip(&w).zip(&k) {
+            let level = ki as f64 + 0.5;
+            norm2 += ui * ui;
+            ip += level * wi;
             ysq += level * level;
-            let c = if u[i] >= 0.0 { m + 1 + k[i] as usize } else { m - k[i] as usize };
-            for b in 0..bits {
-                code[b * p / 8 + i / 8] |= (((c >> b) & 1) as u8) << (i % 8);
-            }
         }
+        write_code(bits, m, &u, &k, code);
         let (fv, ev) = if ip > 0.0 {
             let a = ip / (ysq.sqrt() * norm2.sqrt());
             let e = norm2.sqrt() * (1.0 - a * a).max(0.0).sqrt() / (a * ((p - 1) as f64).sqrt());
@@ -230,6 +228,25 @@ pub(super) fn encode_rows_generic(
         f.copy_from_slice(&out);
     }
     None
+}
+
+/// Writes the bit-planes of the codes sign(u_i) (k_i + 1/2) + m + 1/2; for B = 1, the signs alone.
+#[inline(always)]
+fn write_code(bits: usize, m: usize, u: &[f64], k: &[u8], code: &mut [u8]) {
+    let p = u.len();
+    if bits == 1 {
+        for (byte, eight) in code.iter_mut().zip(u.chunks_exact(8)) {
+            *byte = eight.iter().enumerate().fold(0u8, |b, (t, &v)| b | ((v >= 0.0) as u8) << t);
+        }
+        return;
+    }
+    code.fill(0);
+    for (i, (&ui, &ki)) in u.iter().zip(k).enumerate() {
+        let c = if ui >= 0.0 { m + 1 + ki as usize } else { m - ki as usize };
+        for b in 0..bits {
+            code[b * p / 8 + i / 8] |= (((c >> b) & 1) as u8) << (i % 8);
+        }
+    }
 }
 
 /// The code of coordinate i (0..2^B - 1) from bit-planes.
