@@ -116,7 +116,8 @@ pub(super) struct Store {
     pub keep: bool,
     /// `storage.code_bytes(dim)`, read on every distance.
     code_bytes: usize,
-    /// int8 codes or binary bits, `code_bytes(dim)` per node, from a cache-line boundary.
+    /// int8 codes, binary bits or rabitq bit-planes (rabitq4: nibbles), `code_bytes` per node, from a
+    /// cache-line boundary.
     rows: Lines,
     /// int8: each node's scale and `scale^2 * sum(code^2)` (derived, not saved).
     meta: Vec<Int8Meta>,
