@@ -351,15 +351,14 @@ impl Store {
             Storage::Rabitq(bits) => {
                 // The block is set before the first node, and a search of an empty index stops before this.
                 let block = self.rabitq.as_ref().expect("rabitq block");
-                let l2 = self.metric == IndexMetric::L2;
-                if self.nibble_layout() {
-                    let prepared = Prepared::without_tables(bits as usize, &prepared, block, l2);
-                    let nibbles = Some(prepared.nibble_query(simd::level()));
-                    return Query::Rabitq(Box::new(RabitqQuery { prepared, nibbles }));
-                }
-                let prepared = Prepared::new(bits as usize, &prepared, block, l2);
-                let nibbles = None;
-                Query::Rabitq(Box::new(RabitqQuery { prepared, nibbles }))
+                let (bits, l2) = (bits as usize, self.metric == IndexMetric::L2);
+                let query = if self.nibble_layout() {
+                    let prepared = Prepared::without_tables(bits, &prepared, block, l2);
+                    RabitqQuery { nibbles: Some(prepared.nibble_query(simd::level())), prepared }
+                } else {
+                    RabitqQuery { prepared: Prepared::new(bits, &prepared, block, l2), nibbles: None }
+                };
+                Query::Rabitq(Box::new(query))
             }
         }
     }

@@ -20,9 +20,13 @@ const _: () = assert!(QUERY_LEVELS <= 16383.0, "s = 128 h + l needs h in -128..=
 pub fn from_planes(p: usize, planes: &[u8], out: &mut [u8]) {
     let plane = p / 8;
     debug_assert!(planes.len() == 4 * plane && out.len() == p / 2);
-    let value = |i: usize| (0..4).map(|b| ((planes[b * plane + i / 8] >> (i % 8)) & 1) << b).sum::<u8>();
-    for (j, o) in out.iter_mut().enumerate() {
-        *o = value(2 * j) | value(2 * j + 1) << 4;
+    // Eight coordinates at a time: one byte of each plane gives four output bytes.
+    for (g, four) in out.chunks_exact_mut(4).enumerate() {
+        let bytes = [planes[g], planes[plane + g], planes[2 * plane + g], planes[3 * plane + g]];
+        let value = |i: usize| (0..4).fold(0u8, |v, b| v | ((bytes[b] >> i) & 1) << b);
+        for (j, o) in four.iter_mut().enumerate() {
+            *o = value(2 * j) | value(2 * j + 1) << 4;
+        }
     }
 }
 
