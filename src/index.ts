@@ -12,6 +12,7 @@ export { VectorWriter } from './formats/writers.js';
 export { VqReader, VqWriter, vqLayout } from './formats/vq.js';
 export { VectroError, UsageError, DataError, InterruptedError } from './errors.js';
 export { HnswIndex, type HnswOptions } from './index/hnsw.js';
+export { IvfIndex, IVF_STORAGES, type IvfOptions, type IvfSearchOptions, type IvfStorage, type TrainStep } from './index/ivf.js';
 export { FlatIndex } from './index/flat.js';
 export { loadIndex } from './index/load.js';
 export { readIndex, writeIndex, STORAGES, type IndexData, type Storage as IndexStorage } from './index/format.js';

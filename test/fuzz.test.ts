@@ -128,6 +128,13 @@ describe('fuzz: every format through every command', () => {
       ['hnsw-rabitq2.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq2']],
       ['hnsw-rabitq1.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq1', '--keep-vectors', '--metric', 'cosine']],
       ['flat.vidx', ['index', 'build', base, '-o', '@', '--type', 'flat']],
+      // IVF runs on the native backend only (no TypeScript baseline yet).
+      ...((native.ok
+        ? [
+            ['ivf-f32.vidx', ['index', 'build', base, '-o', '@', '--type', 'ivf', '--nlist', '4']],
+            ['ivf-rabitq4.vidx', ['index', 'build', base, '-o', '@', '--type', 'ivf', '--nlist', '3', '--storage', 'rabitq4', '--keep-vectors', '--metric', 'cosine']],
+          ]
+        : []) as [string, string[]][]),
       ...(['int8', 'int4', 'int2', 'binary', 'rabitq1', 'rabitq3'].map((s) => [`${s}.vq`, ['quantize', base, '-o', '@', '--scheme', s]]) as [string, string[]][]),
     ];
     for (const [name, args] of made) {
@@ -141,7 +148,9 @@ describe('fuzz: every format through every command', () => {
         kinds: ['flip', 'truncate', 'extend', 'field', 'value'],
         commands: vq
           ? [{ args: ['inspect', '@'] }, { args: ['dequantize', '@', '-o', out('d.fvecs')], output: out('d.fvecs'), backends: true }]
-          : [{ args: ['index', 'info', '@'] }, { args: ['index', 'search', '@', queries, '-k', '3', '--ef', '8'], backends: true }],
+          : name.startsWith('ivf')
+            ? [{ args: ['index', 'info', '@'] }, { args: ['index', 'search', '@', queries, '-k', '3', '--nprobe', '2'] }]
+            : [{ args: ['index', 'info', '@'] }, { args: ['index', 'search', '@', queries, '-k', '3', '--ef', '8'], backends: true }],
         fields: vq ? VQ_FIELDS : VIDX_FIELDS,
         payloadFrom: vq ? 64 : 128,
         checksummed: true,

@@ -25,11 +25,18 @@ describe('configuration specs', () => {
     assert.deepEqual(parseConfig('faiss:IVF1024,RaBitQfs4,refine=5'), { type: 'faiss', m: 0, efConstruction: 0, storage: 'f32', rerank: 0, factory: 'IVF1024,RaBitQfs4', refine: 5 });
     assert.equal(formatConfig(parseConfig('faiss:refine=10,IVF1024,PQ64x4fs')), 'faiss:IVF1024,PQ64x4fs,refine=10');
     assert.equal(formatConfig(parseConfig('faiss:HNSW16,efc=200')), 'faiss:HNSW16,efc=200');
+    assert.deepEqual(parseConfig('ivf,nlist=64'), { type: 'ivf', m: 0, efConstruction: 0, nlist: 64, storage: 'f32', rerank: 0 });
+    assert.equal(formatConfig(parseConfig('ivf,rerank=50,storage=rabitq4,nlist=4096')), 'ivf,nlist=4096,storage=rabitq4,rerank=50');
   });
 
   test('mistakes name the spec and the rule', () => {
     const bad: [string, RegExp][] = [
-      ['ivf', /^--configs 'ivf': unknown index type 'ivf' \(flat, hnsw, or faiss:FACTORY\)$/],
+      ['pq', /^--configs 'pq': unknown index type 'pq' \(flat, hnsw, ivf, or faiss:FACTORY\)$/],
+      ['ivf', /^--configs 'ivf': ivf needs nlist=N/],
+      ['ivf,nlist=0', /nlist: must be at least 1, got 0/],
+      ['ivf,nlist=8,storage=int8', /storage: an ivf index stores f32, rabitq1, .*, rabitq8, got 'int8'/],
+      ['ivf,nlist=8,rerank=20', /rerank: only rabitq storage reranks/],
+      ['ivf,nlist=8,m=16', /unknown parameter 'm' \(ivf takes nlist, storage, rerank\)/],
       ['flat,m=4', /flat \(exact search\) takes no parameters/],
       ['hnsw,m=1', /m: must be at least 2/],
       ['hnsw,m=x', /m: expected a whole number/],

@@ -8,6 +8,7 @@ import { FlatIndex } from './flat.js';
 import { CenterSum } from './center.js';
 import type { IndexData, IndexType, Storage } from './format.js';
 import { HnswIndex } from './hnsw.js';
+import { IvfIndex, type IvfStorage } from './ivf.js';
 import { serveWorker, type WorkerMessage } from './run-worker.js';
 
 export interface BuildJob {
@@ -22,6 +23,10 @@ export interface BuildJob {
   seed: number;
   backend: BackendChoice;
   threads: number;
+  /** ivf: lists, training sample (default 64 x nlist) and k-means iterations. */
+  nlist?: number;
+  trainSize?: number;
+  iterations?: number;
 }
 
 /** Vectors per insert call: small enough for steady progress, large enough to amortise the call. */
@@ -45,6 +50,25 @@ await serveWorker<IndexData>(
           progress(start + n, count, stage);
         }
       };
+      if (job.type === 'ivf') {
+        // k-means samples rows from the whole file, so it is read first; then train and add in chunks.
+        const all = new Float32Array(count * dim);
+        const done = { rows: 0 };
+        await pass('reading vectors', (x) => {
+          all.set(x, done.rows * dim);
+          done.rows += x.length / dim;
+        });
+        const index = IvfIndex.create({
+          dim, metric: job.metric, nlist: job.nlist!, storage: job.storage as IvfStorage, keepVectors: job.keepVectors,
+          seed: job.seed, trainSize: job.trainSize, iterations: job.iterations, backend: job.backend,
+        });
+        await index.addAsync(all, {
+          threads: job.threads,
+          onTrainStep: (s) => progress(s.iteration, s.iterations, `training k-means (objective ${s.objective.toPrecision(6)})`),
+          onProgress: (d, t) => progress(d, t, 'adding'),
+        });
+        return transferable(index.toData());
+      }
       let center: Float32Array | undefined;
       if (job.storage === 'binary' || job.storage.startsWith('rabitq')) {
         // The bits are taken against the mean of the whole file: a first pass (as `quantize --scheme binary`).
@@ -57,11 +81,15 @@ await serveWorker<IndexData>(
           ? HnswIndex.create({ dim, metric: job.metric, m: job.m, efConstruction: job.efConstruction, seed: job.seed, backend: job.backend, storage: job.storage, keepVectors: job.keepVectors, center })
           : FlatIndex.create({ dim, metric: job.metric, backend: job.backend });
       await pass('inserting', (x) => index.add(x, { threads: job.threads }));
-      const data = index.toData();
-      const arrays = [data.vectors, data.codes, data.scales, data.center, data.levels, data.links0, data.upper];
-      return { result: data, transfer: arrays.map((a) => a.buffer as ArrayBuffer) };
+      return transferable(index.toData());
     } finally {
       await reader.close();
     }
   },
 );
+
+/** The index's arrays go to the parent thread without a copy. */
+function transferable(data: IndexData): { result: IndexData; transfer: ArrayBuffer[] } {
+  const arrays = [data.vectors, data.codes, data.scales, data.center, data.levels, data.links0, data.upper, data.centroids, data.sizes, data.ids];
+  return { result: data, transfer: arrays.filter((a) => a !== undefined && a.byteLength > 0).map((a) => a!.buffer as ArrayBuffer) };
+}

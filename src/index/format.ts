@@ -10,16 +10,16 @@ import { decodeGraph, encodeGraph } from './graph-codec.js';
 
 /**
  * The `.vidx` index file (docs/format.md): a 128-byte header, then 64-byte-aligned sections
- * (vectors, codes, scales, center, levels, graph), then a CRC-32 of everything before it. Sections a
- * kind of index does not use are empty: a flat index has only vectors; an int8 or binary index has
- * vectors only when it keeps them.
+ * (vectors, codes, scales, center, levels, graph; an IVF index: vectors, codes, scales, centroids,
+ * sizes, ids), then a CRC-32 of everything before it. Sections a kind of index does not use are
+ * empty: a flat index has only vectors; an int8 or binary index has vectors only when it keeps them.
  */
 export const VIDX_MAGIC = 'VECTROIX';
 export const VIDX_VERSION = 2;
 const HEADER_BYTES = 128;
 const ALIGN = 64;
 
-export const INDEX_TYPES = { hnsw: 1, flat: 2 } as const;
+export const INDEX_TYPES = { hnsw: 1, flat: 2, ivf: 3 } as const;
 export type IndexType = keyof typeof INDEX_TYPES;
 /** How vectors are stored (ids as in the Rust `Storage`: rabitqB is 2 + B). */
 export const STORAGES = { f32: 0, int8: 1, binary: 2, rabitq1: 3, rabitq2: 4, rabitq3: 5, rabitq4: 6, rabitq5: 7, rabitq6: 8, rabitq7: 9, rabitq8: 10 } as const;
@@ -79,12 +79,23 @@ export interface IndexData {
   links0: Uint32Array;
   /** Upper layers of every node with level > 0, in node order, `level * (1 + m)` u32 each. */
   upper: Uint32Array;
+  /**
+   * IVF only (absent or empty otherwise). Vectors, codes and scales (rabitq's factors) are in list
+   * order; rabitq codes are of the residual to the list's centroid, rotated with the header's seed.
+   */
+  nlist?: number;
+  /** nlist x dim centroids (cosine: of normalised vectors). */
+  centroids?: Float32Array;
+  /** Each list's length. */
+  sizes?: Uint32Array;
+  /** The id of every stored vector, in list order. */
+  ids?: Uint32Array;
 }
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const byName = <T extends Record<string, number>>(table: T, id: number) => Object.entries(table).find(([, v]) => v === id)?.[0] as keyof T | undefined;
 
-type SectionName = 'vectors' | 'codes' | 'scales' | 'center' | 'levels' | 'graph';
+type SectionName = 'vectors' | 'codes' | 'scales' | 'center' | 'levels' | 'graph' | 'centroids' | 'sizes' | 'ids';
 
 interface Layout {
   sections: { name: SectionName; offset: number; bytes: number }[];
@@ -92,15 +103,17 @@ interface Layout {
   fileBytes: number;
 }
 
-function layout(d: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVectors'> & { graphBytes: number }): Layout {
+/** The sections of an index of this shape; `nlist` > 0 lays out an IVF index. */
+function layout(d: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVectors' | 'nlist'> & { graphBytes: number }): Layout {
   const hasVectors = d.storage === 'f32' || d.keepVectors;
+  const nlist = d.nlist ?? 0;
   const sizes: [SectionName, number][] = [
     ['vectors', hasVectors ? d.count * d.dim * 4 : 0],
     ['codes', d.count * codeBytes(d.storage, d.dim)],
     ['scales', d.count * nodeParams(d.storage) * 4],
-    ['center', storageFileParams(d.storage, d.dim) * 4],
-    ['levels', d.m > 0 ? d.count : 0],
-    ['graph', d.graphBytes],
+    ...((nlist > 0
+      ? [['centroids', nlist * d.dim * 4], ['sizes', nlist * 4], ['ids', d.count * 4]]
+      : [['center', storageFileParams(d.storage, d.dim) * 4], ['levels', d.m > 0 ? d.count : 0], ['graph', d.graphBytes]]) as [SectionName, number][]),
   ];
   let at = HEADER_BYTES;
   const sections = sizes.map(([name, bytes]) => {
@@ -131,6 +144,7 @@ function encodeHeader(d: IndexData, graphBytes: number): Uint8Array {
   v.setUint32(56, d.seedLow, true);
   v.setUint32(60, d.keepVectors ? KEEP_VECTORS : 0, true);
   v.setBigUint64(64, BigInt(graphBytes), true);
+  v.setUint32(72, d.nlist ?? 0, true);
   return out;
 }
 
@@ -144,7 +158,8 @@ export async function writeIndex(path: string, d: IndexData): Promise<number> {
     await file.write(header, 0);
     let crc = crcUpdate(header);
     let at = HEADER_BYTES;
-    const arrays = { vectors: d.vectors, codes: d.codes, scales: d.scales, center: d.center, levels: d.levels, graph };
+    const none = new Uint8Array(0);
+    const arrays = { vectors: d.vectors, codes: d.codes, scales: d.scales, center: d.center, levels: d.levels, graph, centroids: d.centroids ?? none, sizes: d.sizes ?? none, ids: d.ids ?? none };
     for (const s of l.sections) {
       const pad = new Uint8Array(s.offset - at);
       const bytes = new Uint8Array(arrays[s.name].buffer, arrays[s.name].byteOffset, s.bytes);
@@ -171,8 +186,8 @@ export type IndexHeader = Omit<IndexData, 'vectors' | 'codes' | 'scales' | 'cent
   layout: Layout;
 };
 
-/** Bytes 72 to 127 of the header are reserved and zero. */
-const RESERVED_FROM = 72;
+/** Bytes 76 to 127 of the header are reserved and zero (72: IVF's nlist, zero for other types). */
+const RESERVED_FROM = 76;
 
 /**
  * Decodes and checks a header: every field in its range (docs/format.md lists them), the fields
@@ -198,24 +213,28 @@ export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: str
   const flags = v.getUint32(60, true);
   const keepVectors = (flags & KEEP_VECTORS) !== 0;
   const graphBytes = Number(v.getBigUint64(64, true));
+  const nlist = v.getUint32(72, true);
   const hnsw = type === 'hnsw';
+  const ivf = type === 'ivf';
   if (dim < 1 || dim > MAX_DIM) throw fail(`dimension ${dim} in the header is out of range (1 to ${MAX_DIM})`);
   if (hnsw ? m < 2 || m > LIMITS.m : m !== 0) throw fail(`M = ${m} does not fit a ${type} index (${hnsw ? `2 to ${LIMITS.m}` : '0'})`);
   if (hnsw ? efConstruction < 1 || efConstruction > LIMITS.ef : efConstruction !== 0) {
     throw fail(`efConstruction = ${efConstruction} does not fit a ${type} index (${hnsw ? `1 to ${LIMITS.ef}` : '0'})`);
   }
   if (maxLevel > (hnsw ? MAX_LEVEL : 0)) throw fail(`top level ${maxLevel} in the header is out of range (0 to ${hnsw ? MAX_LEVEL : 0})`);
-  if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || (!hnsw && (storage !== 'f32' || graphBytes > 0))) throw fail('inconsistent storage flags in the header');
+  const storageFits = hnsw || storage === 'f32' || (ivf && storage.startsWith('rabitq'));
+  if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || !storageFits || (!hnsw && graphBytes > 0)) throw fail('inconsistent storage flags in the header');
+  if (ivf ? nlist < 1 || nlist > 1 << 24 : nlist !== 0) throw fail(`nlist = ${nlist} does not fit ${ivf ? 'an' : 'a'} ${type} index (${ivf ? '1 to 16,777,216' : '0'})`);
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(graphBytes) || count > 2 ** 31 - 1) throw fail('counts in the header are too large');
   if (hnsw ? (count === 0 ? entry !== -1 : entry < 0 || entry >= count) : entry !== -1) {
     throw fail(`entry point ${entry} in the header is not a node of this ${count}-vector index`);
   }
-  if (bytes.subarray(RESERVED_FROM, HEADER_BYTES).some((b) => b !== 0)) throw fail('reserved header bytes (72 to 127) are not zero');
-  const l = layout({ count, dim, m, storage, keepVectors, graphBytes });
+  if (bytes.subarray(RESERVED_FROM, HEADER_BYTES).some((b) => b !== 0)) throw fail(`reserved header bytes (${RESERVED_FROM} to 127) are not zero`);
+  const l = layout({ count, dim, m, storage, keepVectors, graphBytes, nlist });
   if (fileSize < l.fileBytes) throw fail(`truncated: ${count} vectors need ${l.fileBytes} bytes but the file has ${fileSize}`);
   if (fileSize > l.fileBytes) throw fail(`${fileSize - l.fileBytes} unexpected bytes after the data`);
   const [seedHigh, seedLow] = [v.getUint32(52, true), v.getUint32(56, true)];
-  return { type, metric, storage, keepVectors, dim, count, m, efConstruction, maxLevel, entry, seedHigh, seedLow, graphBytes, layout: l };
+  return { type, metric, storage, keepVectors, dim, count, m, efConstruction, maxLevel, entry, seedHigh, seedLow, graphBytes, layout: l, ...(ivf ? { nlist } : {}) };
 }
 
 /** An index file's checked header, without reading the rest (for planning a command before its work). */
@@ -254,8 +273,11 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
     const l = h.layout;
     const stored = new DataView(bytes.buffer).getUint32(l.checksumOffset, true);
     if (stored !== crcUpdate(bytes.subarray(0, l.checksumOffset))) throw fail(`checksum mismatch: the file is corrupt`);
-    const at = (name: SectionName) => l.sections.find((s) => s.name === name)!;
-    const view = <T>(name: SectionName, make: (b: ArrayBuffer, o: number, n: number) => T, size: number) => make(bytes.buffer, at(name).offset, at(name).bytes / size);
+    // A section this type of index does not lay out reads as empty.
+    const view = <T>(name: SectionName, make: (b: ArrayBuffer, o: number, n: number) => T, size: number) => {
+      const s = l.sections.find((x) => x.name === name);
+      return make(bytes.buffer, s?.offset ?? 0, (s?.bytes ?? 0) / size);
+    };
     const vectors = view('vectors', (b, o, n) => new Float32Array(b, o, n), 4);
     const scales = view('scales', (b, o, n) => new Float32Array(b, o, n), 4);
     const center = view('center', (b, o, n) => new Float32Array(b, o, n), 4);
@@ -267,6 +289,7 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
       const what = rabitq ? `factor ${badScale % 3} of vector ${Math.floor(badScale / 3)}` : `int8 scale of vector ${badScale}`;
       throw fail(`the ${what} is ${scales[badScale]}; it must be finite and not negative`);
     }
+    if (h.type === 'ivf') return { ...readIvfSections(h, view, fail), vectors, scales, fileBytes: input.size };
     const centerValues = rabitq ? center.subarray(RABITQ_HEADER_WORDS) : center;
     const badCenter = firstNonFinite(centerValues);
     if (badCenter >= 0) throw fail(`the ${rabitq ? 'rabitq' : 'binary'} center's dimension ${badCenter} is ${centerValues[badCenter]}; it must be finite`);
@@ -312,7 +335,33 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
   }
 }
 
+/**
+ * An IVF file's own sections, checked: finite centroids, list sizes adding up to the count, and
+ * every id below the count exactly once.
+ */
+function readIvfSections(
+  h: IndexHeader,
+  view: <T>(name: SectionName, make: (b: ArrayBuffer, o: number, n: number) => T, size: number) => T,
+  fail: (what: string) => DataError,
+): Omit<IndexData, 'vectors' | 'scales'> {
+  const centroids = view('centroids', (b, o, n) => new Float32Array(b, o, n), 4);
+  const sizes = view('sizes', (b, o, n) => new Uint32Array(b, o, n), 4);
+  const ids = view('ids', (b, o, n) => new Uint32Array(b, o, n), 4);
+  const bad = firstNonFinite(centroids);
+  if (bad >= 0) throw fail(`centroid ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${centroids[bad]}; it must be finite`);
+  const total = sizes.reduce((s, v) => s + v, 0);
+  if (total !== h.count) throw fail(`corrupt list directory: the lists hold ${total} vectors, the header says ${h.count}`);
+  const seen = new Uint8Array(h.count);
+  for (const id of ids) {
+    if (id >= h.count || seen[id]) throw fail(`corrupt list directory: id ${id} is out of range or stored twice`);
+    seen[id] = 1;
+  }
+  const { graphBytes: _g, layout: _l, ...fields } = h;
+  const none = { f32: new Float32Array(0), u8: new Uint8Array(0), u32: new Uint32Array(0) };
+  return { ...fields, codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1), center: none.f32, levels: none.u8, links0: none.u32, upper: none.u32, centroids, sizes, ids };
+}
+
 /** Bytes `writeIndex` writes for an index of this shape whose graph encodes to `graphBytes`. */
-export function indexFileBytes(shape: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVectors'>, graphBytes: number): number {
+export function indexFileBytes(shape: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVectors' | 'nlist'>, graphBytes: number): number {
   return layout({ ...shape, graphBytes }).fileBytes;
 }

@@ -6,6 +6,7 @@ import { DataError, UsageError } from '../errors.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VectorReader } from '../formats/vectors.js';
 import { HnswIndex } from './hnsw.js';
+import { IvfIndex } from './ivf.js';
 import { loadIndex } from './load.js';
 import { serveWorker, type WorkerMessage } from './run-worker.js';
 
@@ -17,6 +18,8 @@ export interface SearchJob {
   ef: number;
   /** 0: no re-scoring. */
   rerank: number;
+  /** ivf: lists probed per query (default: 16, or nlist if fewer). */
+  nprobe?: number;
   threads: number;
   backend: BackendChoice;
 }
@@ -31,6 +34,8 @@ export interface SearchRun {
   queries: number;
   count: number;
   type: string;
+  /** ivf: the lists probed per query. */
+  nprobe?: number;
 }
 
 const job = workerData as SearchJob;
@@ -47,23 +52,28 @@ await serveWorker<SearchRun>(
       await reader.close();
     }
     if (dim !== index.dim) throw new DataError(`${job.queriesPath}: queries have dimension ${dim}, the index has ${index.dim}`);
-    if (job.rerank > 0 && !(index instanceof HnswIndex && index.keepVectors)) {
-      const why = index instanceof HnswIndex && index.storage !== 'f32' ? `was built without --keep-vectors` : `measures exact float32 distances already (${index.type}, f32)`;
+    const coded = index instanceof HnswIndex || index instanceof IvfIndex ? index : undefined;
+    if (job.rerank > 0 && !coded?.keepVectors) {
+      const why = coded && coded.storage !== 'f32' ? `was built without --keep-vectors` : `measures exact float32 distances already (${index.type}, f32)`;
       throw new UsageError(`--rerank ${job.rerank}: ${job.indexPath} ${why}`);
     }
     const { k, ef, rerank } = job;
+    if (index instanceof IvfIndex && job.nprobe !== undefined && job.nprobe > index.nlist) {
+      throw new UsageError(`--nprobe ${job.nprobe}: ${job.indexPath} has ${index.nlist} lists`);
+    }
+    const nprobe = index instanceof IvfIndex ? (job.nprobe ?? Math.min(16, index.nlist)) : undefined;
     const latencies = new Float64Array(m);
     let distanceComputations = 0;
     for (let q = 0; q < m; q++) {
       const t0 = performance.now();
-      distanceComputations += index.search(queries.subarray(q * dim, (q + 1) * dim), k, { ef, rerank, threads: 1 }).distanceComputations;
+      distanceComputations += index.search(queries.subarray(q * dim, (q + 1) * dim), k, { ef, nprobe, rerank, threads: 1 }).distanceComputations;
       latencies[q] = performance.now() - t0;
       if ((q + 1) % 500 === 0 || q + 1 === m) progress(q + 1, m);
     }
     const t0 = performance.now();
-    const batch = index.search(queries, k, { ef, rerank, threads: job.threads });
+    const batch = index.search(queries, k, { ef, nprobe, rerank, threads: job.threads, batch: true });
     const batchSeconds = (performance.now() - t0) / 1000;
-    const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type };
+    const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type, nprobe };
     return { result, transfer: [batch.ids.buffer, batch.distances.buffer, latencies.buffer] as ArrayBuffer[] };
   },
 );

@@ -12,6 +12,10 @@ export interface SearchOptions {
    * to it if ef is smaller. 0 (default): distances on the codes.
    */
   rerank?: number;
+  /** IVF: lists scanned per query (default: 16, or nlist if fewer). */
+  nprobe?: number;
+  /** IVF: group the queries by the lists they probe, so each list is read once for all of them. */
+  batch?: boolean;
 }
 
 export interface AddOptions {
@@ -35,7 +39,7 @@ export interface SearchResult {
   distanceComputations: number;
 }
 
-/** What both index kinds offer. */
+/** What every index kind offers. */
 export interface VectorIndex {
   readonly type: IndexType;
   readonly metric: IndexMetricName;

@@ -71,6 +71,26 @@ export interface NativeAddon {
     vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array,
     levels: Uint8Array, links0: Uint32Array, upper: Uint32Array, entry: number,
   ): unknown;
+  /** k-means over a seeded sample of x's rows (cosine: normalised), for an IVF index's centroids. */
+  kmeansCreate(x: Float32Array, dim: number, nlist: number, trainSize: number, metric: number, seedHigh: number, seedLow: number): unknown;
+  /** One Lloyd iteration on libuv's thread pool: the objective before it, and the empty clusters split. */
+  kmeansStepAsync(handle: unknown, threads: number): Promise<{ objective: number; splits: number }>;
+  kmeansCentroids(handle: unknown): Float32Array;
+  ivfCreate(dim: number, metric: number, storage: number, keepVectors: number, centroids: Float32Array, seedHigh: number, seedLow: number): unknown;
+  ivfAdd(handle: unknown, x: Float32Array, threads: number): void;
+  ivfAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;
+  /** Returns the distance computations made; `grouped` (0/1) scans each list once for all the queries probing it. */
+  ivfSearch(handle: unknown, queries: Float32Array, k: number, nprobe: number, rerank: number, grouped: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  /** Parameters, and the lengths of the arrays `ivfExport` fills. */
+  ivfInfo(handle: unknown): {
+    count: number; dim: number; metric: number; storage: number; keepVectors: number; nlist: number; seedHigh: number; seedLow: number;
+    vectors: number; codes: number; params: number;
+  };
+  ivfExport(handle: unknown, centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array): void;
+  ivfImport(
+    dim: number, metric: number, storage: number, keepVectors: number, seedHigh: number, seedLow: number,
+    centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array,
+  ): unknown;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;
 }

@@ -3,6 +3,7 @@ import type { IndexMetricName } from '../distance/metrics.js';
 import { savedBytes } from '../bench/peers.js';
 import { FlatIndex } from '../index/flat.js';
 import { HnswIndex } from '../index/hnsw.js';
+import { IvfIndex, type IvfStorage } from '../index/ivf.js';
 import type { VectorIndex } from '../index/types.js';
 import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
 import type { IndexConfig } from './spec.js';
@@ -47,11 +48,14 @@ export function unsupported(config: IndexConfig, backend: RecallBackend): string
   if (config.type === 'faiss') return backend === 'faiss' ? undefined : 'faiss: configurations run on the faiss backend';
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
   if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32') return 'FAISS runs vectro\'s hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)';
+  if (backend === 'faiss' && config.type === 'ivf' && config.storage !== 'f32') return 'FAISS runs vectro\'s ivf configurations over float32 only (use faiss:IVF1024,RaBitQfs4,refine=5 and the like for its own codes)';
+  if (backend === 'js' && config.type === 'ivf') return 'the IVF index has no TypeScript baseline yet';
   return undefined;
 }
 
 /** The FAISS factory string for a configuration the faiss backend runs. */
 export function faissFactory(config: IndexConfig): string {
+  if (config.type === 'ivf') return `IVF${config.nlist},Flat`;
   return config.type === 'faiss' ? config.factory! : config.type === 'flat' ? 'Flat' : `HNSW${config.m}`;
 }
 
@@ -59,6 +63,7 @@ export function faissFactory(config: IndexConfig): string {
 export function sweepOf(config: IndexConfig, backend: RecallBackend): 'ef' | 'nprobe' | undefined {
   if (config.type === 'flat') return undefined;
   if (config.type === 'hnsw') return 'ef';
+  if (config.type === 'ivf') return 'nprobe';
   const p = sweptParameter(faissFactory(config));
   return p === 'efSearch' ? 'ef' : p;
 }
@@ -100,7 +105,20 @@ function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
   };
 }
 
+/** vectro's IVF index: the build trains k-means on the base vectors, the sweep is over nprobe. */
+function ivfEngine({ config, dim, metric, seed }: EngineParams): Engine {
+  const index = IvfIndex.create({ dim, metric, nlist: config.nlist!, storage: config.storage as IvfStorage, keepVectors: config.rerank > 0, seed, backend: 'native' });
+  const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
+  return {
+    build: (base, threads, onProgress) => index.addAsync(base, { threads, onProgress }),
+    bytes: async () => index.fileBytes(),
+    searchOne: (q, k, nprobe) => outcome(index.search(q, k, { nprobe, threads: 1, rerank: config.rerank })),
+    searchBatch: (qs, k, nprobe, threads) => outcome(index.search(qs, k, { nprobe, threads, rerank: config.rerank, batch: true })),
+  };
+}
+
 function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
+  if (config.type === 'ivf') return ivfEngine({ config, dim, metric, seed, ...p });
   const backend = p.backend as 'native' | 'js';
   const index: VectorIndex & { addAsync?: HnswIndex['addAsync'] } =
     config.type === 'flat'

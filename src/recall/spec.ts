@@ -2,15 +2,20 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { LIMITS, wholeNumber } from '../limits.js';
 import { STORAGES, type Storage } from '../index/format.js';
+import { IVF_STORAGES } from '../index/ivf.js';
 
 /**
  * One index configuration of a recall run, written as a spec string (as FAISS's index_factory):
  * `flat`, or `hnsw` with `m=` (links per node; M in the paper), `efc=` (efConstruction),
  * `storage=f32|int8|binary` and `rerank=N` (int8/binary: keep the float32 vectors and re-score the
- * N best candidates exactly). E.g. `hnsw,m=16,efc=200,storage=int8,rerank=100`.
+ * N best candidates exactly). E.g. `hnsw,m=16,efc=200,storage=int8,rerank=100`. `ivf` takes
+ * `nlist=` (lists), `storage=f32|rabitq1..8` and `rerank=N`, and is swept over nprobe:
+ * `ivf,nlist=1024,storage=rabitq4,rerank=50`.
  */
 export interface IndexConfig {
-  type: 'flat' | 'hnsw' | 'faiss';
+  type: 'flat' | 'hnsw' | 'ivf' | 'faiss';
+  /** ivf: lists (0 for the other types). */
+  nlist?: number;
   m: number;
   efConstruction: number;
   storage: Storage;
@@ -32,6 +37,15 @@ const hnswKeys = z
   })
   .strict()
   .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8, binary and rabitq storage rerank (f32 distances are already exact)' });
+
+const ivfKeys = z
+  .object({
+    nlist: wholeNumber('nlist', 1, 1 << 24),
+    storage: z.enum(IVF_STORAGES, { error: (i) => `storage: an ivf index stores ${IVF_STORAGES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
+    rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
+  })
+  .strict()
+  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only rabitq storage reranks (f32 distances are already exact)' });
 
 const faissKeys = z
   .object({
@@ -75,7 +89,17 @@ export function parseConfig(spec: string): IndexConfig {
     if (pairs.length > 0) throw fail('flat (exact search) takes no parameters');
     return { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', rerank: 0 };
   }
-  if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat, hnsw, or faiss:FACTORY)`);
+  if (type === 'ivf') {
+    if (!('nlist' in fields)) throw fail('ivf needs nlist=N (the number of lists, e.g. ivf,nlist=1024)');
+    const parsed = ivfKeys.safeParse(fields);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (ivf takes nlist, storage, rerank)` : issue.message);
+    }
+    const o = parsed.data;
+    return { type: 'ivf', m: 0, efConstruction: 0, nlist: o.nlist, storage: o.storage, rerank: o.rerank };
+  }
+  if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat, hnsw, ivf, or faiss:FACTORY)`);
   const parsed = hnswKeys.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -89,7 +113,9 @@ export function parseConfig(spec: string): IndexConfig {
 export function formatConfig(c: IndexConfig): string {
   if (c.type === 'flat') return 'flat';
   if (c.type === 'faiss') return `faiss:${c.factory}${c.efConstruction ? `,efc=${c.efConstruction}` : ''}${c.refine ? `,refine=${c.refine}` : ''}`;
-  return `hnsw,m=${c.m},efc=${c.efConstruction},storage=${c.storage}${c.rerank > 0 ? `,rerank=${c.rerank}` : ''}`;
+  const rerank = c.rerank > 0 ? `,rerank=${c.rerank}` : '';
+  if (c.type === 'ivf') return `ivf,nlist=${c.nlist},storage=${c.storage}${rerank}`;
+  return `hnsw,m=${c.m},efc=${c.efConstruction},storage=${c.storage}${rerank}`;
 }
 
 /** Exact search, then HNSW (hnswlib's M=16, efConstruction=200) on f32, int8 and binary codes. */

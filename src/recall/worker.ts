@@ -36,7 +36,7 @@ async function run(job: RecallJob): Promise<void> {
 
     const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
     const sweep = sweepOf(config, backend);
-    const values = sweep === 'ef' ? job.efs.filter((ef) => ef >= k) : sweep === 'nprobe' ? job.nprobes.filter((p) => p <= (nlistOf(config.factory ?? '') ?? Infinity)) : [null];
+    const values = sweep === 'ef' ? job.efs.filter((ef) => ef >= k) : sweep === 'nprobe' ? job.nprobes.filter((p) => p <= (config.nlist || nlistOf(config.factory ?? '') || Infinity)) : [null];
     for (const value of values) {
       await send({ type: 'stage', stage: value === null ? 'searching' : `searching at ${sweep}=${value}` });
       const timing = engine.timedSearch

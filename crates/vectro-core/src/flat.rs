@@ -44,6 +44,17 @@ const RERANK_MARGIN: usize = 16;
 const QUERY_BLOCK: usize = 64;
 const BASE_CHUNK: usize = 8192;
 
+/// Appends `x` to `out`, normalised for cosine (a zero vector stays zero), as it is otherwise. The
+/// norm is summed in order in float32, as the TypeScript baseline does, so both store the same bits.
+pub fn prepare_row(metric: IndexMetric, x: &[f32], out: &mut Vec<f32>) {
+    if metric != IndexMetric::Cosine {
+        out.extend_from_slice(x);
+        return;
+    }
+    let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt();
+    out.extend(x.iter().map(|v| if norm > 0.0 { v / norm } else { 0.0 }));
+}
+
 /// The exact distance of one pair under `metric`, at `level`.
 pub fn distance_at(level: Level, metric: IndexMetric, a: &[f32], b: &[f32]) -> f32 {
     let k = kernels(level);

@@ -8,6 +8,7 @@ pub mod distance;
 pub mod error;
 pub mod flat;
 pub mod hnsw;
+pub mod ivf;
 pub mod parallel;
 pub mod quant;
 pub mod simd;

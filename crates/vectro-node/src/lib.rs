@@ -3,6 +3,7 @@
 //! src/native/types.ts; keep the two in step.
 
 mod hnsw;
+mod ivf;
 mod js;
 mod napi;
 
@@ -258,6 +259,16 @@ export!(js_hnsw_search, 8, hnsw::search);
 export!(js_hnsw_info, 1, hnsw::info);
 export!(js_hnsw_export, 8, hnsw::export);
 export!(js_hnsw_import, 16, hnsw::import);
+export!(js_kmeans_create, 7, ivf::kmeans_create);
+export!(js_kmeans_step_async, 2, ivf::kmeans_step_async);
+export!(js_kmeans_centroids, 1, ivf::kmeans_centroids);
+export!(js_ivf_create, 7, ivf::create);
+export!(js_ivf_add, 3, ivf::add);
+export!(js_ivf_add_async, 3, ivf::add_async);
+export!(js_ivf_search, 9, ivf::search);
+export!(js_ivf_info, 1, ivf::info);
+export!(js_ivf_export, 7, ivf::export);
+export!(js_ivf_import, 12, ivf::import);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -266,7 +277,7 @@ export!(js_hnsw_import, 16, hnsw::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 24] = [
+    let functions: [(&str, napi::napi_callback); 34] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -291,6 +302,16 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("hnswInfo", js_hnsw_info),
         ("hnswExport", js_hnsw_export),
         ("hnswImport", js_hnsw_import),
+        ("kmeansCreate", js_kmeans_create),
+        ("kmeansStepAsync", js_kmeans_step_async),
+        ("kmeansCentroids", js_kmeans_centroids),
+        ("ivfCreate", js_ivf_create),
+        ("ivfAdd", js_ivf_add),
+        ("ivfAddAsync", js_ivf_add_async),
+        ("ivfSearch", js_ivf_search),
+        ("ivfInfo", js_ivf_info),
+        ("ivfExport", js_ivf_export),
+        ("ivfImport", js_ivf_import),
     ];
     for (name, cb) in functions {
         let registered = env.function(name, cb).and_then(|f| env.set(exports, name, f));

@@ -11,6 +11,7 @@ import { VectorReader } from '../../formats/vectors.js';
 import { texmexRecords } from '../../formats/writers.js';
 import type { BuildJob } from '../../index/build-worker.js';
 import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type IndexData, type Storage } from '../../index/format.js';
+import { DEFAULT_ITERATIONS, IVF_STORAGES, TRAIN_PER_LIST } from '../../index/ivf.js';
 import { percentile, recallAtK } from '../../index/recall.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
@@ -28,7 +29,10 @@ const formatOption = z.enum(VECTOR_FORMATS, { error: (i) => `--format: expected 
 
 const buildOptions = commonOptions.extend({
   output: z.string({ error: '-o, --output: required (the .vidx index file to write)' }).min(1),
-  type: z.enum(['hnsw', 'flat'], { error: (i) => `--type: expected hnsw or flat, got '${String(i.input)}'` }).default('hnsw'),
+  type: z.enum(['hnsw', 'flat', 'ivf'], { error: (i) => `--type: expected hnsw, ivf or flat, got '${String(i.input)}'` }).default('hnsw'),
+  nlist: wholeNumber('--nlist', 1, 1 << 24).optional(),
+  trainSize: wholeNumber('--train-size', 1, 2 ** 31 - 1).optional(),
+  iterations: wholeNumber('--iterations', 1, 1000).default(DEFAULT_ITERATIONS),
   metric: z.enum(metricNames, { error: (i) => `--metric: expected one of ${metricNames.join(', ')}, got '${String(i.input)}'` }).default('l2'),
   m: wholeNumber('--m', 2, LIMITS.m).default(16),
   efConstruction: wholeNumber('--ef-construction', 1, LIMITS.ef).default(200),
@@ -41,6 +45,7 @@ const buildOptions = commonOptions.extend({
 const searchOptions = commonOptions.extend({
   k: kOption(10),
   ef: wholeNumber('--ef', 1, LIMITS.ef).optional(),
+  nprobe: wholeNumber('--nprobe', 1, 1 << 24).optional(),
   rerank: wholeNumber('--rerank', 1, LIMITS.rerank).optional(),
   output: z.string().optional(),
   distances: z.string().optional(),
@@ -49,15 +54,21 @@ const searchOptions = commonOptions.extend({
 });
 
 export function registerIndex(program: Command): void {
-  const index = program.command('index').summary('build, search and describe ANN indexes (HNSW, exact flat)');
+  const index = program.command('index').summary('build, search and describe ANN indexes (HNSW, IVF, exact flat)');
 
   const build = index
     .command('build')
     .summary('build an index over a vector file')
-    .description('Build an HNSW (or exact flat) index over BASE and save it as a .vidx file (docs/format.md). Parameters: docs/index.md.')
+    .description(
+      'Build an HNSW, IVF (k-means lists) or exact flat index over BASE and save it as a .vidx file (docs/format.md). ' +
+        'Parameters, and how to choose them: docs/index.md.',
+    )
     .argument('<base>', 'vector file to index')
     .option('-o, --output <file>', 'the .vidx file to write (required)')
-    .option('--type <type>', 'hnsw or flat', 'hnsw')
+    .option('--type <type>', 'hnsw, ivf or flat', 'hnsw')
+    .option('--nlist <n>', 'ivf: lists (k-means cells; about 4 sqrt(n), see docs/index.md); required for --type ivf')
+    .option('--train-size <n>', `ivf: vectors k-means trains on, sampled with --seed (default: ${TRAIN_PER_LIST} x nlist, or all)`)
+    .option('--iterations <n>', 'ivf: k-means iterations', String(DEFAULT_ITERATIONS))
     .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
@@ -70,10 +81,15 @@ export function registerIndex(program: Command): void {
     if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
     if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
+    const ivf = opts.type === 'ivf';
+    if (!ivf && (opts.nlist !== undefined || opts.trainSize !== undefined)) throw new UsageError('--nlist and --train-size: apply to --type ivf');
+    if (ivf && opts.nlist === undefined) throw new UsageError('--nlist: required for --type ivf (the number of k-means lists; about 4 sqrt(n), see docs/index.md)');
+    if (ivf && !(IVF_STORAGES as readonly string[]).includes(opts.storage)) throw new UsageError(`--storage ${opts.storage}: an ivf index stores ${IVF_STORAGES.join(', ')}`);
     const { count, dim } = await VectorReader.probe(basePath, opts.format);
+    if (ivf) checkIvfSizes(opts.nlist!, opts.trainSize, count, basePath);
     // At least the vectors and codes; the graph adds at least a byte per node.
     const m = opts.type === 'hnsw' ? opts.m : 0;
-    const bytes = indexFileBytes({ count, dim, m, storage: opts.storage, keepVectors: opts.keepVectors }, m > 0 ? count : 0);
+    const bytes = indexFileBytes({ count, dim, m, storage: opts.storage, keepVectors: opts.keepVectors, nlist: opts.nlist }, m > 0 ? count : 0);
     await planOutputs([basePath], [{ flag: '-o', path: opts.output, bytes }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
@@ -82,6 +98,7 @@ export function registerIndex(program: Command): void {
     const job: BuildJob = {
       basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction,
       storage: opts.storage, keepVectors: opts.keepVectors, seed: opts.seed, backend: backend.name, threads: opts.threads,
+      nlist: opts.nlist, trainSize: opts.trainSize, iterations: opts.iterations,
     };
     const data = await withInterrupt(async (signal) => {
       const d = await runWorker<IndexData>('./build-worker.js', job, (done, total, stage) => progress.update(stage ?? 'inserting', done, total), signal);
@@ -89,7 +106,7 @@ export function registerIndex(program: Command): void {
       return { d, bytes };
     }).finally(() => progress.stop());
     const seconds = (performance.now() - started) / 1000;
-    const threads = opts.type === 'hnsw' && backend.name === 'native' ? opts.threads : 1;
+    const threads = opts.type !== 'flat' && backend.name === 'native' ? opts.threads : 1;
     const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, threads, seconds, insertsPerSecond: data.d.count / seconds };
     if (opts.json) printJson(report);
     else if (!opts.quiet) console.log(infoTable({ ...report, backend: backendLabel(backend, opts.backend, threads), time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)` }));
@@ -106,7 +123,8 @@ export function registerIndex(program: Command): void {
     .argument('<queries>', 'vector file of queries')
     .option('-k <n>', 'neighbours per query', '10')
     .option('--ef <n>', 'HNSW search width (ef), at least k (default: max(64, k))')
-    .option('--rerank <n>', 're-score the n best candidates with the kept float32 vectors (int8/binary indexes built with --keep-vectors; n >= k; widens the search to n if ef is smaller)')
+    .option('--nprobe <n>', 'IVF: lists scanned per query, nearest centroids first (default: 16, or nlist if fewer)')
+    .option('--rerank <n>', 're-score the n best candidates with the kept float32 vectors (int8/binary/rabitq indexes built with --keep-vectors; n >= k; HNSW: widens the search to n if ef is smaller)')
     .option('-o, --output <file>', 'write the ids, one .ivecs record per query, nearest first')
     .option('--distances <file>', 'write the distances as .fvecs')
     .option('--groundtruth <file>', '.ivecs of true neighbours (e.g. from vectro groundtruth): report recall@k')
@@ -131,7 +149,9 @@ export function registerIndex(program: Command): void {
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('loading the index');
-    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name };
+    if (opts.nprobe !== undefined && header.type !== 'ivf') throw new UsageError(`--nprobe: applies to IVF indexes (${indexPath} is ${header.type})`);
+    if (opts.ef !== undefined && header.type === 'ivf') throw new UsageError(`--ef: applies to HNSW indexes (${indexPath} is ivf: use --nprobe)`);
+    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, nprobe: opts.nprobe, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name };
     const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
     await writeFilesAtomic([
       ...(opts.output ? [{ path: opts.output, data: texmexRecords(run.ids, opts.k) }] : []),
@@ -139,7 +159,7 @@ export function registerIndex(program: Command): void {
     ]);
     const total = run.latencies.reduce((s, v) => s + v, 0) / 1000;
     const report = {
-      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, rerank: opts.rerank ?? null, backend: backend.name,
+      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, nprobe: run.nprobe ?? null, rerank: opts.rerank ?? null, backend: backend.name,
       qps: run.queries / total, batch_qps: run.queries / run.batchSeconds, threads: opts.threads,
       p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
       distances_per_query: run.distanceComputations / run.queries,
@@ -150,7 +170,10 @@ export function registerIndex(program: Command): void {
     console.log(
       keyValueTable([
         ['index', `${indexPath} (${run.type}, ${run.count.toLocaleString('en-US')} vectors)`],
-        ['queries, k, ef', `${run.queries.toLocaleString('en-US')}, ${opts.k}, ${report.ef ?? 'exact'}${opts.rerank ? `, rerank ${opts.rerank}` : ''}`],
+        [
+          run.type === 'ivf' ? 'queries, k, nprobe' : 'queries, k, ef',
+          `${run.queries.toLocaleString('en-US')}, ${opts.k}, ${report.nprobe ?? report.ef ?? 'exact'}${opts.rerank ? `, rerank ${opts.rerank}` : ''}`,
+        ],
         ['QPS (1 thread)', `${formatRate(report.qps)}  (batch on ${opts.threads} threads: ${formatRate(report.batch_qps)})`],
         ['latency p50/p95/p99', `${report.p50_ms.toFixed(3)} / ${report.p95_ms.toFixed(3)} / ${report.p99_ms.toFixed(3)} ms`],
         ['distances per query', report.distances_per_query.toFixed(0)],
@@ -181,6 +204,8 @@ function describe(d: IndexData, bytes: number) {
   return {
     type: d.type, metric: d.metric, storage: d.storage, keepVectors: d.keepVectors, count: d.count, dim: d.dim,
     m: d.type === 'hnsw' ? d.m : null, efConstruction: d.type === 'hnsw' ? d.efConstruction : null,
+    nlist: d.type === 'ivf' ? d.nlist! : null,
+    listSizes: d.type === 'ivf' ? listSizeStats(d.sizes!) : null,
     levels: d.type === 'hnsw' ? nodesPerLevel : null,
     meanDegree: d.type === 'hnsw' && d.count > 0 ? links / d.count : null,
     bytes,
@@ -198,8 +223,26 @@ function infoTable(r: ReturnType<typeof describe> & { index?: string; output?: s
     rows.push(['nodes per level', r.levels!.map((n, l) => `${l}: ${n.toLocaleString('en-US')}`).join(', ')]);
     rows.push(['mean degree (bottom layer)', (r.meanDegree ?? 0).toFixed(2)]);
   }
+  if (r.type === 'ivf') {
+    const s = r.listSizes!;
+    rows.push(['nlist', r.nlist!.toLocaleString('en-US')]);
+    rows.push(['list sizes (min/median/max)', `${s.min} / ${s.median} / ${s.max}${s.empty > 0 ? ` (${s.empty} empty)` : ''}`]);
+  }
   rows.push(['bytes', formatBytes(r.bytes)]);
   if (r.backend) rows.push(['backend', r.backend]);
   if (r.time) rows.push(['time', r.time]);
   return keyValueTable(rows);
+}
+
+/** IVF's size rules, checked before any work: 1 <= nlist <= vectors, nlist <= training sample <= vectors. */
+function checkIvfSizes(nlist: number, trainSize: number | undefined, count: number, basePath: string): void {
+  if (nlist > count) throw new UsageError(`--nlist ${nlist}: ${basePath} holds ${count} vectors; k-means needs at least one per list`);
+  if (trainSize !== undefined && trainSize < nlist) throw new UsageError(`--train-size ${trainSize}: too small for --nlist ${nlist}; it needs at least ${nlist} vectors (one per list; ${TRAIN_PER_LIST * nlist} is the default)`);
+  if (trainSize !== undefined && trainSize > count) throw new UsageError(`--train-size ${trainSize}: ${basePath} holds only ${count} vectors`);
+}
+
+/** The spread of an IVF index's list lengths. */
+function listSizeStats(sizes: Uint32Array): { min: number; median: number; max: number; empty: number } {
+  const sorted = Uint32Array.from(sizes).sort();
+  return { min: sorted[0] ?? 0, median: sorted[sorted.length >> 1] ?? 0, max: sorted[sorted.length - 1] ?? 0, empty: sizes.filter((s) => s === 0).length };
 }

@@ -237,12 +237,7 @@ impl Store {
 
     /// Appends `x` to `out`, normalised for cosine (a zero vector stays zero), as it is otherwise.
     pub fn prepare(&self, x: &[f32], out: &mut Vec<f32>) {
-        if self.metric != IndexMetric::Cosine {
-            out.extend_from_slice(x);
-            return;
-        }
-        let norm = x.iter().map(|v| v * v).sum::<f32>().sqrt();
-        out.extend(x.iter().map(|v| if norm > 0.0 { v / norm } else { 0.0 }));
+        crate::flat::prepare_row(self.metric, x, out)
     }
 
     /// Prepares, encodes and appends rows (finite values, whole rows: checked by the caller).

@@ -45,6 +45,12 @@ pub struct Block {
     pub center: Vec<f32>,
 }
 
+/// The file-parameter block [`read_block`] reads: a Hadamard rotation from `seed`, then `center`.
+pub fn block_words(seed: u64, metric_id: u32, center: &[f32]) -> Vec<f32> {
+    let head = [ROTATION_HADAMARD, metric_id, seed as u32, (seed >> 32) as u32, padded_dim(center.len()) as u32, 0, 0, 0];
+    head.iter().map(|&w| f32::from_bits(w)).chain(center.iter().copied()).collect()
+}
+
 /// Reads `[kind, metric, seed lo, seed hi, P, 0, 0, 0, center (dim f32)]`, checking every field.
 pub fn read_block(words: &[f32], dim: usize) -> Result<Block, String> {
     read_block_at(crate::simd::level(), words, dim)
@@ -377,11 +383,17 @@ impl Prepared {
     /// [`Prepared::new`] without the lookup tables of [`Prepared::code_dot`] (P x 32 sums), for
     /// callers that measure with [`Prepared::nibble_query`] or FastScan's tables instead.
     pub fn without_tables(bits: usize, q: &[f32], block: &Block, l2: bool) -> Prepared {
-        let (dim, p) = (block.rotation.dim, block.rotation.padded);
+        Prepared::around(bits, q, &block.rotation, &block.center, l2)
+    }
+
+    /// [`Prepared::without_tables`] for codes encoded around `center` with `rotation`: an IVF
+    /// index's lists share one rotation, each with its centroid as center.
+    pub fn around(bits: usize, q: &[f32], rotation: &Rotation, center: &[f32], l2: bool) -> Prepared {
+        let (dim, p) = (rotation.dim, rotation.padded);
         let mut v = vec![0f64; p];
         let mut constant = 0f64;
         for i in 0..dim {
-            let (qi, ci) = (q[i] as f64, block.center[i] as f64);
+            let (qi, ci) = (q[i] as f64, center[i] as f64);
             if l2 {
                 v[i] = qi - ci;
                 constant += v[i] * v[i];
@@ -390,13 +402,26 @@ impl Prepared {
                 constant += qi * ci;
             }
         }
-        block.rotation.apply(&mut v);
+        rotation.apply(&mut v);
+        Prepared::rotated(bits, &v, constant, l2)
+    }
+
+    /// A query from its rotated query-side vector `v` (P values: R(pad(q - c)) for l2, R(pad(q))
+    /// for ip) and the estimator's constant (l2: |q - c|^2; ip: <q, c>), without lookup tables.
+    /// An IVF index rotates a query once and forms v per list from rotated centroids.
+    pub fn rotated(bits: usize, v: &[f64], constant: f64, l2: bool) -> Prepared {
         let v_norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         let vmax = v.iter().fold(0f64, |a, &b| if b.abs() > a { b.abs() } else { a });
         let delta = if vmax > 0.0 { vmax / QUERY_LEVELS } else { 1.0 };
         let s: Vec<i32> = v.iter().map(|&x| quantize_level(x / delta)).collect();
         let sum_s = s.iter().map(|&x| x as i64).sum();
-        Prepared { bits, padded: p, s, lut: Vec::new(), delta, sum_s, constant, v_norm, l2 }
+        Prepared { bits, padded: v.len(), s, lut: Vec::new(), delta, sum_s, constant, v_norm, l2 }
+    }
+
+    /// Replaces the estimator's constant: for ip, one query prepared once serves codes around
+    /// any center c, with <q, c> set per center.
+    pub fn set_constant(&mut self, constant: f64) {
+        self.constant = constant;
     }
 
     /// <code, s>: the integer dot product of a code's values with the quantized query: one table
@@ -441,6 +466,16 @@ impl Prepared {
             Estimate { distance: (f[0] as f64 + self.constant - 2.0 * ip) as f32, bound: (2.0 * bound) as f32 }
         } else {
             Estimate { distance: (1.0 - (self.constant + ip)) as f32, bound: bound as f32 }
+        }
+    }
+
+    /// What [`Prepared::finish`]'s bound multiplies `eps0` and a code's error factor by: |v|, or
+    /// 2|v| for l2, so a candidate's bound can be recomputed from its factors alone.
+    pub fn error_scale(&self) -> f64 {
+        if self.l2 {
+            2.0 * self.v_norm
+        } else {
+            self.v_norm
         }
     }
 

@@ -1,0 +1,275 @@
+//! IVF against exact search and against the rabitq estimator computed independently; k-means on
+//! data with a known answer; the batch path against single queries; loading checks.
+
+use super::kmeans::KMeans;
+use super::*;
+use crate::flat;
+use crate::quant::rotation::SplitMix64;
+
+/// `n` rows of `dim` whole numbers in -8..8 around `clusters` centers spaced 100 apart.
+fn clustered(n: usize, dim: usize, clusters: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SplitMix64(seed);
+    let mut x = Vec::with_capacity(n * dim);
+    for r in 0..n {
+        let c = (r % clusters) as f32 * 100.0;
+        for _ in 0..dim {
+            x.push(c + (rng.next_u64() % 17) as f32 - 8.0);
+        }
+    }
+    x
+}
+
+fn trained(x: &[f32], dim: usize, nlist: usize, seed: u64) -> Vec<f32> {
+    let mut km = KMeans::new(x, dim, nlist, x.len() / dim, IndexMetric::L2, seed).unwrap();
+    for _ in 0..10 {
+        km.step(1);
+    }
+    km.centroids().to_vec()
+}
+
+fn search(index: &Ivf, q: &[f32], k: usize, nprobe: usize, rerank: usize, grouped: bool) -> (Vec<u32>, Vec<f32>) {
+    let m = q.len() / index.dim();
+    let (mut ids, mut dists) = (vec![0u32; m * k], vec![0f32; m * k]);
+    index.search(q, k, nprobe, rerank, grouped, &mut ids, &mut dists, 2).unwrap();
+    (ids, dists)
+}
+
+#[test]
+fn kmeans_finds_separated_clusters_on_any_thread_count() {
+    let dim = 8;
+    let x = clustered(400, dim, 4, 1);
+    let mut one = KMeans::new(&x, dim, 4, 400, IndexMetric::L2, 7).unwrap();
+    let mut two = KMeans::new(&x, dim, 4, 400, IndexMetric::L2, 7).unwrap();
+    let mut last = f64::INFINITY;
+    for _ in 0..10 {
+        let (a, b) = (one.step(1), two.step(2));
+        assert_eq!(a, b);
+        assert!(a.objective <= last * (1.0 + 1e-9), "the objective never rises: {} after {last}", a.objective);
+        last = a.objective;
+    }
+    assert_eq!(one.centroids(), two.centroids());
+    for _ in 0..100 {
+        let before = one.centroids().to_vec();
+        one.step(1);
+        if one.centroids() == before {
+            break;
+        }
+    }
+    // Converged: each centroid is the mean of the rows nearest to it (a fixed point of Lloyd's
+    // step; random starts may still put two centroids in one cluster, as in FAISS).
+    let mut assigned = vec![0u32; 400];
+    kmeans::assign(&x, dim, one.centroids(), false, 1, &mut assigned, &mut vec![0f32; 400]);
+    for (c, centroid) in one.centroids().chunks_exact(dim).enumerate() {
+        let rows: Vec<&[f32]> = x.chunks_exact(dim).zip(&assigned).filter(|(_, &a)| a as usize == c).map(|(r, _)| r).collect();
+        assert!(!rows.is_empty());
+        for (i, &v) in centroid.iter().enumerate() {
+            let mean = rows.iter().map(|r| r[i] as f64).sum::<f64>() / rows.len() as f64;
+            assert_eq!(v, mean as f32, "centroid {c}");
+        }
+    }
+}
+
+#[test]
+fn kmeans_splits_empty_clusters() {
+    // 3 distinct points, 6 clusters: starting from sampled rows, duplicates leave clusters empty.
+    let dim = 4;
+    let mut x = Vec::new();
+    for r in 0..60 {
+        x.extend(std::iter::repeat((r % 3) as f32 * 10.0 + 1.0).take(dim));
+    }
+    let mut km = KMeans::new(&x, dim, 6, 60, IndexMetric::L2, 3).unwrap();
+    let splits: usize = (0..5).map(|_| km.step(1).splits).sum();
+    assert!(splits > 0);
+    let mut assigned = vec![0u32; 60];
+    kmeans::assign(&x, dim, km.centroids(), false, 1, &mut assigned, &mut vec![0f32; 60]);
+    let used: std::collections::HashSet<u32> = assigned.iter().copied().collect();
+    assert!(used.len() >= 3);
+}
+
+#[test]
+fn kmeans_rejects_bad_sizes() {
+    let x = vec![0f32; 40];
+    let msg = |r: Result<KMeans, Error>| r.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(msg(KMeans::new(&x, 4, 0, 10, IndexMetric::L2, 1)).contains("nlist must lie between 1 and the number of vectors (10)"));
+    assert!(msg(KMeans::new(&x, 4, 11, 10, IndexMetric::L2, 1)).contains("got 11"));
+    assert!(msg(KMeans::new(&x, 4, 5, 4, IndexMetric::L2, 1)).contains("needs at least 5"));
+}
+
+#[test]
+fn f32_lists_probed_all_give_exact_search() {
+    for metric in [IndexMetric::L2, IndexMetric::Ip, IndexMetric::Cosine] {
+        let dim = 20;
+        let x = clustered(600, dim, 6, 2);
+        let q = clustered(30, dim, 5, 3);
+        let mut normalised = Vec::new();
+        for row in x.chunks_exact(dim) {
+            flat::prepare_row(metric, row, &mut normalised);
+        }
+        let centroids = trained(&normalised, dim, 8, 5);
+        let mut index = Ivf::new(dim, metric, Storage::F32, false, &centroids, 9).unwrap();
+        index.add(&x[..250 * dim], 1).unwrap();
+        index.add(&x[250 * dim..], 2).unwrap();
+        let k = 10;
+        // Cosine is the inner product of normalised vectors, as the index stores them.
+        let (mut tids, mut tdists) = (vec![0u32; 30 * k], vec![0f32; 30 * k]);
+        let mut nq = Vec::new();
+        for row in q.chunks_exact(dim) {
+            flat::prepare_row(metric, row, &mut nq);
+        }
+        let exact = if metric == IndexMetric::Cosine { IndexMetric::Ip } else { metric };
+        flat::search(exact, &normalised, dim, &nq, k, &mut tids, &mut tdists, 1).unwrap();
+        let (ids, dists) = search(&index, &q, k, 8, 0, false);
+        // Exact distances agree; ids agree up to ties (whole-number data has many).
+        assert_eq!(dists, tdists, "{metric:?}");
+        for (r, (a, b)) in ids.chunks(k).zip(tids.chunks(k)).enumerate() {
+            let (mut a, mut b) = (a.to_vec(), b.to_vec());
+            a.sort();
+            b.sort();
+            if dists[r * k + k - 1] < dists.get(r * k + k).copied().unwrap_or(f32::INFINITY) {
+                assert_eq!(a, b, "{metric:?} query {r}");
+            }
+        }
+        assert_eq!(search(&index, &q, k, 8, 0, true), (ids, dists), "{metric:?}: batch path");
+    }
+}
+
+#[test]
+fn adding_in_parts_equals_adding_at_once() {
+    let dim = 16;
+    let x = clustered(500, dim, 5, 4);
+    let centroids = trained(&x, dim, 5, 1);
+    for storage in [Storage::F32, Storage::Rabitq(1), Storage::Rabitq(4)] {
+        let mut once = Ivf::new(dim, IndexMetric::L2, storage, true, &centroids, 3).unwrap();
+        once.add(&x, 1).unwrap();
+        let mut parts = Ivf::new(dim, IndexMetric::L2, storage, true, &centroids, 3).unwrap();
+        for chunk in x.chunks(123 * dim) {
+            parts.add(chunk, 2).unwrap();
+        }
+        assert_eq!(once.ids(), parts.ids());
+        assert_eq!(once.vectors(), parts.vectors());
+        assert_eq!(once.codes(), parts.codes());
+        assert_eq!(once.params(), parts.params());
+        assert_eq!(once.sizes().iter().sum::<u32>(), 500);
+    }
+}
+
+#[test]
+fn rabitq_estimates_match_the_estimator_around_each_centroid() {
+    let dim = 40;
+    let x = clustered(300, dim, 3, 5);
+    let q = clustered(6, dim, 3, 6);
+    let centroids = trained(&x, dim, 4, 2);
+    for (bits, metric) in [(1, IndexMetric::L2), (4, IndexMetric::L2), (2, IndexMetric::Ip), (8, IndexMetric::Cosine)] {
+        let mut index = Ivf::new(dim, metric, Storage::Rabitq(bits), false, &centroids, 11).unwrap();
+        index.add(&x, 2).unwrap();
+        let n = 300;
+        let (ids, dists) = search(&index, &q, n, 4, 0, false);
+        // Independently: each list's codes through the row-major estimator with its file words.
+        let cb = rabitq::code_bytes(bits as usize, dim);
+        let sizes = index.sizes();
+        for (r, row) in q.chunks_exact(dim).enumerate() {
+            let mut qp = Vec::new();
+            flat::prepare_row(metric, row, &mut qp);
+            let mut want = Vec::new();
+            let mut pos = 0;
+            for (l, &size) in sizes.iter().enumerate() {
+                let block = rabitq::read_block(&index.list_words(l), dim).unwrap();
+                let prepared = Prepared::new(bits as usize, &qp, &block, metric == IndexMetric::L2);
+                for p in pos..pos + size as usize {
+                    let e = prepared.estimate(&index.codes()[p * cb..(p + 1) * cb], &index.params()[p * 3..p * 3 + 3], DEFAULT_EPS0);
+                    want.push((e.distance, index.ids()[p]));
+                }
+                pos += size as usize;
+            }
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let got: Vec<(f32, u32)> = dists[r * n..(r + 1) * n].iter().copied().zip(ids[r * n..(r + 1) * n].iter().copied()).collect();
+            let got_d: Vec<f32> = got.iter().map(|g| g.0).collect();
+            let want_d: Vec<f32> = want.iter().map(|w| w.0).collect();
+            assert_eq!(got_d, want_d, "rabitq{bits} {metric:?} query {r}");
+        }
+        assert_eq!(search(&index, &q, n, 4, 0, true), (ids, dists), "rabitq{bits}: batch path");
+    }
+}
+
+#[test]
+fn rabitq_rerank_recovers_exact_neighbours() {
+    let dim = 32;
+    let x = clustered(800, dim, 8, 7);
+    let q = clustered(20, dim, 8, 8);
+    let centroids = trained(&x, dim, 8, 4);
+    let mut index = Ivf::new(dim, IndexMetric::L2, Storage::Rabitq(4), true, &centroids, 5).unwrap();
+    index.add(&x, 1).unwrap();
+    let k = 5;
+    let (mut tids, mut tdists) = (vec![0u32; 20 * k], vec![0f32; 20 * k]);
+    flat::search(IndexMetric::L2, &x, dim, &q, k, &mut tids, &mut tdists, 1).unwrap();
+    let (_, dists) = search(&index, &q, k, 8, 200, false);
+    assert_eq!(dists, tdists);
+    assert_eq!(search(&index, &q, k, 8, 200, true).1, dists);
+}
+
+#[test]
+fn batch_path_probes_the_same_lists_on_whole_numbers() {
+    // Whole-number centroids keep the matrix kernel's l2 exact, so both paths probe the same lists.
+    let dim = 12;
+    let x = clustered(900, dim, 9, 9);
+    let q = clustered(40, dim, 9, 10);
+    let centroids: Vec<f32> = (0..9).flat_map(|c| std::iter::repeat(c as f32 * 100.0).take(dim)).collect();
+    for storage in [Storage::F32, Storage::Rabitq(1)] {
+        let mut index = Ivf::new(dim, IndexMetric::L2, storage, false, &centroids, 1).unwrap();
+        index.add(&x, 2).unwrap();
+        for nprobe in [1, 3] {
+            assert_eq!(search(&index, &q, 10, nprobe, 0, true), search(&index, &q, 10, nprobe, 0, false), "{storage:?} nprobe {nprobe}");
+        }
+    }
+}
+
+#[test]
+fn parts_round_trip_and_bad_parts_are_rejected() {
+    let dim = 16;
+    let x = clustered(200, dim, 4, 11);
+    let centroids = trained(&x, dim, 4, 3);
+    let mut index = Ivf::new(dim, IndexMetric::L2, Storage::Rabitq(2), true, &centroids, 8).unwrap();
+    index.add(&x, 1).unwrap();
+    let sizes = index.sizes();
+    let parts = |sizes: &[u32], ids: &[u32]| {
+        Ivf::from_parts(IvfParts {
+            dim,
+            metric: IndexMetric::L2,
+            storage: Storage::Rabitq(2),
+            keep: true,
+            seed: 8,
+            centroids: &centroids,
+            sizes,
+            ids,
+            vectors: index.vectors(),
+            codes: index.codes(),
+            params: index.params(),
+        })
+    };
+    let back = parts(&sizes, index.ids()).unwrap();
+    let q = clustered(5, dim, 4, 12);
+    assert_eq!(search(&back, &q, 10, 2, 20, false), search(&index, &q, 10, 2, 20, false));
+    let mut twice = index.ids().to_vec();
+    twice[1] = twice[0];
+    assert!(parts(&sizes, &twice).err().unwrap().to_string().contains("each once"));
+    assert!(parts(&sizes[..3], index.ids()).err().unwrap().to_string().contains("holds 3 lists"));
+    let mut more = sizes.clone();
+    more[0] += 1;
+    assert!(parts(&more, index.ids()).is_err());
+}
+
+#[test]
+fn bad_searches_are_errors() {
+    let dim = 8;
+    let x = clustered(50, dim, 2, 13);
+    let centroids = trained(&x, dim, 2, 1);
+    let mut index = Ivf::new(dim, IndexMetric::L2, Storage::Rabitq(1), false, &centroids, 1).unwrap();
+    index.add(&x, 1).unwrap();
+    let (mut ids, mut dists) = (vec![0u32; 10], vec![0f32; 10]);
+    let mut err = |nprobe, rerank| index.search(&x[..dim], 10, nprobe, rerank, false, &mut ids, &mut dists, 1).err().unwrap().to_string();
+    assert!(err(0, 0).contains("nprobe must lie between 1 and nlist (2), got 0"));
+    assert!(err(3, 0).contains("got 3"));
+    assert!(err(1, 20).contains("keeps its float32 vectors"));
+    assert!(Ivf::new(dim, IndexMetric::L2, Storage::Int8, false, &centroids, 1).is_err());
+    assert!(index.add(&[f32::NAN; 8], 1).err().unwrap().to_string().contains("vector 0 holds NaN"));
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { FlatIndex } from '../src/index/flat.js';
+import { IvfIndex } from '../src/index/ivf.js';
+import { loadIndex } from '../src/index/load.js';
+import { readTruthFile } from '../src/formats/truth.js';
+import { recallAtK } from '../src/index/recall.js';
+import { ROOT, cli, expectCliErrors, listDir, readAllVectors, skipWithoutNative, tempDir, texmexBytes, writeFile } from './helpers.js';
+
+const SIFT = `${ROOT}/fixtures/siftsmall`;
+
+async function siftsmall() {
+  return {
+    base: await readAllVectors(`${SIFT}/siftsmall_base.fvecs`),
+    queries: await readAllVectors(`${SIFT}/siftsmall_query.fvecs`),
+    truth: await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`),
+  };
+}
+
+describe('IvfIndex', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+
+  test('siftsmall, f32 lists: every list probed is exact search; fewer lists trade recall; files are deterministic', async () => {
+    const { base, queries, truth } = await siftsmall();
+    const steps: number[] = [];
+    const index = IvfIndex.create({ dim: 128, nlist: 32, seed: 3 });
+    await index.addAsync(base, { threads: 2, onTrainStep: (s) => steps.push(s.objective) });
+    assert.equal(steps.length, 10);
+    assert.ok(steps.every((o, i) => i === 0 || o <= steps[i - 1] * (1 + 1e-6)), `k-means objective never rises: ${steps}`);
+    assert.equal(index.count, 10_000);
+
+    const all = index.search(queries, 10, { nprobe: 32 });
+    const flat = FlatIndex.create({ dim: 128, backend: 'native' });
+    flat.add(base);
+    const exact = flat.search(queries, 10);
+    assert.deepEqual(all.distances, exact.distances, 'all lists: the exact distances');
+    assert.equal(recallAtK(all.ids, truth, 10), recallAtK(exact.ids, truth, 10));
+    assert.deepEqual(index.search(queries, 10, { nprobe: 32, batch: true }), all, 'the batch path finds the same');
+
+    const few = index.search(queries, 10, { nprobe: 4 });
+    const r4 = recallAtK(few.ids, truth, 10);
+    assert.ok(r4 >= 0.85 && r4 < 1, `nprobe 4: recall ${r4}`);
+    assert.ok(few.distanceComputations < all.distanceComputations / 4);
+
+    await index.save(`${dir}/a.vidx`);
+    const { index: back } = await loadIndex(`${dir}/a.vidx`);
+    assert.deepEqual(back.search(queries, 10, { nprobe: 4 }), few);
+    const again = IvfIndex.create({ dim: 128, nlist: 32, seed: 3 });
+    await again.addAsync(base, { threads: 1 });
+    await again.save(`${dir}/b.vidx`);
+    assert.ok(readFileSync(`${dir}/a.vidx`).equals(readFileSync(`${dir}/b.vidx`)), 'same input and seed, same bytes, on any thread count');
+  });
+
+  test('siftsmall, rabitq lists with rerank on kept vectors reach the exact neighbours', async () => {
+    const { base, queries, truth } = await siftsmall();
+    for (const [storage, rerank, floor] of [['rabitq4', 20, 0.95], ['rabitq1', 100, 0.95]] as const) {
+      const index = IvfIndex.create({ dim: 128, nlist: 32, storage, keepVectors: true });
+      await index.addAsync(base, { threads: 2 });
+      const estimated = recallAtK(index.search(queries, 10, { nprobe: 8 }).ids, truth, 10);
+      const reranked = index.search(queries, 10, { nprobe: 8, rerank });
+      const recall = recallAtK(reranked.ids, truth, 10);
+      assert.ok(recall >= floor && recall >= estimated, `${storage}: rerank ${rerank} recall ${recall}, estimates alone ${estimated}`);
+      assert.deepEqual(index.search(queries, 10, { nprobe: 8, rerank, batch: true, threads: 2 }).ids, reranked.ids);
+      await index.save(`${dir}/${storage}.vidx`);
+      const { index: back } = await loadIndex(`${dir}/${storage}.vidx`);
+      assert.deepEqual(back.search(queries, 10, { nprobe: 8, rerank }), reranked);
+    }
+  });
+
+  test('arguments are checked before native code runs', async () => {
+    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 0 }), /nlist must be a whole number of at least 1/);
+    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, storage: 'int8' as never }), /unknown IVF storage 'int8'/);
+    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, backend: 'js' }), /native backend only so far/);
+    const index = IvfIndex.create({ dim: 4, nlist: 8 });
+    await assert.rejects(index.train(new Float32Array(4 * 5)), /nlist \(8\) must not exceed the number of vectors \(5\)/);
+    assert.throws(() => index.add(new Float32Array(4)), /not trained/);
+    await index.addAsync(Float32Array.from({ length: 400 }, (_, i) => Math.sin(i)));
+    assert.throws(() => index.search(new Float32Array(4), 1, { nprobe: 9 }), /nprobe must lie between 1 and nlist \(8\), got 9/);
+    assert.throws(() => index.search(new Float32Array(4), 1, { rerank: 5 }), /an f32 index measures exactly already/);
+    assert.throws(() => index.search(new Float32Array(3), 1), /not whole vectors of dimension 4/);
+    assert.throws(() => index.search(Float32Array.of(1, 2, NaN, 4), 1), /NaN or infinite/);
+  });
+});
+
+describe('corrupt IVF files are refused', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+  const good = async () => {
+    const index = IvfIndex.create({ dim: 4, nlist: 4, seed: 1 });
+    await index.addAsync(Float32Array.from({ length: 400 }, (_, i) => Math.cos(i * 0.7)));
+    await index.save(`${dir}/good.vidx`);
+    return readFileSync(`${dir}/good.vidx`);
+  };
+  /** Section offsets of this 100 x 4 f32 file, from docs/format.md: vectors, then centroids, sizes and ids. */
+  const align = (n: number) => Math.ceil(n / 64) * 64;
+  const sizesAt = align(align(128 + 100 * 16) + 4 * 16);
+  const idsAt = align(sizesAt + 16);
+  const resealed = (b: Buffer) => (b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4), b);
+  const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
+    ['flipped byte', (b) => ((b[300] ^= 0xff), b), /checksum mismatch: the file is corrupt/],
+    ['truncated', (b) => b.subarray(0, b.length - 8), /truncated/],
+    ['nlist 0 in the header', (b) => (b.writeUInt32LE(0, 72), b), /nlist = 0 does not fit an ivf index \(1 to 16,777,216\)/],
+    ['list sizes that do not add up, checksum fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(sizesAt) + 1, sizesAt), resealed(b)), /corrupt list directory: the lists hold 101 vectors, the header says 100/],
+    ['an id stored twice, checksum fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(idsAt), idsAt + 4), resealed(b)), /corrupt list directory: id \d+ is out of range or stored twice/],
+    ['an id past the end, checksum fixed', (b) => (b.writeUInt32LE(100, idsAt), resealed(b)), /id 100 is out of range/],
+  ];
+  for (const [name, corrupt, message] of cases) {
+    test(name, async () => {
+      const path = writeFile(dir, `${name.replace(/\W+/g, '-')}.vidx`, corrupt(Buffer.from(await good())));
+      await assert.rejects(loadIndex(path, 'native'), message);
+    });
+  }
+});
+
+describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+  test('build, info, search with recall', () => {
+    const built = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/s.vidx`, '--type', 'ivf', '--nlist', '32', '--storage', 'rabitq4', '--keep-vectors', '--json']);
+    assert.equal(built.code, 0, built.stderr);
+    const b = JSON.parse(built.stdout);
+    assert.deepEqual([b.type, b.storage, b.keepVectors, b.count, b.nlist], ['ivf', 'rabitq4', true, 10_000, 32]);
+    assert.ok(b.listSizes.min > 0 && b.listSizes.max < 10_000 && b.listSizes.empty === 0);
+    const info = JSON.parse(cli(['index', 'info', `${dir}/s.vidx`, '--json']).stdout);
+    assert.deepEqual(info.listSizes, b.listSizes);
+    const s = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '--groundtruth', `${SIFT}/siftsmall_groundtruth.ivecs`, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const r = JSON.parse(s.stdout);
+    assert.equal(r.nprobe, 8);
+    assert.ok(r.recall >= 0.95, `recall ${r.recall}`);
+  });
+
+  test('bad input: one error line, exit code, nothing left behind', () => {
+    const q = `${SIFT}/siftsmall_query.fvecs`;
+    writeFile(dir, 'tiny.fvecs', texmexBytes([[1, 2], [3, 4], [5, 6]], 'f4'));
+    const f32 = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/f.vidx`, '--type', 'ivf', '--nlist', '16', '-q']);
+    assert.equal(f32.code, 0, f32.stderr);
+    const hnsw = cli(['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/h.vidx`, '-q']);
+    assert.equal(hnsw.code, 0, hnsw.stderr);
+    const before = listDir(dir);
+    const build = (...args: string[]) => ['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'ivf', ...args];
+    expectCliErrors([
+      [build(), 2, /^error: --nlist: required for --type ivf/],
+      [build('--nlist', '0'), 2, /^error: --nlist: must be at least 1, got 0$/],
+      [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'ivf', '--nlist', '4'], 2, /^error: --nlist 4: .*tiny\.fvecs holds 3 vectors; k-means needs at least one per list$/],
+      [build('--nlist', '64', '--train-size', '10'), 2, /^error: --train-size 10: too small for --nlist 64; it needs at least 64 vectors/],
+      [build('--nlist', '8', '--storage', 'int8'), 2, /^error: --storage int8: an ivf index stores f32, rabitq1, .*rabitq8$/],
+      [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--nlist', '2'], 2, /^error: --nlist and --train-size: apply to --type ivf$/],
+      [['index', 'search', `${dir}/f.vidx`, q, '--nprobe', '17'], 2, /^error: --nprobe 17: .*f\.vidx has 16 lists$/],
+      [['index', 'search', `${dir}/f.vidx`, q, '--rerank', '20'], 2, /^error: --rerank 20: .*f\.vidx measures exact float32 distances already \(ivf, f32\)$/],
+      [['index', 'search', `${dir}/f.vidx`, q, '--ef', '20'], 2, /^error: --ef: applies to HNSW indexes \(.*f\.vidx is ivf: use --nprobe\)$/],
+      [['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--nprobe', '2'], 2, /^error: --nprobe: applies to IVF indexes \(.*h\.vidx is hnsw\)$/],
+    ]);
+    assert.deepEqual(listDir(dir), before);
+  });
+});
