@@ -72,7 +72,6 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
   test('arguments are checked before native code runs', async () => {
     assert.throws(() => IvfIndex.create({ dim: 4, nlist: 0 }), /nlist must be a whole number of at least 1/);
     assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, storage: 'int8' as never }), /unknown IVF storage 'int8'/);
-    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, backend: 'js' }), /native backend only so far/);
     const index = IvfIndex.create({ dim: 4, nlist: 8 });
     await assert.rejects(index.train(new Float32Array(4 * 5)), /nlist \(8\) must not exceed the number of vectors \(5\)/);
     assert.throws(() => index.add(new Float32Array(4)), /not trained/);
@@ -81,6 +80,42 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
     assert.throws(() => index.search(new Float32Array(4), 1, { rerank: 5 }), /an f32 index measures exactly already/);
     assert.throws(() => index.search(new Float32Array(3), 1), /not whole vectors of dimension 4/);
     assert.throws(() => index.search(Float32Array.of(1, 2, NaN, 4), 1), /NaN or infinite/);
+  });
+});
+
+describe('IvfIndex: the TypeScript baseline', () => {
+  const dir = tempDir();
+
+  test('trains, lists and encodes the same bits as native, and finds the same with every list probed', { skip: skipWithoutNative }, async () => {
+    // siftsmall's values are whole numbers, so float32 distances are exact on both backends.
+    const base = (await readAllVectors(`${SIFT}/siftsmall_base.fvecs`)).subarray(0, 3000 * 128);
+    const queries = (await readAllVectors(`${SIFT}/siftsmall_query.fvecs`)).subarray(0, 20 * 128);
+    for (const [storage, metric, rerank] of [['f32', 'l2', 0], ['rabitq4', 'l2', 20], ['rabitq1', 'cosine', 40], ['rabitq2', 'ip', 0]] as const) {
+      const built = await Promise.all((['native', 'js'] as const).map(async (backend) => {
+        const index = IvfIndex.create({ dim: 128, metric, nlist: 12, storage, keepVectors: rerank > 0, seed: 5, backend });
+        await index.addAsync(base.subarray(0, 1000 * 128));
+        index.add(base.subarray(1000 * 128));
+        await index.save(`${dir}/${storage}-${metric}-${backend}.vidx`);
+        return index;
+      }));
+      const label = `${storage} ${metric}`;
+      assert.deepEqual(built.map((i) => i.backend), ['native', 'js']);
+      assert.ok(readFileSync(`${dir}/${storage}-${metric}-native.vidx`).equals(readFileSync(`${dir}/${storage}-${metric}-js.vidx`)), `${label}: the same file`);
+      const [a, b] = built.map((i) => i.search(queries, 10, { nprobe: 12, rerank }));
+      if (metric === 'l2') assert.deepEqual(b, a, `${label}: every list probed, the same results`);
+      else assert.deepEqual(b.ids, a.ids, label);
+      const { index: js } = await loadIndex(`${dir}/${storage}-${metric}-native.vidx`, 'js');
+      assert.deepEqual(js.search(queries, 10, { nprobe: 12, rerank }), b, `${label}: js reads native's file`);
+    }
+  });
+
+  test('alone: recall on siftsmall', async () => {
+    const { base, queries, truth } = await siftsmall();
+    const index = IvfIndex.create({ dim: 128, nlist: 16, storage: 'rabitq4', keepVectors: true, backend: 'js' });
+    await index.addAsync(base.subarray(0, 5000 * 128));
+    await index.addAsync(base.subarray(5000 * 128));
+    const recall = recallAtK(index.search(queries, 10, { nprobe: 6, rerank: 20 }).ids, truth, 10);
+    assert.ok(recall >= 0.95, `recall ${recall}`);
   });
 });
 

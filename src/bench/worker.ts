@@ -21,7 +21,7 @@ for (const suiteName of plan.suites) {
   const suite = suiteByName(suiteName)!;
   const cases = suite.cases(plan.options);
   for (const [index, c] of cases.entries()) {
-    const chosen = plan.backends.includes('native') ? [...plan.backends, 'native-int8'] : plan.backends;
+    const chosen = plan.backends.includes('native') ? [...plan.backends, 'native-int8', 'native-rabitq4'] : plan.backends;
     const targets = chosen.filter((b) => (c.backends ?? ['native', 'js']).includes(b));
     if (targets.length === 0) continue;
     const kernelRun = c.setup?.();

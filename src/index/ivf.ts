@@ -4,6 +4,8 @@ import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { indexFileBytes, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { JsIvf } from './js-ivf.js';
+import { JsKMeans } from './js-kmeans.js';
 import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 /** How an IVF index stores its lists: float32 vectors, or RaBitQ codes of the residuals to the list centroids. */
@@ -56,13 +58,92 @@ export interface IvfAddOptions {
   onTrainStep?: (step: TrainStep) => void;
 }
 
-/** An inverted-file index (crates/vectro-core/src/ivf/): k-means lists of float32 vectors or RaBitQ codes. */
+/** What IvfIndex needs from an implementation: the Rust index or the TypeScript baseline. */
+interface IvfEngine {
+  readonly count: number;
+  add(x: Float32Array, threads: number): void;
+  /** Off the main thread where the engine can (native); undefined: `add` between event-loop turns. */
+  addAsync?(x: Float32Array, threads: number): Promise<void>;
+  /** Returns the distance computations made. */
+  search(queries: Float32Array, k: number, nprobe: number, rerank: number, batch: boolean, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  parts(): Pick<IndexData, 'vectors' | 'codes' | 'scales' | 'centroids' | 'sizes' | 'ids'>;
+}
+
+/** k-means, one step at a time. */
+interface Trainer {
+  step(threads: number): Promise<{ objective: number; splits: number }>;
+  centroids(): Float32Array;
+}
+
+const seedHalves = (seed: number) => [Math.floor(seed / 2 ** 32), seed >>> 0] as const;
+
+class NativeIvf implements IvfEngine {
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly handle: unknown,
+  ) {}
+
+  get count(): number {
+    return this.addon.ivfInfo(this.handle).count;
+  }
+
+  add(x: Float32Array, threads: number): void {
+    this.addon.ivfAdd(this.handle, x, threads);
+  }
+
+  addAsync(x: Float32Array, threads: number): Promise<void> {
+    return this.addon.ivfAddAsync(this.handle, x, threads);
+  }
+
+  search(queries: Float32Array, k: number, nprobe: number, rerank: number, batch: boolean, ids: Uint32Array, dists: Float32Array, threads: number): number {
+    return this.addon.ivfSearch(this.handle, queries, k, nprobe, rerank, batch ? 1 : 0, ids, dists, threads);
+  }
+
+  parts() {
+    const info = this.addon.ivfInfo(this.handle);
+    const p = {
+      vectors: new Float32Array(info.vectors), codes: new Uint8Array(info.codes), scales: new Float32Array(info.params),
+      centroids: new Float32Array(info.nlist * info.dim), sizes: new Uint32Array(info.nlist), ids: new Uint32Array(info.count),
+    };
+    this.addon.ivfExport(this.handle, p.centroids, p.sizes, p.ids, p.vectors, p.codes, p.scales);
+    return p;
+  }
+}
+
+/** The TypeScript baseline (js-ivf.ts): searches one query at a time whatever `batch` says. */
+class JsIvfEngine implements IvfEngine {
+  constructor(private readonly index: JsIvf) {}
+  get count(): number {
+    return this.index.count;
+  }
+  add(x: Float32Array): void {
+    this.index.add(x);
+  }
+  search(queries: Float32Array, k: number, nprobe: number, rerank: number, _batch: boolean, ids: Uint32Array, dists: Float32Array): number {
+    return this.index.search(queries, k, nprobe, rerank, ids, dists);
+  }
+  parts() {
+    return this.index.parts();
+  }
+}
+
+/** The native addon when the chosen backend is native, else undefined (the js baseline). */
+function addonFor(choice: BackendChoice = 'auto'): NativeAddon | undefined {
+  if (selectBackend(choice).name !== 'native') return undefined;
+  const load = loadNative();
+  return load.ok ? load.addon : undefined;
+}
+
+/**
+ * An inverted-file index (crates/vectro-core/src/ivf/, src/index/js-ivf.ts): k-means lists of
+ * float32 vectors or RaBitQ codes. It trains on the first vectors added (or on `train`'s).
+ */
 export class IvfIndex implements VectorIndex {
   readonly type = 'ivf';
-  private handle: unknown;
+  private engine: IvfEngine | undefined;
 
   private constructor(
-    private readonly addon: NativeAddon,
+    private readonly addon: NativeAddon | undefined,
     readonly metric: IndexMetricName,
     readonly dim: number,
     readonly nlist: number,
@@ -73,7 +154,10 @@ export class IvfIndex implements VectorIndex {
     private readonly iterations: number,
   ) {}
 
-  readonly backend = 'native';
+  /** `native` or `js`. */
+  get backend(): string {
+    return this.addon ? 'native' : 'js';
+  }
 
   static create(options: IvfOptions): IvfIndex {
     const { dim, metric = 'l2', nlist, storage = 'f32', keepVectors = false, seed = 42, trainSize, iterations = DEFAULT_ITERATIONS } = options;
@@ -83,73 +167,99 @@ export class IvfIndex implements VectorIndex {
     if (!IVF_STORAGES.includes(storage)) throw new RangeError(`unknown IVF storage '${storage}' (use ${IVF_STORAGES.join(', ')})`);
     if (trainSize !== undefined && (!Number.isInteger(trainSize) || trainSize < nlist)) throw new RangeError(`trainSize must be at least nlist (${nlist}), got ${trainSize}`);
     if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be at least 1, got ${iterations}`);
-    if (selectBackend(options.backend ?? 'auto').name !== 'native') {
-      throw new RangeError('the IVF index runs on the native backend only so far (no TypeScript baseline yet): build the addon (npm run build) or pick --backend native');
-    }
-    const load = loadNative();
-    if (!load.ok) throw new RangeError(`the IVF index needs the native addon: ${load.reason}`);
-    return new IvfIndex(load.addon, metric, dim, nlist, storage, keepVectors && storage !== 'f32', seed, trainSize, iterations);
+    return new IvfIndex(addonFor(options.backend), metric, dim, nlist, storage, keepVectors && storage !== 'f32', seed, trainSize, iterations);
   }
 
-  /** An index from file data (`readIndex` checked the sections; the native side checks them again). */
+  /** An index from file data (`readIndex` checked the sections; the engine checks them again). */
   static fromData(d: IndexData, backend: BackendChoice = 'auto'): IvfIndex {
-    if (selectBackend(backend).name !== 'native') throw new RangeError('the IVF index runs on the native backend only so far (no TypeScript baseline yet)');
-    const load = loadNative();
-    if (!load.ok) throw new RangeError(`the IVF index needs the native addon: ${load.reason}`);
+    const addon = addonFor(backend);
     const storage = d.storage as IvfStorage;
-    const seed = d.seedHigh * 2 ** 32 + d.seedLow;
-    const index = new IvfIndex(load.addon, d.metric, d.dim, d.nlist!, storage, d.keepVectors, seed, undefined, DEFAULT_ITERATIONS);
-    index.handle = load.addon.ivfImport(d.dim, INDEX_METRICS[d.metric], STORAGES[storage], d.keepVectors ? 1 : 0, d.seedHigh, d.seedLow, d.centroids!, d.sizes!, d.ids!, d.vectors, d.codes, d.scales);
+    const index = new IvfIndex(addon, d.metric, d.dim, d.nlist!, storage, d.keepVectors, d.seedHigh * 2 ** 32 + d.seedLow, undefined, DEFAULT_ITERATIONS);
+    index.engine = addon
+      ? new NativeIvf(addon, addon.ivfImport(d.dim, INDEX_METRICS[d.metric], STORAGES[storage], d.keepVectors ? 1 : 0, d.seedHigh, d.seedLow, d.centroids!, d.sizes!, d.ids!, d.vectors, d.codes, d.scales))
+      : new JsIvfEngine(JsIvf.fromData(d));
     return index;
   }
 
   get trained(): boolean {
-    return this.handle !== undefined;
+    return this.engine !== undefined;
   }
 
   get count(): number {
-    return this.handle === undefined ? 0 : this.addon.ivfInfo(this.handle).count;
+    return this.engine?.count ?? 0;
+  }
+
+  private trainer(x: Float32Array, trainSize: number): Trainer {
+    const { addon } = this;
+    if (!addon) {
+      const km = new JsKMeans(x, this.dim, this.nlist, trainSize, this.metric, BigInt(this.seed));
+      return {
+        step: async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          return km.step();
+        },
+        centroids: () => km.centroids,
+      };
+    }
+    const km = addon.kmeansCreate(x, this.dim, this.nlist, trainSize, INDEX_METRICS[this.metric], ...seedHalves(this.seed));
+    return { step: (threads) => addon.kmeansStepAsync(km, threads), centroids: () => addon.kmeansCentroids(km) };
   }
 
   /**
    * Trains the centroids with k-means on a seeded sample of `x`'s rows, one iteration per
-   * event-loop turn (on libuv's thread pool), so progress shows and Ctrl-C stops between steps.
+   * event-loop turn (native: on libuv's thread pool), so progress shows and Ctrl-C stops between steps.
    */
   async train(x: Float32Array, options: { threads?: number; onTrainStep?: (step: TrainStep) => void } = {}): Promise<void> {
     const n = rowsOf(x, this.dim, 'training vectors');
     if (this.trained) throw new RangeError('the index is trained already');
     if (n < this.nlist) throw new RangeError(`nlist (${this.nlist}) must not exceed the number of vectors (${n}): k-means needs at least one vector per list`);
-    const trainSize = Math.min(n, this.trainSize ?? TRAIN_PER_LIST * this.nlist);
-    const km = this.addon.kmeansCreate(x, this.dim, this.nlist, trainSize, INDEX_METRICS[this.metric], Math.floor(this.seed / 2 ** 32), this.seed >>> 0);
+    const firstBad = x.findIndex((v) => !Number.isFinite(v));
+    if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
+    const trainer = this.trainer(x, Math.min(n, this.trainSize ?? TRAIN_PER_LIST * this.nlist));
     for (let i = 1; i <= this.iterations; i++) {
-      const step = await this.addon.kmeansStepAsync(km, options.threads ?? 0);
+      const step = await trainer.step(options.threads ?? 0);
       options.onTrainStep?.({ iteration: i, iterations: this.iterations, ...step });
     }
-    const centroids = this.addon.kmeansCentroids(km);
-    this.handle = this.addon.ivfCreate(this.dim, INDEX_METRICS[this.metric], STORAGES[this.storage], this.keepVectors ? 1 : 0, centroids, Math.floor(this.seed / 2 ** 32), this.seed >>> 0);
+    const centroids = trainer.centroids();
+    this.engine = this.addon
+      ? new NativeIvf(this.addon, this.addon.ivfCreate(this.dim, INDEX_METRICS[this.metric], STORAGES[this.storage], this.keepVectors ? 1 : 0, centroids, ...seedHalves(this.seed)))
+      : new JsIvfEngine(new JsIvf(this.dim, this.metric, this.storage, this.keepVectors, Float32Array.from(centroids), BigInt(this.seed)));
+  }
+
+  private trainedEngine(): IvfEngine {
+    if (!this.engine) throw new RangeError('the IVF index is not trained: call train(x) first, or addAsync, which trains on the first vectors it gets');
+    return this.engine;
   }
 
   /** Adds the rows of `x` (ids count, count + 1, ...). The index must be trained (see `addAsync`). */
   add(x: Float32Array, options: { threads?: number } = {}): void {
     rowsOf(x, this.dim, 'vectors');
-    if (this.handle === undefined) throw new RangeError('the IVF index is not trained: call train(x) first, or addAsync, which trains on the first vectors it gets');
-    this.addon.ivfAdd(this.handle, x, options.threads ?? 1);
+    const engine = this.trainedEngine();
+    const firstBad = x.findIndex((v) => !Number.isFinite(v));
+    if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
+    engine.add(x, options.threads ?? 1);
   }
 
-  /** `add` off the main thread, in chunks with progress; an untrained index first trains on `x`. */
+  /** `add` off the main thread (native) or between event-loop turns (js), in chunks with progress; an untrained index first trains on `x`. */
   async addAsync(x: Float32Array, options: IvfAddOptions = {}): Promise<void> {
     const n = rowsOf(x, this.dim, 'vectors');
     if (!this.trained) await this.train(x, options);
-    const chunk = 100_000;
+    const engine = this.trainedEngine();
+    const chunk = engine.addAsync ? 100_000 : 10_000;
     for (let start = 0; start < n; start += chunk) {
-      await this.addon.ivfAddAsync(this.handle, x.subarray(start * this.dim, Math.min(n, start + chunk) * this.dim), options.threads ?? 0);
+      const part = x.subarray(start * this.dim, Math.min(n, start + chunk) * this.dim);
+      if (engine.addAsync) await engine.addAsync(part, options.threads ?? 0);
+      else {
+        await new Promise((resolve) => setImmediate(resolve));
+        this.add(part);
+      }
       options.onProgress?.(Math.min(n, start + chunk), n);
     }
   }
 
   search(queries: Float32Array, k: number, options: IvfSearchOptions = {}): SearchResult {
     const m = rowsOf(queries, this.dim, 'queries');
-    if (this.handle === undefined) throw new RangeError('the IVF index is not trained and holds no vectors');
+    const engine = this.trainedEngine();
     const nprobe = options.nprobe ?? Math.min(16, this.nlist);
     const rerank = options.rerank ?? 0;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
@@ -159,32 +269,28 @@ export class IvfIndex implements VectorIndex {
       throw new RangeError(this.storage === 'f32' ? 'rerank applies to rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
+    if (queries.some((v) => !Number.isFinite(v))) throw new RangeError('queries hold NaN or infinite values');
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
-    const distanceComputations = this.addon.ivfSearch(this.handle, queries, k, nprobe, rerank, options.batch ? 1 : 0, ids, distances, options.threads ?? 0);
+    const distanceComputations = engine.search(queries, k, nprobe, rerank, options.batch ?? false, ids, distances, options.threads ?? 0);
     return { ids, distances, distanceComputations };
   }
 
   /** Bytes `save` writes: the header, the centroids, list sizes, ids, and the vectors, codes and factors held. */
   fileBytes(): number {
-    if (this.handle === undefined) throw new RangeError('the IVF index is not trained and holds no vectors');
-    const info = this.addon.ivfInfo(this.handle);
-    const shape = { count: info.count, dim: info.dim, m: 0, storage: this.storage, keepVectors: this.keepVectors, nlist: info.nlist };
-    return indexFileBytes(shape, 0);
+    this.trainedEngine();
+    return indexFileBytes({ count: this.count, dim: this.dim, m: 0, storage: this.storage, keepVectors: this.keepVectors, nlist: this.nlist }, 0);
   }
 
   toData(): IndexData {
-    if (this.handle === undefined) throw new RangeError('the IVF index is not trained and holds no vectors');
-    const info = this.addon.ivfInfo(this.handle);
-    const d: IndexData = {
-      type: 'ivf', metric: this.metric, storage: this.storage, keepVectors: this.keepVectors, dim: info.dim, count: info.count,
-      m: 0, efConstruction: 0, maxLevel: 0, entry: -1, seedHigh: info.seedHigh, seedLow: info.seedLow,
-      vectors: new Float32Array(info.vectors), codes: new Uint8Array(info.codes), scales: new Float32Array(info.params),
+    const parts = this.trainedEngine().parts();
+    const [seedHigh, seedLow] = seedHalves(this.seed);
+    return {
+      type: 'ivf', metric: this.metric, storage: this.storage, keepVectors: this.keepVectors, dim: this.dim, count: this.count,
+      m: 0, efConstruction: 0, maxLevel: 0, entry: -1, seedHigh, seedLow,
       center: new Float32Array(0), levels: new Uint8Array(0), links0: new Uint32Array(0), upper: new Uint32Array(0),
-      nlist: info.nlist, centroids: new Float32Array(info.nlist * info.dim), sizes: new Uint32Array(info.nlist), ids: new Uint32Array(info.count),
+      nlist: this.nlist, ...parts,
     };
-    this.addon.ivfExport(this.handle, d.centroids!, d.sizes!, d.ids!, d.vectors, d.codes, d.scales);
-    return d;
   }
 
   save(path: string): Promise<number> {

@@ -147,7 +147,7 @@ export class JsStore {
     const f32 = new Float32Array(this.dim);
     this.prepare(q, qo, f32, 0);
     if (this.storage === 'f32') return { ...EMPTY, f32, offset: 0, scale: 0, norm: 0 };
-    if (this.bits > 0) return { ...EMPTY, rabitq: new RabitqQuery(this.bits, f32, this.block!, this.metric === 'l2'), offset: 0, scale: 0, norm: 0 };
+    if (this.bits > 0) return { ...EMPTY, rabitq: RabitqQuery.around(this.bits, f32, this.block!, this.metric === 'l2'), offset: 0, scale: 0, norm: 0 };
     const codes = new Uint8Array(this.codeBytes);
     if (this.storage === 'binary') {
       encodeBinary(f32, this.dim, this.center, codes, new Float32Array(1));

@@ -49,7 +49,6 @@ export function unsupported(config: IndexConfig, backend: RecallBackend): string
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
   if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32') return 'FAISS runs vectro\'s hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)';
   if (backend === 'faiss' && config.type === 'ivf' && config.storage !== 'f32') return 'FAISS runs vectro\'s ivf configurations over float32 only (use faiss:IVF1024,RaBitQfs4,refine=5 and the like for its own codes)';
-  if (backend === 'js' && config.type === 'ivf') return 'the IVF index has no TypeScript baseline yet';
   return undefined;
 }
 
@@ -106,8 +105,8 @@ function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
 }
 
 /** vectro's IVF index: the build trains k-means on the base vectors, the sweep is over nprobe. */
-function ivfEngine({ config, dim, metric, seed }: EngineParams): Engine {
-  const index = IvfIndex.create({ dim, metric, nlist: config.nlist!, storage: config.storage as IvfStorage, keepVectors: config.rerank > 0, seed, backend: 'native' });
+function ivfEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
+  const index = IvfIndex.create({ dim, metric, nlist: config.nlist!, storage: config.storage as IvfStorage, keepVectors: config.rerank > 0, seed, backend: p.backend as 'native' | 'js' });
   const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
   return {
     build: (base, threads, onProgress) => index.addAsync(base, { threads, onProgress }),

@@ -101,7 +101,7 @@ export function rabitqScan(
   const dots = new Float64Array(FASTSCAN_BLOCK);
   const sums = new Uint32Array(FASTSCAN_BLOCK);
   for (let q = 0; q < nq; q++) {
-    const query = new RabitqQuery(bits, queries.subarray(q * dim, (q + 1) * dim), block, l2);
+    const query = RabitqQuery.around(bits, queries.subarray(q * dim, (q + 1) * dim), block, l2);
     const tables = new FastScanTables(query.s);
     for (let first = 0; first < rows; first += FASTSCAN_BLOCK) {
       tables.blockDots(bits, packed, (first / FASTSCAN_BLOCK) * bits * plane * 32, plane * 32, dots, sums);

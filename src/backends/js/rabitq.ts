@@ -152,19 +152,49 @@ function quantizeLevel(x: number): number {
 export class RabitqQuery {
   /** The quantized query: v_i ~ delta * s_i. */
   readonly s: Int32Array;
-  private readonly lut: Int32Array;
+  /** Per group of 8 coordinates, the 256 sums of s over each bit pattern (built on first use). */
+  private lutTable: Int32Array | undefined;
   private readonly delta: number;
   private readonly sumS: number;
-  private readonly constant: number;
+  /** l2: |q - c|^2; ip: <q, c>. */
+  private constant: number;
   private readonly vNorm: number;
   private readonly plane: number;
 
+  /**
+   * A query from its rotated query-side vector `v` (P values: R(pad(q - c)) for l2, R(pad(q)) for
+   * ip) and the estimator's constant, as the core's `Prepared::rotated`.
+   */
   constructor(
     private readonly bits: number,
-    q: Float32Array,
-    block: RabitqBlock,
+    v: Float64Array,
+    constant: number,
     private readonly l2: boolean,
   ) {
+    const p = v.length;
+    let sq = 0;
+    let vmax = 0;
+    for (let i = 0; i < p; i++) {
+      sq += v[i] * v[i];
+      if (Math.abs(v[i]) > vmax) vmax = Math.abs(v[i]);
+    }
+    const delta = vmax > 0 ? vmax / QUERY_LEVELS : 1;
+    const s = new Int32Array(p);
+    let sumS = 0;
+    for (let i = 0; i < p; i++) {
+      s[i] = quantizeLevel(v[i] / delta);
+      sumS += s[i];
+    }
+    this.s = s;
+    this.delta = delta;
+    this.sumS = sumS;
+    this.constant = constant;
+    this.vNorm = Math.sqrt(sq);
+    this.plane = p / 8;
+  }
+
+  /** Query `q` (already normalised for cosine) against codes around `block`'s center. */
+  static around(bits: number, q: Float32Array, block: RabitqBlock, l2: boolean): RabitqQuery {
     const { dim, padded: p } = block.rotation;
     const v = new Float64Array(p);
     let constant = 0;
@@ -180,34 +210,31 @@ export class RabitqQuery {
       }
     }
     block.rotation.apply(v);
-    let sq = 0;
-    let vmax = 0;
-    for (let i = 0; i < p; i++) {
-      sq += v[i] * v[i];
-      if (Math.abs(v[i]) > vmax) vmax = Math.abs(v[i]);
-    }
-    const delta = vmax > 0 ? vmax / QUERY_LEVELS : 1;
-    const s = new Int32Array(p);
-    let sumS = 0;
-    for (let i = 0; i < p; i++) {
-      s[i] = quantizeLevel(v[i] / delta);
-      sumS += s[i];
-    }
-    const lut = new Int32Array((p / 8) * 256);
-    for (let g = 0; g < p / 8; g++) {
+    return new RabitqQuery(bits, v, constant, l2);
+  }
+
+  /** Replaces the estimator's constant (ip: <q, c> for codes around another center c). */
+  setConstant(constant: number): void {
+    this.constant = constant;
+  }
+
+  /** What a bound multiplies eps0 and a code's error factor by: |v|, or 2|v| for l2. */
+  errorScale(): number {
+    return this.l2 ? 2 * this.vNorm : this.vNorm;
+  }
+
+  private get lut(): Int32Array {
+    if (this.lutTable) return this.lutTable;
+    const { s } = this;
+    const lut = new Int32Array((s.length / 8) * 256);
+    for (let g = 0; g < s.length / 8; g++) {
       const t = g * 256;
       for (let pattern = 1; pattern < 256; pattern++) {
         const low = 31 - Math.clz32(pattern & -pattern);
         lut[t + pattern] = lut[t + (pattern & (pattern - 1))] + s[8 * g + low];
       }
     }
-    this.s = s;
-    this.lut = lut;
-    this.delta = delta;
-    this.sumS = sumS;
-    this.constant = constant;
-    this.vNorm = Math.sqrt(sq);
-    this.plane = p / 8;
+    return (this.lutTable = lut);
   }
 
   /** <code, s>: the integer dot product of the code's values with the quantized query. */
@@ -294,7 +321,7 @@ export function rabitqEstimate(
   const cb = rabitqCodeBytes(bits, dim);
   const { block, rows, nq } = checkEstimate(bits, words, dim, queries, codes, (n) => n * cb, params, dists, bounds, eps0);
   for (let q = 0; q < nq; q++) {
-    const query = new RabitqQuery(bits, queries.subarray(q * dim, (q + 1) * dim), block, l2);
+    const query = RabitqQuery.around(bits, queries.subarray(q * dim, (q + 1) * dim), block, l2);
     for (let j = 0; j < rows; j++) query.estimate(codes, params, j, eps0, dists, bounds, q * rows + j);
   }
 }

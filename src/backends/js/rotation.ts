@@ -2,6 +2,8 @@
  * RaBitQ's seeded rotation: sign flips, Walsh-Hadamard transforms and Kac mixing in float64.
  * Mirrors crates/vectro-core/src/quant/rotation.rs step for step, so the results are the same bits.
  */
+import { SplitMix64 } from '../../random.js';
+
 export const ROTATION_ROUNDS = 4;
 
 /** P: the dimension rounded up to a multiple of 64. */
@@ -9,18 +11,12 @@ export function paddedDim(dim: number): number {
   return Math.ceil(dim / 64) * 64;
 }
 
-const MASK64 = (1n << 64n) - 1n;
-
 /** SplitMix64 as 64-bit words, each returned as [low 32 bits, high 32 bits]. */
 export function splitMix64Words(seed: bigint, count: number): Uint32Array {
   const out = new Uint32Array(2 * count);
-  let state = seed & MASK64;
+  const rng = new SplitMix64(seed);
   for (let i = 0; i < count; i++) {
-    state = (state + 0x9e3779b97f4a7c15n) & MASK64;
-    let z = state;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
-    z ^= z >> 31n;
+    const z = rng.next();
     out[2 * i] = Number(z & 0xffffffffn);
     out[2 * i + 1] = Number(z >> 32n);
   }

@@ -273,3 +273,28 @@ fn bad_searches_are_errors() {
     assert!(Ivf::new(dim, IndexMetric::L2, Storage::Int8, false, &centroids, 1).is_err());
     assert!(index.add(&[f32::NAN; 8], 1).err().unwrap().to_string().contains("vector 0 holds NaN"));
 }
+
+#[test]
+fn assignment_is_the_exact_float64_argmin() {
+    // Random rows and centroids, plus rows exactly halfway between two centroids: the float32 matrix
+    // may order those either way, the float64 rule picks the lower centroid.
+    let dim = 24;
+    let mut rng = SplitMix64(17);
+    let mut unit = || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+    let centroids: Vec<f32> = (0..40 * dim).map(|_| unit()).collect();
+    let mut x: Vec<f32> = (0..500 * dim).map(|_| unit()).collect();
+    for pair in 0..20 {
+        let (a, b) = (&centroids[pair * dim..(pair + 1) * dim], &centroids[(pair + 20) * dim..(pair + 21) * dim]);
+        x.extend(a.iter().zip(b).map(|(p, q)| (p + q) / 2.0));
+    }
+    for ip in [false, true] {
+        let n = x.len() / dim;
+        let (mut ids, mut dists) = (vec![0u32; n], vec![0f32; n]);
+        kmeans::assign(&x, dim, &centroids, ip, 2, &mut ids, &mut dists);
+        for (r, row) in x.chunks_exact(dim).enumerate() {
+            let exact: Vec<f64> = centroids.chunks_exact(dim).map(|c| kmeans::exact_distance(row, c, ip)).collect();
+            let want = (0..exact.len()).fold(0, |best, j| if exact[j] < exact[best] { j } else { best });
+            assert_eq!(ids[r] as usize, want, "row {r}, ip {ip}");
+        }
+    }
+}
