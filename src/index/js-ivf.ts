@@ -17,42 +17,36 @@ import type { IndexData } from './format.js';
 import type { IvfStorage } from './ivf.js';
 import { assignExact } from './js-kmeans.js';
 
-/** Native's `TopK`: the `cap` smallest offered scores; a score enters only below the current worst, which leaves the entry last by (score, position). */
-class TopK {
-  private readonly scores: number[] = [];
-  private readonly at: number[] = [];
+/** Candidates as native's `Shortlist` ranks them: by estimate (or distance), then position; NaN last. */
+class Shortlist {
+  readonly d: number[] = [];
+  readonly pos: number[] = [];
+  readonly list: number[] = [];
+  readonly scales: number[] = [];
 
-  constructor(private readonly cap: number) {}
-
-  threshold(): number {
-    return this.scores.length < this.cap ? Infinity : this.scores[this.worst()];
-  }
-
-  private worst(): number {
-    let w = 0;
-    for (let i = 1; i < this.scores.length; i++) {
-      if (this.scores[i] > this.scores[w] || (this.scores[i] === this.scores[w] && this.at[i] > this.at[w])) w = i;
-    }
-    return w;
-  }
-
-  offer(scores: Float32Array, first: number): void {
-    for (let i = 0; i < scores.length; i++) {
-      const s = Number.isNaN(scores[i]) ? Infinity : scores[i];
-      if (this.scores.length < this.cap) {
-        this.scores.push(s);
-        this.at.push(first + i);
-      } else if (s < this.threshold()) {
-        const w = this.worst();
-        this.scores[w] = s;
-        this.at[w] = first + i;
-      }
+  offer(dists: Float32Array, first: number, scale: number): void {
+    const list = this.scales.length;
+    this.scales.push(scale);
+    for (let i = 0; i < dists.length; i++) {
+      this.d.push(Number.isNaN(dists[i]) ? Infinity : dists[i]);
+      this.pos.push(first + i);
+      this.list.push(list);
     }
   }
 
-  sorted(): [number, number][] {
-    return this.scores.map((s, i) => [s, this.at[i]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  /** The `cap` first candidates' indexes, in order. */
+  sorted(cap: number): number[] {
+    const order = Array.from(this.d.keys());
+    order.sort((a, b) => this.d[a] - this.d[b] || this.pos[a] - this.pos[b]);
+    return order.slice(0, cap);
   }
+}
+
+/** The `n` least scores' indexes, nearest first (ties to the lower index), as native's `TopK`. */
+function smallest(scores: Float32Array, n: number): number[] {
+  const order = Array.from(scores.keys());
+  order.sort((a, b) => scores[a] - scores[b] || a - b);
+  return order.slice(0, n);
 }
 
 export class JsIvf {
@@ -201,25 +195,22 @@ export class JsIvf {
     const { dim, nlist } = this;
     const coarse = new Float32Array(nlist);
     for (let l = 0; l < nlist; l++) coarse[l] = this.distance(q, this.centroids, l * dim, this.metric === 'l2');
-    const probeTop = new TopK(nprobe);
-    probeTop.offer(coarse, 0);
-    const top = new TopK(Math.max(k, rerank));
-    const scales = new Map<number, number>();
+    const short = new Shortlist();
     let count = nlist;
     const rotated = this.rotateQuery(q);
-    for (const [, l] of probeTop.sorted()) {
-      scales.set(l, this.scanList(q, rotated, l, top));
+    for (const l of smallest(coarse, nprobe)) {
+      this.scanList(q, rotated, l, short);
       count += this.offsets[l + 1] - this.offsets[l];
     }
-    const found = top.sorted();
-    if (rerank === 0) return [found.slice(0, k).map(([d, pos]) => [d, this.ids[pos]]), count];
+    const found = short.sorted(Math.max(k, rerank));
+    if (rerank === 0) return [found.slice(0, k).map((c) => [short.d[c], this.ids[short.pos[c]]]), count];
     const best: [number, number][] = [];
     let worst = Infinity;
-    for (const [estimate, pos] of found) {
+    for (const c of found) {
+      const pos = short.pos[c];
       if (best.length === k) {
-        const list = this.listOf(pos);
-        const bound = Math.fround(DEFAULT_EPS0 * (scales.get(list) ?? 0) * this.params[pos * RABITQ_FACTORS + 2]);
-        if (Math.fround(estimate - bound) >= worst) continue;
+        const bound = Math.fround(DEFAULT_EPS0 * short.scales[short.list[c]] * this.params[pos * RABITQ_FACTORS + 2]);
+        if (Math.fround(short.d[c] - bound) >= worst) continue;
       }
       const exact = this.distance(q, this.vectors, pos * dim, this.metric === 'l2');
       count++;
@@ -230,12 +221,6 @@ export class JsIvf {
       if (best.length === k) worst = best[k - 1][0];
     }
     return [best.map(([d, pos]) => [d, this.ids[pos]]), count];
-  }
-
-  private listOf(pos: number): number {
-    let l = 0;
-    while (this.offsets[l + 1] <= pos) l++;
-    return l;
   }
 
   /** rabitq: the rotated query, and for ip and cosine the one prepared query every list shares. */
@@ -249,16 +234,16 @@ export class JsIvf {
     return { rq, shared: { query, tables: new FastScanTables(query.s) } };
   }
 
-  /** Scans list `l`, offering each position's distance or estimate to `top`; returns rabitq's error scale (0 for f32). */
-  private scanList(q: Float32Array, rotated: ReturnType<JsIvf['rotateQuery']>, l: number, top: TopK): number {
+  /** Scans list `l`, offering each position's distance or estimate, with the list's rabitq error scale (0 for f32). */
+  private scanList(q: Float32Array, rotated: ReturnType<JsIvf['rotateQuery']>, l: number, short: Shortlist): void {
     const { dim } = this;
     const [a, b] = [this.offsets[l], this.offsets[l + 1]];
-    if (a === b) return 0;
+    if (a === b) return;
     const dists = new Float32Array(b - a);
     if (!rotated) {
       for (let pos = a; pos < b; pos++) dists[pos - a] = this.distance(q, this.vectors, pos * dim, this.metric === 'l2');
-      top.offer(dists, a);
-      return 0;
+      short.offer(dists, a, 0);
+      return;
     }
     let query: RabitqQuery;
     let tables: FastScanTables;
@@ -286,8 +271,7 @@ export class JsIvf {
       tables.blockDots(this.bits, this.packed, (this.blocks[l] + (first - a) / FASTSCAN_BLOCK) * blockBytes, planeBytes * FASTSCAN_BLOCK, dots, sums);
       for (let j = 0; j < Math.min(FASTSCAN_BLOCK, b - first); j++) dists[first - a + j] = query.finish(dots[j], this.params, first + j, DEFAULT_EPS0);
     }
-    top.offer(dists, a);
-    return query.errorScale();
+    short.offer(dists, a, query.errorScale());
   }
 
   /** The file's arrays (IndexData's IVF fields and the shared ones). */

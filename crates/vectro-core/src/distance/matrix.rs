@@ -115,6 +115,61 @@ fn factors(level: Level, finish: Finish, x: &[f32], dim: usize) -> Vec<f32> {
     }
 }
 
+/// Base rows packed once into the tile kernel's panels, for products with one query at a time (an
+/// IVF index's centroids). A row's values are those `matrix` gives for the same query and row: the
+/// same tile, factors and order of sums.
+pub struct Panels {
+    level: Level,
+    dim: usize,
+    rows: usize,
+    /// `ceil(rows / NR)` panels of `[dim][NR]`.
+    panels: Vec<f32>,
+    /// Squared norms of the rows (l2sq's column factors), zero-padded to whole panels.
+    norms: Vec<f32>,
+}
+
+impl Panels {
+    /// Packs `base` (whole rows of `dim`, checked by the caller) for the kernels at `level`.
+    pub fn new(level: Level, base: &[f32], dim: usize) -> Panels {
+        let level = simd::best_level(level);
+        let rows = base.len() / dim;
+        let count = rows.div_ceil(NR);
+        let mut panels = vec![0f32; count * dim * NR];
+        for (p, panel) in panels.chunks_exact_mut(dim * NR).enumerate() {
+            pack(base, dim, p * NR, panel);
+        }
+        let mut norms = factors(level, Finish::L2sq, base, dim);
+        norms.resize(count * NR, 0.0);
+        Panels { level, dim, rows, panels, norms }
+    }
+
+    /// `out[j]`: squared l2 (`l2`) or the dot product from `q` to row `j`, as `matrix` computes
+    /// them with `Metric::L2sq` or `Metric::Dot`.
+    pub fn row(&self, q: &[f32], l2: bool, out: &mut [f32]) {
+        assert!(q.len() == self.dim && out.len() == self.rows, "a query of dim {} and {} outputs", self.dim, self.rows);
+        let tile = tile_fn(self.level);
+        let (finish, q_factor) = if l2 { (Finish::L2sq, factors(self.level, Finish::L2sq, q, self.dim)[0]) } else { (Finish::Raw, 0.0) };
+        for (p, panel) in self.panels.chunks_exact(self.dim * NR).enumerate() {
+            let t = Tile {
+                l1: false,
+                finish,
+                q: q.as_ptr(),
+                rows: 1,
+                dim: self.dim,
+                panel: panel.as_ptr(),
+                row_factor: &q_factor,
+                col_factor: self.norms[p * NR..].as_ptr(),
+                out: out[p * NR..].as_mut_ptr(),
+                out_stride: 0,
+                cols: (self.rows - p * NR).min(NR),
+            };
+            // SAFETY: one query row of `dim`, a `[dim][NR]` panel, NR column factors from p * NR
+            // (norms are padded to whole panels), and `cols` outputs left from p * NR.
+            unsafe { tile(&t) };
+        }
+    }
+}
+
 /// `out[i * n + j]` = distance between query `i` and base row `j` (n = base rows).
 pub fn matrix(metric: Metric, queries: &[f32], base: &[f32], dim: usize, out: &mut [f32], threads: usize) -> Result<(), Error> {
     matrix_at(simd::level(), metric, queries, base, dim, out, threads)

@@ -151,34 +151,59 @@ pub(super) static KERNELS: Kernels = Kernels {
 /// finished with the shared scalar step (AVX2 is the fallback path, not the one tuned).
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn tile(t: &super::matrix::Tile) {
-    use super::matrix::{finish_one, Tile, NR};
+    use super::matrix::{finish_one, Finish, Tile, NR};
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn kernel<const R: usize, const L1: bool>(t: &Tile, r0: usize) {
         let q = t.q.add(r0 * t.dim);
         let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
         let mut acc = [[_mm256_setzero_ps(); 4]; R];
+        // The R broadcasts first, then one panel vector at a time: 4R sums + R + 1 registers (16
+        // at R = 3), where holding all four panel vectors spilled the sums to the stack.
         for k in 0..t.dim {
-            let b = [0, 8, 16, 24].map(|o| _mm256_loadu_ps(t.panel.add(k * NR + o)));
-            for r in 0..R {
-                let a = _mm256_set1_ps(*q.add(r * t.dim + k));
-                for c in 0..4 {
+            let a: [__m256; R] = std::array::from_fn(|r| _mm256_set1_ps(*q.add(r * t.dim + k)));
+            for c in 0..4 {
+                let b = _mm256_loadu_ps(t.panel.add(k * NR + 8 * c));
+                for r in 0..R {
                     acc[r][c] = if L1 {
-                        _mm256_add_ps(acc[r][c], _mm256_and_ps(_mm256_sub_ps(a, b[c]), abs))
+                        _mm256_add_ps(acc[r][c], _mm256_and_ps(_mm256_sub_ps(a[r], b), abs))
                     } else {
-                        _mm256_fmadd_ps(a, b[c], acc[r][c])
+                        _mm256_fmadd_ps(a[r], b, acc[r][c])
                     };
                 }
             }
         }
         let mut sums = [0f32; NR];
         for r in 0..R {
+            let out = t.out.add((r0 + r) * t.out_stride);
+            let row = *t.row_factor.add(r0 + r);
+            if t.cols == NR {
+                // Whole panel: finish in registers, in finish_one's order of operations (no FMA
+                // contraction), so the values are the scalar finish's bits.
+                for c in 0..4 {
+                    let v = match t.finish {
+                        Finish::Raw => acc[r][c],
+                        Finish::L2sq => {
+                            let col = _mm256_loadu_ps(t.col_factor.add(8 * c));
+                            let both = _mm256_add_ps(_mm256_set1_ps(row), col);
+                            let twice = _mm256_mul_ps(_mm256_set1_ps(2.0), acc[r][c]);
+                            _mm256_max_ps(_mm256_sub_ps(both, twice), _mm256_setzero_ps())
+                        }
+                        Finish::Cosine => {
+                            let col = _mm256_loadu_ps(t.col_factor.add(8 * c));
+                            let scaled = _mm256_mul_ps(_mm256_mul_ps(acc[r][c], _mm256_set1_ps(row)), col);
+                            _mm256_sub_ps(_mm256_set1_ps(1.0), scaled)
+                        }
+                    };
+                    _mm256_storeu_ps(out.add(8 * c), v);
+                }
+                continue;
+            }
             for c in 0..4 {
                 _mm256_storeu_ps(sums.as_mut_ptr().add(8 * c), acc[r][c]);
             }
-            let out = t.out.add((r0 + r) * t.out_stride);
             for (c, &s) in sums.iter().enumerate().take(t.cols) {
-                *out.add(c) = finish_one(t.finish, s, *t.row_factor.add(r0 + r), *t.col_factor.add(c));
+                *out.add(c) = finish_one(t.finish, s, row, *t.col_factor.add(c));
             }
         }
     }

@@ -19,6 +19,8 @@ pub mod kmeans;
 #[cfg(test)]
 mod tests;
 
+use crate::distance::matrix::{matrix, Panels};
+use crate::distance::Metric;
 use crate::error::{invalid, Error};
 use crate::flat::{distance_at, prepare_row, IndexMetric};
 use crate::parallel::{available_threads, rows_per_block, run_blocks};
@@ -41,6 +43,9 @@ pub struct Ivf {
     seed: u64,
     level: Level,
     centroids: Vec<f32>,
+    /// The centroids packed for the matrix kernel: a query's coarse step is one row of the
+    /// centroid matrix, the values the batch path's matrix gives.
+    coarse: Panels,
     rotation: Option<Rotation>,
     /// rabitq over l2: each centroid rotated (R(pad(c)), P values a list), so that a query is
     /// rotated once and v = R(q) - R(c) per list.
@@ -102,14 +107,16 @@ impl Ivf {
                 r.apply(out);
             }
         }
+        let level = simd::level();
         Ok(Ivf {
             dim,
             metric,
             storage,
             keep: keep && storage != Storage::F32,
             seed,
-            level: simd::level(),
+            level,
             centroids: centroids.to_vec(),
+            coarse: Panels::new(level, centroids, dim),
             rotation,
             rotated_centroids,
             offsets: vec![0; nlist + 1],
@@ -176,14 +183,6 @@ impl Ivf {
     /// The coarse quantizer ranks by inner product (ip and cosine), else by squared l2.
     fn coarse_ip(&self) -> bool {
         self.metric != IndexMetric::L2
-    }
-
-    fn coarse_metric(&self) -> IndexMetric {
-        if self.coarse_ip() {
-            IndexMetric::Ip
-        } else {
-            IndexMetric::L2
-        }
     }
 
     /// The exact distance between prepared vectors: cosine ones are normalised, so theirs is ip's.
@@ -359,11 +358,18 @@ impl Ivf {
         }
     }
 
-    /// The `nprobe` nearest lists of a prepared query, nearest first.
-    fn probes(&self, q: &[f32], nprobe: usize, scores: &mut Vec<f32>) -> Vec<u32> {
-        let metric = self.coarse_metric();
-        scores.clear();
-        scores.extend(self.centroids.chunks_exact(self.dim).map(|c| distance_at(self.level, metric, q, c)));
+    /// The coarse step's scores of one prepared query against every centroid, smaller nearer:
+    /// squared l2, or 1 - <q, c> for ip and cosine.
+    fn coarse_scores(&self, q: &[f32], scores: &mut Vec<f32>) {
+        scores.resize(self.nlist(), 0.0);
+        self.coarse.row(q, !self.coarse_ip(), scores);
+        if self.coarse_ip() {
+            scores.iter_mut().for_each(|v| *v = 1.0 - *v);
+        }
+    }
+
+    /// The `nprobe` lists of least coarse score, nearest first (ties to the lower list).
+    fn probes(scores: &[f32], nprobe: usize) -> Vec<u32> {
         let mut top = TopK::new(nprobe);
         top.offer(scores, 0);
         top.into_sorted().into_iter().map(|(_, l)| l).collect()
@@ -387,11 +393,11 @@ impl Ivf {
     }
 
     /// Scans list `l` for a prepared query, offering each position's distance (f32) or estimate
-    /// (rabitq) to `top`. Returns rabitq's error scale for this list (0 for f32).
-    fn scan_list(&self, q: &[f32], rotated: Option<&mut Rotated>, l: usize, top: &mut TopK, scratch: &mut Scan) -> f64 {
+    /// (rabitq) to the shortlist, with the list's rabitq error scale (0 for f32).
+    fn scan_list(&self, q: &[f32], rotated: Option<&mut Rotated>, l: usize, short: &mut Shortlist, scratch: &mut Scan) {
         let (a, b) = (self.offsets[l], self.offsets[l + 1]);
         if a == b {
-            return 0.0;
+            return;
         }
         scratch.dists.resize(b - a, 0.0);
         match (self.storage, rotated) {
@@ -422,56 +428,44 @@ impl Ivf {
                 let packed = &self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
                 let params = &self.params[a * FACTORS..b * FACTORS];
                 fastscan::scan(self.level, prepared, tables, bits, packed, params, DEFAULT_EPS0, &mut scratch.dists, &mut scratch.bounds);
-                top.offer(&scratch.dists, a as u32);
-                prepared.error_scale()
+                short.offer(&scratch.dists, a as u32, prepared.error_scale());
             }
             _ => {
                 for (d, v) in scratch.dists.iter_mut().zip(self.vectors[a * self.dim..b * self.dim].chunks_exact(self.dim)) {
                     *d = self.exact(q, v);
                 }
-                top.offer(&scratch.dists, a as u32);
-                0.0
+                short.offer(&scratch.dists, a as u32, 0.0);
             }
         }
     }
 
-    /// The list holding position `pos`.
-    fn list_of(&self, pos: usize) -> usize {
-        self.offsets.partition_point(|&o| o <= pos) - 1
-    }
-
-    /// Turns the candidates (estimate or distance, position) into the k nearest (distance, id):
-    /// with `rerank` > 0, RaBitQ's rule re-scores candidates in order of estimate, each only while
-    /// its lower bound (estimate - bound) can still beat the k-th exact distance found so far.
-    /// `scales` maps a probed list to its error scale.
-    fn finish(
-        &self,
-        q: &[f32],
-        found: Vec<(f32, u32)>,
-        k: usize,
-        rerank: usize,
-        scales: &[(u32, f64)],
-        count: &mut u64,
-    ) -> Vec<(f32, u32)> {
+    /// Turns the shortlist into the k nearest (distance, id): with `rerank` > 0, RaBitQ's rule
+    /// re-scores candidates in order of estimate, each only while its lower bound (estimate -
+    /// bound) can still beat the k-th exact distance found so far.
+    fn finish(&self, q: &[f32], short: Shortlist, k: usize, rerank: usize, count: &mut u64) -> Vec<(f32, u32)> {
+        let (found, scales) = short.into_sorted();
         if rerank == 0 {
-            return found.into_iter().take(k).map(|(d, pos)| (d, self.ids[pos as usize])).collect();
+            return found.into_iter().take(k).map(|c| (c.d, self.ids[c.pos as usize])).collect();
+        }
+        // The kept vectors are cold: ask for all of them before measuring any.
+        for c in &found {
+            let v = &self.vectors[c.pos as usize * self.dim..];
+            crate::distance::prefetch(v.as_ptr() as *const u8, self.dim * 4);
         }
         let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
         let mut worst = f32::INFINITY;
-        for (estimate, pos) in found {
-            let pos = pos as usize;
+        for c in found {
+            let pos = c.pos as usize;
             if best.len() == k {
-                let list = self.list_of(pos) as u32;
-                let scale = scales.iter().find(|s| s.0 == list).map_or(0.0, |s| s.1);
-                let bound = (DEFAULT_EPS0 * scale * self.params[pos * FACTORS + 2] as f64) as f32;
-                if estimate - bound >= worst {
+                let bound = (DEFAULT_EPS0 * scales[c.list as usize] * self.params[pos * FACTORS + 2] as f64) as f32;
+                if c.d - bound >= worst {
                     continue;
                 }
             }
             let exact = self.exact(q, &self.vectors[pos * self.dim..(pos + 1) * self.dim]);
             *count += 1;
-            let at = best.partition_point(|b| (b.0, b.1) <= (exact, pos as u32));
-            best.insert(at, (exact, pos as u32));
+            let at = best.partition_point(|b| (b.0, b.1) <= (exact, c.pos));
+            best.insert(at, (exact, c.pos));
             best.truncate(k);
             if best.len() == k {
                 worst = best[k - 1].0;
@@ -482,16 +476,16 @@ impl Ivf {
 
     /// One query (prepared), its lists scanned one after the other.
     fn search_one(&self, q: &[f32], k: usize, nprobe: usize, rerank: usize, scratch: &mut Scan) -> Found {
-        let probes = self.probes(q, nprobe, &mut scratch.coarse);
-        let mut top = TopK::new(k.max(rerank));
-        let mut scales = Vec::with_capacity(probes.len());
+        self.coarse_scores(q, &mut scratch.coarse);
+        let probes = Ivf::probes(&scratch.coarse, nprobe);
+        let mut short = Shortlist::new(k.max(rerank));
         let mut count = self.nlist() as u64;
         let mut rotated = self.rotate_query(q);
         for &l in &probes {
-            scales.push((l, self.scan_list(q, rotated.as_mut(), l as usize, &mut top, scratch)));
+            self.scan_list(q, rotated.as_mut(), l as usize, &mut short, scratch);
             count += (self.offsets[l as usize + 1] - self.offsets[l as usize]) as u64;
         }
-        let found = self.finish(q, top.into_sorted(), k, rerank, &scales, &mut count);
+        let found = self.finish(q, short, k, rerank, &mut count);
         (found, count)
     }
 
@@ -499,22 +493,20 @@ impl Ivf {
     /// each list is scanned for every query that probes it while it is in cache.
     fn search_grouped(&self, queries: &[f32], k: usize, nprobe: usize, rerank: usize, out: &mut [Found]) {
         let (dim, nlist, m) = (self.dim, self.nlist(), out.len());
+        // The coarse step for all the queries at once: the same values as one row at a time.
         let mut coarse = vec![0f32; m * nlist];
-        let metric = if self.coarse_ip() { crate::distance::Metric::Dot } else { crate::distance::Metric::L2sq };
-        crate::distance::matrix::matrix(metric, queries, &self.centroids, dim, &mut coarse, 1).expect("whole rows");
+        let metric = if self.coarse_ip() { Metric::Dot } else { Metric::L2sq };
+        matrix(metric, queries, &self.centroids, dim, &mut coarse, 1).expect("whole rows");
         let mut by_list: Vec<Vec<u32>> = vec![Vec::new(); nlist];
         for (qi, row) in coarse.chunks_exact_mut(nlist).enumerate() {
             if self.coarse_ip() {
                 row.iter_mut().for_each(|v| *v = 1.0 - *v);
             }
-            let mut top = TopK::new(nprobe);
-            top.offer(row, 0);
-            for (_, l) in top.into_sorted() {
+            for l in Ivf::probes(row, nprobe) {
                 by_list[l as usize].push(qi as u32);
             }
         }
-        let mut tops: Vec<TopK> = (0..m).map(|_| TopK::new(k.max(rerank))).collect();
-        let mut scales: Vec<Vec<(u32, f64)>> = vec![Vec::with_capacity(nprobe); m];
+        let mut shorts: Vec<Shortlist> = (0..m).map(|_| Shortlist::new(k.max(rerank))).collect();
         let mut counts = vec![nlist as u64; m];
         let mut scratch = Scan::default();
         let mut rotated: Vec<Option<Rotated>> = queries.chunks_exact(dim).map(|q| self.rotate_query(q)).collect();
@@ -522,14 +514,13 @@ impl Ivf {
             let len = (self.offsets[l + 1] - self.offsets[l]) as u64;
             for &qi in qs {
                 let qi = qi as usize;
-                let scale = self.scan_list(&queries[qi * dim..(qi + 1) * dim], rotated[qi].as_mut(), l, &mut tops[qi], &mut scratch);
-                scales[qi].push((l as u32, scale));
+                self.scan_list(&queries[qi * dim..(qi + 1) * dim], rotated[qi].as_mut(), l, &mut shorts[qi], &mut scratch);
                 counts[qi] += len;
             }
         }
-        for (qi, (top, o)) in tops.into_iter().zip(out.iter_mut()).enumerate() {
+        for (qi, (short, o)) in shorts.into_iter().zip(out.iter_mut()).enumerate() {
             let mut count = counts[qi];
-            let found = self.finish(&queries[qi * dim..(qi + 1) * dim], top.into_sorted(), k, rerank, &scales[qi], &mut count);
+            let found = self.finish(&queries[qi * dim..(qi + 1) * dim], short, k, rerank, &mut count);
             *o = (found, count);
         }
     }
@@ -649,6 +640,67 @@ struct Rotated {
     rq: Vec<f64>,
     shared: Option<(Prepared, Tables)>,
     v: Vec<f64>,
+}
+
+/// One candidate: its estimate (or distance), its position, and which scanned list it came from.
+#[derive(Clone, Copy)]
+struct Candidate {
+    d: f32,
+    pos: u32,
+    list: u32,
+}
+
+/// The `cap` candidates of least (estimate, position) among all those offered, with each scanned
+/// list's rabitq error scale. Offers are appended while they can still make it (at most the
+/// `cap`-th estimate so far), and cut back to `cap` when they reach four times that: linear time,
+/// where a heap paid a sift for each of the many early offers.
+struct Shortlist {
+    cap: usize,
+    items: Vec<Candidate>,
+    scales: Vec<f64>,
+    /// The `cap`-th least estimate after the last cut (+inf before).
+    bar: f32,
+}
+
+impl Shortlist {
+    fn new(cap: usize) -> Shortlist {
+        Shortlist { cap, items: Vec::with_capacity(4 * cap), scales: Vec::new(), bar: f32::INFINITY }
+    }
+
+    /// Offers `dists[i]` at position `first + i`, from one list with error scale `scale`.
+    fn offer(&mut self, dists: &[f32], first: u32, scale: f64) {
+        let list = self.scales.len() as u32;
+        self.scales.push(scale);
+        for (i, &d) in dists.iter().enumerate() {
+            let d = if d.is_nan() { f32::INFINITY } else { d };
+            if d <= self.bar {
+                self.items.push(Candidate { d, pos: first + i as u32, list });
+                if self.items.len() >= 4 * self.cap {
+                    self.cut();
+                }
+            }
+        }
+    }
+
+    /// By estimate, then position (no NaN here; -0 and +0 count as equal, as in the js baseline).
+    fn order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+        a.d.partial_cmp(&b.d).unwrap_or(std::cmp::Ordering::Equal).then(a.pos.cmp(&b.pos))
+    }
+
+    fn cut(&mut self) {
+        if self.items.len() > self.cap {
+            self.items.select_nth_unstable_by(self.cap - 1, Shortlist::order);
+            self.items.truncate(self.cap);
+            self.bar = self.items.iter().fold(f32::NEG_INFINITY, |m, c| m.max(c.d));
+        }
+    }
+
+    /// The candidates in order, and the scales by list.
+    fn into_sorted(mut self) -> (Vec<Candidate>, Vec<f64>) {
+        self.cut();
+        self.items.sort_unstable_by(Shortlist::order);
+        (self.items, self.scales)
+    }
 }
 
 /// Per-thread scratch for scanning lists.

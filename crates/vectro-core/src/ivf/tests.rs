@@ -208,17 +208,50 @@ fn rabitq_rerank_recovers_exact_neighbours() {
 }
 
 #[test]
-fn batch_path_probes_the_same_lists_on_whole_numbers() {
-    // Whole-number centroids keep the matrix kernel's l2 exact, so both paths probe the same lists.
-    let dim = 12;
-    let x = clustered(900, dim, 9, 9);
-    let q = clustered(40, dim, 9, 10);
-    let centroids: Vec<f32> = (0..9).flat_map(|c| std::iter::repeat(c as f32 * 100.0).take(dim)).collect();
-    for storage in [Storage::F32, Storage::Rabitq(1)] {
-        let mut index = Ivf::new(dim, IndexMetric::L2, storage, false, &centroids, 1).unwrap();
-        index.add(&x, 2).unwrap();
-        for nprobe in [1, 3] {
-            assert_eq!(search(&index, &q, 10, nprobe, 0, true), search(&index, &q, 10, nprobe, 0, false), "{storage:?} nprobe {nprobe}");
+fn batch_path_finds_what_single_queries_find() {
+    // Float data and trained centroids: the batch path's matrix and a single query's packed
+    // centroids give the same coarse scores, so both probe the same lists.
+    let dim = 36;
+    let mut rng = SplitMix64(23);
+    let mut unit = || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+    let x: Vec<f32> = (0..1200 * dim).map(|_| unit()).collect();
+    let q: Vec<f32> = (0..50 * dim).map(|_| unit()).collect();
+    for metric in [IndexMetric::L2, IndexMetric::Ip, IndexMetric::Cosine] {
+        let mut normalised = Vec::new();
+        for row in x.chunks_exact(dim) {
+            flat::prepare_row(metric, row, &mut normalised);
+        }
+        let centroids = trained(&normalised, dim, 16, 2);
+        for storage in [Storage::F32, Storage::Rabitq(1), Storage::Rabitq(4)] {
+            let mut index = Ivf::new(dim, metric, storage, false, &centroids, 1).unwrap();
+            index.add(&x, 2).unwrap();
+            for nprobe in [1, 3, 7] {
+                assert_eq!(search(&index, &q, 10, nprobe, 0, true), search(&index, &q, 10, nprobe, 0, false), "{metric:?} {storage:?} nprobe {nprobe}");
+            }
+        }
+    }
+}
+
+#[test]
+fn packed_centroids_score_as_the_matrix_does_at_every_level() {
+    let dim = 45; // not a multiple of the SIMD width
+    let mut rng = SplitMix64(29);
+    let mut unit = || (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0;
+    let base: Vec<f32> = (0..70 * dim).map(|_| unit()).collect();
+    let q: Vec<f32> = (0..dim).map(|_| unit()).collect();
+    for level in crate::simd::supported_levels() {
+        let panels = Panels::new(level, &base, dim);
+        for (l2, metric) in [(true, Metric::L2sq), (false, Metric::Dot)] {
+            let (mut row, mut want) = (vec![0f32; 70], vec![0f32; 70]);
+            panels.row(&q, l2, &mut row);
+            crate::distance::matrix::matrix_at(level, metric, &q, &base, dim, &mut want, 1).unwrap();
+            assert_eq!(row, want, "{level:?} {metric:?}");
+            let scalar = Panels::new(crate::simd::Level::Scalar, &base, dim);
+            let mut reference = vec![0f32; 70];
+            scalar.row(&q, l2, &mut reference);
+            for (a, b) in row.iter().zip(&reference) {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{level:?} {metric:?}: {a} against scalar {b}");
+            }
         }
     }
 }

@@ -73,8 +73,12 @@ impl Tables {
             let least: i32 = four.iter().map(|&x| x.min(0)).sum();
             offset += least as i64;
             let (r, half) = (g / 2, g % 2);
-            for e in 0..16usize {
-                let sum: i32 = (0..4).filter(|i| e >> i & 1 == 1).map(|i| four[i]).sum();
+            // Each entry from a smaller one: T[e] = T[e without its lowest bit] + s[lowest bit].
+            let mut sums = [0i32; 16];
+            for e in 1..16usize {
+                sums[e] = sums[e & (e - 1)] + four[e.trailing_zeros() as usize];
+            }
+            for (e, &sum) in sums.iter().enumerate() {
                 let t = (sum - least) as u16;
                 full[g * 16 + e] = t;
                 lo[r * 32 + half * 16 + e] = t as u8;
