@@ -37,7 +37,9 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
     const exact = flat.search(queries, 10);
     assert.deepEqual(all.distances, exact.distances, 'all lists: the exact distances');
     assert.equal(recallAtK(all.ids, truth, 10), recallAtK(exact.ids, truth, 10));
-    assert.deepEqual(index.search(queries, 10, { nprobe: 32, batch: true }), all, 'the batch path finds the same');
+    // The batch path scores f32 lists with the matrix kernel, then measures k + 16 exactly: the same answer, more computations.
+    const batch = index.search(queries, 10, { nprobe: 32, batch: true });
+    assert.deepEqual([batch.ids, batch.distances], [all.ids, all.distances], 'the batch path finds the same');
 
     const few = index.search(queries, 10, { nprobe: 4 });
     const r4 = recallAtK(few.ids, truth, 10);

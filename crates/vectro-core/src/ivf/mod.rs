@@ -443,7 +443,19 @@ impl Ivf {
     /// re-scores candidates in order of estimate, each only while its lower bound (estimate -
     /// bound) can still beat the k-th exact distance found so far.
     fn finish(&self, q: &[f32], short: Shortlist, k: usize, rerank: usize, count: &mut u64) -> Vec<(f32, u32)> {
+        let approximate = short.approximate;
         let (found, scales) = short.into_sorted();
+        if approximate {
+            // The batch path's f32 scores come from the matrix kernel: measure the shortlist
+            // (k + MARGIN) exactly, so the k returned and their distances are exact.
+            let mut exact: Vec<(f32, u32)> = found
+                .iter()
+                .map(|c| (self.exact(q, &self.vectors[c.pos as usize * self.dim..(c.pos as usize + 1) * self.dim]), c.pos))
+                .collect();
+            *count += exact.len() as u64;
+            exact.sort_unstable_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
+            return exact.into_iter().take(k).map(|(d, pos)| (d, self.ids[pos as usize])).collect();
+        }
         if rerank == 0 {
             return found.into_iter().take(k).map(|c| (c.d, self.ids[c.pos as usize])).collect();
         }
@@ -506,12 +518,33 @@ impl Ivf {
                 by_list[l as usize].push(qi as u32);
             }
         }
-        let mut shorts: Vec<Shortlist> = (0..m).map(|_| Shortlist::new(k.max(rerank))).collect();
+        // f32 lists: each list against all its queries at once through the matrix kernel, a
+        // shortlist of k + MARGIN by those scores, then exact distances for the shortlist.
+        let gemm = self.storage == Storage::F32;
+        let cap = if gemm { k + MARGIN } else { k.max(rerank) };
+        let mut shorts: Vec<Shortlist> = (0..m).map(|_| Shortlist::new(cap)).collect();
+        shorts.iter_mut().for_each(|s| s.approximate = gemm);
         let mut counts = vec![nlist as u64; m];
         let mut scratch = Scan::default();
         let mut rotated: Vec<Option<Rotated>> = queries.chunks_exact(dim).map(|q| self.rotate_query(q)).collect();
+        let (mut block, mut scores) = (Vec::new(), Vec::new());
         for (l, qs) in by_list.iter().enumerate() {
-            let len = (self.offsets[l + 1] - self.offsets[l]) as u64;
+            let (a, b) = (self.offsets[l], self.offsets[l + 1]);
+            let len = (b - a) as u64;
+            if gemm && !qs.is_empty() && a < b {
+                block.clear();
+                qs.iter().for_each(|&qi| block.extend_from_slice(&queries[qi as usize * dim..(qi as usize + 1) * dim]));
+                scores.resize(qs.len() * (b - a), 0.0);
+                matrix(metric, &block, &self.vectors[a * dim..b * dim], dim, &mut scores, 1).expect("whole rows");
+                for (row, &qi) in scores.chunks_exact_mut(b - a).zip(qs) {
+                    if self.coarse_ip() {
+                        row.iter_mut().for_each(|v| *v = 1.0 - *v);
+                    }
+                    shorts[qi as usize].offer(row, a as u32, 0.0);
+                    counts[qi as usize] += len;
+                }
+                continue;
+            }
             for &qi in qs {
                 let qi = qi as usize;
                 self.scan_list(&queries[qi * dim..(qi + 1) * dim], rotated[qi].as_mut(), l, &mut shorts[qi], &mut scratch);
@@ -642,6 +675,10 @@ struct Rotated {
     v: Vec<f64>,
 }
 
+/// Candidates beyond k that the batch path over f32 lists measures exactly (its scores come from
+/// the matrix kernel, whose rounding differs from the pair kernel's), as exact search does.
+const MARGIN: usize = 16;
+
 /// One candidate: its estimate (or distance), its position, and which scanned list it came from.
 #[derive(Clone, Copy)]
 struct Candidate {
@@ -656,6 +693,8 @@ struct Candidate {
 /// where a heap paid a sift for each of the many early offers.
 struct Shortlist {
     cap: usize,
+    /// The scores are the matrix kernel's (the batch path over f32 lists), to be measured again.
+    approximate: bool,
     items: Vec<Candidate>,
     scales: Vec<f64>,
     /// The `cap`-th least estimate after the last cut (+inf before).
@@ -664,7 +703,7 @@ struct Shortlist {
 
 impl Shortlist {
     fn new(cap: usize) -> Shortlist {
-        Shortlist { cap, items: Vec::with_capacity(4 * cap), scales: Vec::new(), bar: f32::INFINITY }
+        Shortlist { cap, approximate: false, items: Vec::with_capacity(4 * cap), scales: Vec::new(), bar: f32::INFINITY }
     }
 
     /// Offers `dists[i]` at position `first + i`, from one list with error scale `scale`.
