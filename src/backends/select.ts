@@ -1,4 +1,5 @@
 import { loadNative } from '../native/loader.js';
+import type { NativeAddon } from '../native/types.js';
 import { VectroError } from '../errors.js';
 import type { Backend } from './backend.js';
 import { jsBackend } from './js/index.js';
@@ -25,4 +26,11 @@ export function selectBackend(choice: BackendChoice, note?: (message: string) =>
     note(`note: native backend unavailable (${load.reason}); using the js backend`);
   }
   return jsBackend;
+}
+
+/** The native addon when `choice` selects the native backend, else undefined (the js baseline): what the index classes run on. */
+export function nativeAddonFor(choice: BackendChoice = 'auto'): NativeAddon | undefined {
+  if (selectBackend(choice).name !== 'native') return undefined;
+  const load = loadNative();
+  return load.ok ? load.addon : undefined;
 }

@@ -52,10 +52,12 @@ export const resultSchema = z.object({
   gb_per_s: z.number().optional(),
   /** Median GFLOP/s per thread over the measured per-core peak (matrix suite). */
   peak_share: z.number().optional(),
-  /** hnsw-search: the search width, and recall@10 against exact search. */
+  /** hnsw-search: the search width, and recall@10 against exact search (ivf-search too). */
   ef: z.number().int().optional(),
   recall: z.number().optional(),
-  /** hnsw-build: the index's size as saved to a file. */
+  /** ivf-search: the lists probed per query (recall as above). */
+  nprobe: z.number().int().optional(),
+  /** hnsw-build, ivf-build: the index's size as saved to a file. */
   index_bytes: z.number().int().optional(),
 });
 export type BenchResult = z.infer<typeof resultSchema>;

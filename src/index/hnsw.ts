@@ -1,6 +1,5 @@
-import { selectBackend, type BackendChoice } from '../backends/select.js';
+import { nativeAddonFor, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
-import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
 import { indexFileBytes, STORAGES, storageScheme, writeIndex, type IndexData, type Storage } from './format.js';
 import { rabitqBlock } from '../quant/rabitq.js';
@@ -107,13 +106,6 @@ class NativeHnsw implements HnswEngine {
   }
 }
 
-/** The native addon when the chosen backend is native, else undefined (the js baseline). */
-function addonFor(choice: BackendChoice = 'auto'): NativeAddon | undefined {
-  if (selectBackend(choice).name !== 'native') return undefined;
-  const load = loadNative();
-  return load.ok ? load.addon : undefined;
-}
-
 /** A Hierarchical Navigable Small World index (crates/vectro-core/src/hnsw/, src/index/js-hnsw.ts). */
 export class HnswIndex implements VectorIndex {
   readonly type = 'hnsw';
@@ -142,7 +134,7 @@ export class HnswIndex implements VectorIndex {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number from 0 to 2^53, got ${seed}`);
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`dim must be between 1 and ${MAX_DIM}, got ${dim}`);
     if (!(storage in STORAGES)) throw new RangeError(`unknown storage '${storage}' (use ${Object.keys(STORAGES).join(', ')})`);
-    const addon = addonFor(options.backend);
+    const addon = nativeAddonFor(options.backend);
     let engine: HnswEngine;
     if (!addon) engine = new JsHnsw(dim, metric, storage, keepVectors, m, efConstruction, BigInt(seed));
     else {
@@ -161,7 +153,7 @@ export class HnswIndex implements VectorIndex {
 
   /** An index from file data (either backend reads files written by either); the graph is checked. */
   static fromData(d: IndexData, backend: BackendChoice = 'auto'): HnswIndex {
-    const addon = addonFor(backend);
+    const addon = nativeAddonFor(backend);
     if (!addon) return new HnswIndex(JsHnsw.fromData(d), d.metric, d.dim, 'js', d.storage, d.keepVectors, true);
     const handle = addon.hnswImport(
       d.dim, INDEX_METRICS[d.metric], STORAGES[d.storage], d.keepVectors ? 1 : 0, d.m, d.efConstruction, d.seedHigh, d.seedLow,

@@ -1,6 +1,5 @@
-import { selectBackend, type BackendChoice } from '../backends/select.js';
+import { nativeAddonFor, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
-import { loadNative } from '../native/loader.js';
 import type { NativeAddon } from '../native/types.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { indexFileBytes, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
@@ -127,13 +126,6 @@ class JsIvfEngine implements IvfEngine {
   }
 }
 
-/** The native addon when the chosen backend is native, else undefined (the js baseline). */
-function addonFor(choice: BackendChoice = 'auto'): NativeAddon | undefined {
-  if (selectBackend(choice).name !== 'native') return undefined;
-  const load = loadNative();
-  return load.ok ? load.addon : undefined;
-}
-
 /**
  * An inverted-file index (crates/vectro-core/src/ivf/, src/index/js-ivf.ts): k-means lists of
  * float32 vectors or RaBitQ codes. It trains on the first vectors added (or on `train`'s).
@@ -167,12 +159,12 @@ export class IvfIndex implements VectorIndex {
     if (!IVF_STORAGES.includes(storage)) throw new RangeError(`unknown IVF storage '${storage}' (use ${IVF_STORAGES.join(', ')})`);
     if (trainSize !== undefined && (!Number.isInteger(trainSize) || trainSize < nlist)) throw new RangeError(`trainSize must be at least nlist (${nlist}), got ${trainSize}`);
     if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be at least 1, got ${iterations}`);
-    return new IvfIndex(addonFor(options.backend), metric, dim, nlist, storage, keepVectors && storage !== 'f32', seed, trainSize, iterations);
+    return new IvfIndex(nativeAddonFor(options.backend), metric, dim, nlist, storage, keepVectors && storage !== 'f32', seed, trainSize, iterations);
   }
 
   /** An index from file data (`readIndex` checked the sections; the engine checks them again). */
   static fromData(d: IndexData, backend: BackendChoice = 'auto'): IvfIndex {
-    const addon = addonFor(backend);
+    const addon = nativeAddonFor(backend);
     const storage = d.storage as IvfStorage;
     const index = new IvfIndex(addon, d.metric, d.dim, d.nlist!, storage, d.keepVectors, d.seedHigh * 2 ** 32 + d.seedLow, undefined, DEFAULT_ITERATIONS);
     index.engine = addon

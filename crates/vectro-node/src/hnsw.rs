@@ -4,8 +4,9 @@
 //! Arc, so the index outlives its JS handle while they run on libuv's pool; searches share the
 //! lock, adds take it alone. Sync calls never wait on it: on a busy index they throw.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock};
 
+use crate::handles::{metric_arg, read, seed_arg, storage_arg, write};
 use crate::js::{Args, AsyncOutput, Env, Fail, Result};
 use crate::napi::{napi_type_tag, napi_value};
 use crate::{core_error, MAX_THREADS};
@@ -17,30 +18,6 @@ use vectro_core::quant::MAX_DIM;
 static HNSW_TAG: napi_type_tag = napi_type_tag { lower: 0x5645_4354_524f_484e, upper: 0x9d1c_57a2_e0b3_4f61 };
 
 type Handle = Arc<RwLock<Hnsw>>;
-
-const BUSY: &str = "the index is busy with an async add or search; await it before calling the sync API";
-
-fn read(h: &Handle) -> Result<RwLockReadGuard<'_, Hnsw>> {
-    h.try_read().map_err(|_| Fail::Error(BUSY.into()))
-}
-
-fn write(h: &Handle) -> Result<RwLockWriteGuard<'_, Hnsw>> {
-    h.try_write().map_err(|_| Fail::Error(BUSY.into()))
-}
-
-fn metric_arg(a: &Args, i: usize) -> Result<IndexMetric> {
-    let id = a.index(i, "metric", u32::MAX as usize)?;
-    IndexMetric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index metric id {id}")))
-}
-
-fn storage_arg(a: &Args, i: usize) -> Result<Storage> {
-    let id = a.index(i, "storage", u32::MAX as usize)?;
-    Storage::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index storage id {id}")))
-}
-
-fn seed_arg(a: &Args, i: usize) -> Result<u64> {
-    Ok(((a.index(i, "seedHigh", u32::MAX as usize)? as u64) << 32) | a.index(i + 1, "seedLow", u32::MAX as usize)? as u64)
-}
 
 /// The parameters `hnswCreate` and `hnswImport` both take first:
 /// `dim, metric, storage, keepVectors (0/1), m, efConstruction, seedHigh, seedLow`.

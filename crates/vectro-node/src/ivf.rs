@@ -1,14 +1,14 @@
 //! IVF index and k-means handles, as `hnsw.rs` does for HNSW: a Rust value in a tagged JS external
 //! behind an `Arc<RwLock<_>>`, sync calls that throw on a busy handle, async calls on libuv's pool.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock};
 
+use crate::handles::{metric_arg, read, seed_arg, storage_arg, write};
 use crate::js::{Args, AsyncOutput, Env, Fail, Result};
 use crate::napi::{napi_type_tag, napi_value};
 use crate::{core_error, MAX_THREADS};
-use vectro_core::flat::IndexMetric;
 use vectro_core::ivf::kmeans::KMeans;
-use vectro_core::ivf::{Ivf, IvfParts, Storage};
+use vectro_core::ivf::{Ivf, IvfParts};
 use vectro_core::quant::MAX_DIM;
 
 /// Marks externals that hold an `Ivf` or a `KMeans` (random, fixed for this addon).
@@ -17,25 +17,6 @@ static KMEANS_TAG: napi_type_tag = napi_type_tag { lower: 0x5645_4354_524f_4b4d,
 
 type Handle = Arc<RwLock<Ivf>>;
 type Trainer = Arc<RwLock<KMeans>>;
-
-const BUSY: &str = "the index is busy with an async call; await it before calling the sync API";
-
-fn read<T>(h: &Arc<RwLock<T>>) -> Result<RwLockReadGuard<'_, T>> {
-    h.try_read().map_err(|_| Fail::Error(BUSY.into()))
-}
-
-fn write<T>(h: &Arc<RwLock<T>>) -> Result<RwLockWriteGuard<'_, T>> {
-    h.try_write().map_err(|_| Fail::Error(BUSY.into()))
-}
-
-fn metric_arg(a: &Args, i: usize) -> Result<IndexMetric> {
-    let id = a.index(i, "metric", u32::MAX as usize)?;
-    IndexMetric::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index metric id {id}")))
-}
-
-fn seed_arg(a: &Args, i: usize) -> Result<u64> {
-    Ok(((a.index(i, "seedHigh", u32::MAX as usize)? as u64) << 32) | a.index(i + 1, "seedLow", u32::MAX as usize)? as u64)
-}
 
 /// `kmeansCreate(x, dim, nlist, trainSize, metric, seedHigh, seedLow) -> handle`: samples the rows.
 pub fn kmeans_create(env: Env, a: &mut Args) -> Result<napi_value> {
@@ -81,8 +62,7 @@ pub fn kmeans_centroids(env: Env, a: &mut Args) -> Result<napi_value> {
 pub fn create(env: Env, a: &mut Args) -> Result<napi_value> {
     let dim = a.index(0, "dim", MAX_DIM)?;
     let metric = metric_arg(a, 1)?;
-    let id = a.index(2, "storage", u32::MAX as usize)?;
-    let storage = Storage::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index storage id {id}")))?;
+    let storage = storage_arg(a, 2)?;
     let keep = a.index(3, "keepVectors", 1)? == 1;
     let centroids = a.f32s(4, "centroids")?;
     let seed = seed_arg(a, 5)?;
@@ -186,8 +166,7 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
 pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
     let dim = a.index(0, "dim", MAX_DIM)?;
     let metric = metric_arg(a, 1)?;
-    let id = a.index(2, "storage", u32::MAX as usize)?;
-    let storage = Storage::from_id(id as u32).ok_or_else(|| Fail::Range(format!("unknown index storage id {id}")))?;
+    let storage = storage_arg(a, 2)?;
     let keep = a.index(3, "keepVectors", 1)? == 1;
     let seed = seed_arg(a, 4)?;
     let parts = IvfParts {

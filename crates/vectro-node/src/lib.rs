@@ -2,6 +2,7 @@
 //! errors and panics into thrown JS errors. The TypeScript side declares this surface in
 //! src/native/types.ts; keep the two in step.
 
+mod handles;
 mod hnsw;
 mod ivf;
 mod js;
