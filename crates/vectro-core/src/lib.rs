@@ -12,6 +12,7 @@ pub mod ivf;
 pub mod parallel;
 pub mod quant;
 pub mod simd;
+pub mod storage;
 pub mod topk;
 
 pub use error::Error;

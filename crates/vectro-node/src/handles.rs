@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::js::{Args, Fail, Result};
 use vectro_core::flat::IndexMetric;
-use vectro_core::hnsw::Storage;
+use vectro_core::storage::Storage;
 
 const BUSY: &str = "the index is busy with an async add or search; await it before calling the sync API";
 

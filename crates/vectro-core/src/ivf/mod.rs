@@ -31,7 +31,7 @@ use crate::quant::MAX_DIM;
 use crate::simd::{self, Level};
 use crate::topk::TopK;
 
-pub use crate::hnsw::Storage;
+pub use crate::storage::Storage;
 
 /// An IVF index: centroids, and the lists of the vectors added so far.
 pub struct Ivf {
