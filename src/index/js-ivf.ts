@@ -21,16 +21,14 @@ import { assignExact } from './js-kmeans.js';
 class Shortlist {
   readonly d: number[] = [];
   readonly pos: number[] = [];
-  readonly list: number[] = [];
-  readonly scales: number[] = [];
+  readonly bound: number[] = [];
 
-  offer(dists: Float32Array, first: number, scale: number): void {
-    const list = this.scales.length;
-    this.scales.push(scale);
+  /** Offers `dists[i]` at position `first + i`, with its error bound `bounds[i]`. */
+  offer(dists: Float32Array, bounds: Float32Array, first: number): void {
     for (let i = 0; i < dists.length; i++) {
       this.d.push(Number.isNaN(dists[i]) ? Infinity : dists[i]);
       this.pos.push(first + i);
-      this.list.push(list);
+      this.bound.push(bounds[i]);
     }
   }
 
@@ -208,10 +206,7 @@ export class JsIvf {
     let worst = Infinity;
     for (const c of found) {
       const pos = short.pos[c];
-      if (best.length === k) {
-        const bound = Math.fround(DEFAULT_EPS0 * short.scales[short.list[c]] * this.params[pos * RABITQ_FACTORS + 2]);
-        if (Math.fround(short.d[c] - bound) >= worst) continue;
-      }
+      if (best.length === k && Math.fround(short.d[c] - short.bound[c]) >= worst) continue;
       const exact = this.distance(q, this.vectors, pos * dim, this.metric === 'l2');
       count++;
       let at = 0;
@@ -234,7 +229,7 @@ export class JsIvf {
     return { rq, shared: { query, tables: new FastScanTables(query.s) } };
   }
 
-  /** Scans list `l`, offering each position's distance or estimate, with the list's rabitq error scale (0 for f32). */
+  /** Scans list `l`, offering each position's distance or estimate with its error bound (0 for f32). */
   private scanList(q: Float32Array, rotated: ReturnType<JsIvf['rotateQuery']>, l: number, short: Shortlist): void {
     const { dim } = this;
     const [a, b] = [this.offsets[l], this.offsets[l + 1]];
@@ -242,7 +237,7 @@ export class JsIvf {
     const dists = new Float32Array(b - a);
     if (!rotated) {
       for (let pos = a; pos < b; pos++) dists[pos - a] = this.distance(q, this.vectors, pos * dim, this.metric === 'l2');
-      short.offer(dists, a, 0);
+      short.offer(dists, new Float32Array(b - a), a);
       return;
     }
     let query: RabitqQuery;
@@ -265,13 +260,17 @@ export class JsIvf {
     }
     const planeBytes = rabitqCodeBytes(this.bits, dim) / this.bits;
     const blockBytes = this.bits * planeBytes * FASTSCAN_BLOCK;
+    const bounds = new Float32Array(b - a);
     const dots = new Float64Array(FASTSCAN_BLOCK);
     const sums = new Uint32Array(FASTSCAN_BLOCK);
     for (let first = a; first < b; first += FASTSCAN_BLOCK) {
       tables.blockDots(this.bits, this.packed, (this.blocks[l] + (first - a) / FASTSCAN_BLOCK) * blockBytes, planeBytes * FASTSCAN_BLOCK, dots, sums);
-      for (let j = 0; j < Math.min(FASTSCAN_BLOCK, b - first); j++) dists[first - a + j] = query.finish(dots[j], this.params, first + j, DEFAULT_EPS0);
+      for (let j = 0; j < Math.min(FASTSCAN_BLOCK, b - first); j++) {
+        dists[first - a + j] = query.finish(dots[j], this.params, first + j, DEFAULT_EPS0);
+        bounds[first - a + j] = query.lastBound;
+      }
     }
-    short.offer(dists, a, query.errorScale());
+    short.offer(dists, bounds, a);
   }
 
   /** The file's arrays (IndexData's IVF fields and the shared ones). */

@@ -218,11 +218,6 @@ export class RabitqQuery {
     this.constant = constant;
   }
 
-  /** What a bound multiplies eps0 and a code's error factor by: |v|, or 2|v| for l2. */
-  errorScale(): number {
-    return this.l2 ? 2 * this.vNorm : this.vNorm;
-  }
-
   private get lut(): Int32Array {
     if (this.lutTable) return this.lutTable;
     const { s } = this;

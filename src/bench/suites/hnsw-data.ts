@@ -71,3 +71,14 @@ export function sizesFor(o: SuiteOptions): { count: number; dim: number }[] {
   if (o.size === 'default') return [{ count: 100_000, dim }];
   return [1000, 10_000, 100_000].flatMap((count) => (o.dim ? [{ count, dim }] : [{ count, dim: 128 }, { count, dim: 768 }]));
 }
+
+/** recall@k of `ids` (k per query) against the dataset's exact neighbours. */
+export function recallOf(d: HnswDataset, ids: Uint32Array, k: number): number {
+  const nq = d.queries.length / d.dim;
+  let hits = 0;
+  for (let q = 0; q < nq; q++) {
+    const truth = new Set(d.truth.subarray(q * k, (q + 1) * k));
+    for (let j = 0; j < k; j++) if (truth.has(ids[q * k + j])) hits++;
+  }
+  return hits / (nq * k);
+}

@@ -1,5 +1,5 @@
 import type { BenchCase, Suite } from '../suite.js';
-import { builtIndex, hnswDataset, HNSW_TARGETS, sizesFor } from './hnsw-data.js';
+import { builtIndex, hnswDataset, HNSW_TARGETS, recallOf, sizesFor } from './hnsw-data.js';
 
 const EFS = [16, 32, 64, 96, 128, 256];
 const K = 10;
@@ -30,16 +30,7 @@ export const hnswSearchSuite: Suite = {
               for (let q = 0; q < nq; q++) index.searchOne!(d.queries.subarray(q * dim, (q + 1) * dim), K, ids.subarray(q * K, (q + 1) * K));
             };
           },
-          extra(target) {
-            const d = hnswDataset(count, dim, nq, o.seed);
-            const ids = found.get(target)!;
-            let hits = 0;
-            for (let q = 0; q < nq; q++) {
-              const truth = new Set(d.truth.subarray(q * K, (q + 1) * K));
-              for (let j = 0; j < K; j++) if (truth.has(ids[q * K + j])) hits++;
-            }
-            return { ef, recall: hits / (nq * K) };
-          },
+          extra: (target) => ({ ef, recall: recallOf(hnswDataset(count, dim, nq, o.seed), found.get(target)!, K) }),
         };
       }),
     );

@@ -30,14 +30,3 @@ export async function buildIvf(target: string, d: HnswDataset, o: SuiteOptions, 
 export async function builtIvf(target: string, d: HnswDataset, o: SuiteOptions): Promise<IvfIndex> {
   return built.get(`${target} ${d.label}`) ?? buildIvf(target, d, o, 1);
 }
-
-/** recall@10 of `ids` against the dataset's exact neighbours. */
-export function recallOf(d: HnswDataset, ids: Uint32Array, k: number): number {
-  const nq = d.queries.length / d.dim;
-  let hits = 0;
-  for (let q = 0; q < nq; q++) {
-    const truth = new Set(d.truth.subarray(q * k, (q + 1) * k));
-    for (let j = 0; j < k; j++) if (truth.has(ids[q * k + j])) hits++;
-  }
-  return hits / (nq * k);
-}

@@ -1,6 +1,6 @@
 import type { BenchCase, Suite } from '../suite.js';
-import { hnswDataset, sizesFor } from './hnsw-data.js';
-import { builtIvf, IVF_RERANK, IVF_TARGETS, nlistFor, recallOf } from './ivf-data.js';
+import { hnswDataset, recallOf, sizesFor } from './hnsw-data.js';
+import { builtIvf, IVF_RERANK, IVF_TARGETS, nlistFor } from './ivf-data.js';
 
 const NPROBES = [1, 2, 4, 8, 16, 32];
 const K = 10;

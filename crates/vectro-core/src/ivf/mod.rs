@@ -282,19 +282,14 @@ impl Ivf {
         Ok(())
     }
 
+    /// Code bytes per vector (0 for f32, whose vectors are stored as such).
     fn code_bytes(&self) -> usize {
-        match self.storage {
-            Storage::Rabitq(b) => rabitq::code_bytes(b as usize, self.dim),
-            _ => 0,
-        }
+        self.storage.scheme().map_or(0, |s| s.code_bytes(self.dim))
     }
 
+    /// float32 factors per vector (rabitq's three; 0 for f32).
     fn factors(&self) -> usize {
-        if self.bits() > 0 {
-            FACTORS
-        } else {
-            0
-        }
+        self.storage.node_params()
     }
 
     /// rabitq: the codes and factors of each list's new rows (`order[starts[l]..starts[l + 1]]`),
@@ -393,7 +388,7 @@ impl Ivf {
     }
 
     /// Scans list `l` for a prepared query, offering each position's distance (f32) or estimate
-    /// (rabitq) to the shortlist, with the list's rabitq error scale (0 for f32).
+    /// (rabitq) to the shortlist, with its error bound (0 for f32).
     fn scan_list(&self, q: &[f32], rotated: Option<&mut Rotated>, l: usize, short: &mut Shortlist, scratch: &mut Scan) {
         let (a, b) = (self.offsets[l], self.offsets[l + 1]);
         if a == b {
@@ -428,13 +423,15 @@ impl Ivf {
                 let packed = &self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
                 let params = &self.params[a * FACTORS..b * FACTORS];
                 fastscan::scan(self.level, prepared, tables, bits, packed, params, DEFAULT_EPS0, &mut scratch.dists, &mut scratch.bounds);
-                short.offer(&scratch.dists, a as u32, prepared.error_scale());
+                short.offer(&scratch.dists, &scratch.bounds, a as u32);
             }
             _ => {
                 for (d, v) in scratch.dists.iter_mut().zip(self.vectors[a * self.dim..b * self.dim].chunks_exact(self.dim)) {
                     *d = self.exact(q, v);
                 }
-                short.offer(&scratch.dists, a as u32, 0.0);
+                scratch.bounds.clear();
+                scratch.bounds.resize(b - a, 0.0);
+                short.offer(&scratch.dists, &scratch.bounds, a as u32);
             }
         }
     }
@@ -444,7 +441,7 @@ impl Ivf {
     /// bound) can still beat the k-th exact distance found so far.
     fn finish(&self, q: &[f32], short: Shortlist, k: usize, rerank: usize, count: &mut u64) -> Vec<(f32, u32)> {
         let approximate = short.approximate;
-        let (found, scales) = short.into_sorted();
+        let found = short.into_sorted();
         if approximate {
             // The batch path's f32 scores come from the matrix kernel: measure the shortlist
             // (k + MARGIN) exactly, so the k returned and their distances are exact.
@@ -468,11 +465,8 @@ impl Ivf {
         let mut worst = f32::INFINITY;
         for c in found {
             let pos = c.pos as usize;
-            if best.len() == k {
-                let bound = (DEFAULT_EPS0 * scales[c.list as usize] * self.params[pos * FACTORS + 2] as f64) as f32;
-                if c.d - bound >= worst {
-                    continue;
-                }
+            if best.len() == k && c.d - c.bound >= worst {
+                continue;
             }
             let exact = self.exact(q, &self.vectors[pos * self.dim..(pos + 1) * self.dim]);
             *count += 1;
@@ -528,6 +522,8 @@ impl Ivf {
         let mut scratch = Scan::default();
         let mut rotated: Vec<Option<Rotated>> = queries.chunks_exact(dim).map(|q| self.rotate_query(q)).collect();
         let (mut block, mut scores) = (Vec::new(), Vec::new());
+        let longest = self.offsets.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+        let zeros = vec![0f32; if gemm { longest } else { 0 }];
         for (l, qs) in by_list.iter().enumerate() {
             let (a, b) = (self.offsets[l], self.offsets[l + 1]);
             let len = (b - a) as u64;
@@ -540,7 +536,7 @@ impl Ivf {
                     if self.coarse_ip() {
                         row.iter_mut().for_each(|v| *v = 1.0 - *v);
                     }
-                    shorts[qi as usize].offer(row, a as u32, 0.0);
+                    shorts[qi as usize].offer(row, &zeros[..b - a], a as u32);
                     counts[qi as usize] += len;
                 }
                 continue;
@@ -679,16 +675,15 @@ struct Rotated {
 /// the matrix kernel, whose rounding differs from the pair kernel's), as exact search does.
 const MARGIN: usize = 16;
 
-/// One candidate: its estimate (or distance), its position, and which scanned list it came from.
+/// One candidate: its estimate (or distance), its position, and the estimate's error bound.
 #[derive(Clone, Copy)]
 struct Candidate {
     d: f32,
     pos: u32,
-    list: u32,
+    bound: f32,
 }
 
-/// The `cap` candidates of least (estimate, position) among all those offered, with each scanned
-/// list's rabitq error scale. Offers are appended while they can still make it (at most the
+/// The `cap` candidates of least (estimate, position) among all those offered. Offers are appended while they can still make it (at most the
 /// `cap`-th estimate so far), and cut back to `cap` when they reach four times that: linear time,
 /// where a heap paid a sift for each of the many early offers.
 struct Shortlist {
@@ -696,24 +691,21 @@ struct Shortlist {
     /// The scores are the matrix kernel's (the batch path over f32 lists), to be measured again.
     approximate: bool,
     items: Vec<Candidate>,
-    scales: Vec<f64>,
     /// The `cap`-th least estimate after the last cut (+inf before).
     bar: f32,
 }
 
 impl Shortlist {
     fn new(cap: usize) -> Shortlist {
-        Shortlist { cap, approximate: false, items: Vec::with_capacity(4 * cap), scales: Vec::new(), bar: f32::INFINITY }
+        Shortlist { cap, approximate: false, items: Vec::with_capacity(4 * cap), bar: f32::INFINITY }
     }
 
-    /// Offers `dists[i]` at position `first + i`, from one list with error scale `scale`.
-    fn offer(&mut self, dists: &[f32], first: u32, scale: f64) {
-        let list = self.scales.len() as u32;
-        self.scales.push(scale);
-        for (i, &d) in dists.iter().enumerate() {
+    /// Offers `dists[i]` at position `first + i`, with its bound `bounds[i]`.
+    fn offer(&mut self, dists: &[f32], bounds: &[f32], first: u32) {
+        for (i, (&d, &bound)) in dists.iter().zip(bounds).enumerate() {
             let d = if d.is_nan() { f32::INFINITY } else { d };
             if d <= self.bar {
-                self.items.push(Candidate { d, pos: first + i as u32, list });
+                self.items.push(Candidate { d, pos: first + i as u32, bound });
                 if self.items.len() >= 4 * self.cap {
                     self.cut();
                 }
@@ -734,11 +726,11 @@ impl Shortlist {
         }
     }
 
-    /// The candidates in order, and the scales by list.
-    fn into_sorted(mut self) -> (Vec<Candidate>, Vec<f64>) {
+    /// The candidates in order.
+    fn into_sorted(mut self) -> Vec<Candidate> {
         self.cut();
         self.items.sort_unstable_by(Shortlist::order);
-        (self.items, self.scales)
+        self.items
     }
 }
 

@@ -469,16 +469,6 @@ impl Prepared {
         }
     }
 
-    /// What [`Prepared::finish`]'s bound multiplies `eps0` and a code's error factor by: |v|, or
-    /// 2|v| for l2, so a candidate's bound can be recomputed from its factors alone.
-    pub fn error_scale(&self) -> f64 {
-        if self.l2 {
-            2.0 * self.v_norm
-        } else {
-            self.v_norm
-        }
-    }
-
     /// FastScan's tables for this query (`fastscan.rs`).
     pub fn tables(&self) -> super::fastscan::Tables {
         super::fastscan::Tables::new(&self.s)
