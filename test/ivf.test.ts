@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { FlatIndex } from '../src/index/flat.js';
+import { writeIndex } from '../src/index/format.js';
 import { IvfIndex } from '../src/index/ivf.js';
 import { loadIndex } from '../src/index/load.js';
 import { readTruthFile } from '../src/formats/truth.js';
@@ -131,23 +132,89 @@ describe('corrupt IVF files are refused', { skip: skipWithoutNative }, () => {
   };
   /** Section offsets of this 100 x 4 f32 file, from docs/format.md: vectors, then centroids, sizes and ids. */
   const align = (n: number) => Math.ceil(n / 64) * 64;
-  const sizesAt = align(align(128 + 100 * 16) + 4 * 16);
+  const centroidsAt = align(128 + 100 * 16);
+  const sizesAt = align(centroidsAt + 4 * 16);
   const idsAt = align(sizesAt + 16);
+  /** The file checksum made right again (the last 4 bytes). */
   const resealed = (b: Buffer) => (b.writeUInt32LE(crc32(b.subarray(0, b.length - 4)), b.length - 4), b);
-  const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
-    ['flipped byte', (b) => ((b[300] ^= 0xff), b), /checksum mismatch: the file is corrupt/],
-    ['truncated', (b) => b.subarray(0, b.length - 8), /truncated/],
-    ['nlist 0 in the header', (b) => (b.writeUInt32LE(0, 72), b), /nlist = 0 does not fit an ivf index \(1 to 16,777,216\)/],
-    ['list sizes that do not add up, checksum fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(sizesAt) + 1, sizesAt), resealed(b)), /corrupt list directory: the lists hold 101 vectors, the header says 100/],
-    ['an id stored twice, checksum fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(idsAt), idsAt + 4), resealed(b)), /corrupt list directory: id \d+ is out of range or stored twice/],
-    ['an id past the end, checksum fixed', (b) => (b.writeUInt32LE(100, idsAt), resealed(b)), /id 100 is out of range/],
+  /** The directory checksum (header byte 76: header bytes 0..75, centroids, sizes, ids) made right, then the file's. */
+  const redirected = (b: Buffer) => {
+    const parts = [b.subarray(0, 76), b.subarray(centroidsAt, centroidsAt + 64), b.subarray(sizesAt, sizesAt + 16), b.subarray(idsAt, idsAt + 400)];
+    b.writeUInt32LE(parts.reduce((crc, p) => crc32(p, crc), 0), 76);
+    return resealed(b);
+  };
+  // [case, corruption, message, whether a mapped open sees it (it reads the header and directory only)]
+  const cases: [string, (b: Buffer) => Buffer, RegExp, boolean][] = [
+    ['flipped byte', (b) => ((b[300] ^= 0xff), b), /checksum mismatch: the file is corrupt/, false],
+    ['truncated', (b) => b.subarray(0, b.length - 8), /truncated/, true],
+    ['nlist 0 in the header', (b) => (b.writeUInt32LE(0, 72), b), /nlist = 0 does not fit an ivf index \(1 to 16,777,216\)/, true],
+    ['a centroid changed, file checksum fixed', (b) => (b.writeFloatLE(0.5, centroidsAt), resealed(b)), /directory checksum mismatch: the header, centroids or list directory is corrupt/, true],
+    ['list sizes that do not add up, checksums fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(sizesAt) + 1, sizesAt), redirected(b)), /corrupt list directory: the lists hold 101 vectors, the header says 100/, true],
+    ['an id stored twice, checksums fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(idsAt), idsAt + 4), redirected(b)), /corrupt list directory: id \d+ is out of range or stored twice/, true],
+    ['an id past the end, checksums fixed', (b) => (b.writeUInt32LE(100, idsAt), redirected(b)), /id 100 is out of range/, true],
+    ['a NaN centroid, checksums fixed', (b) => (b.writeFloatLE(NaN, centroidsAt + 8), redirected(b)), /centroid 0, dimension 2 is NaN; it must be finite/, true],
   ];
-  for (const [name, corrupt, message] of cases) {
+  for (const [name, corrupt, message, mapped] of cases) {
     test(name, async () => {
       const path = writeFile(dir, `${name.replace(/\W+/g, '-')}.vidx`, corrupt(Buffer.from(await good())));
       await assert.rejects(loadIndex(path, 'native'), message);
+      if (mapped) await assert.rejects(IvfIndex.open(path, { mmap: true }), message, 'mapped, the same message');
+      else assert.equal((await IvfIndex.open(path, { mmap: true })).count, 100, 'a mapped open reads no list: `index verify` is what finds this');
     });
   }
+  test('the checksums are what docs/format.md says: redirected() leaves a good file as it is', async () => {
+    const b = await good();
+    assert.ok(redirected(Buffer.from(b)).equals(b));
+  });
+});
+
+describe('IvfIndex.open with mmap', { skip: skipWithoutNative }, () => {
+  const dir = tempDir();
+  test('searches as the loaded index does, single and batch, f32 and rabitq lists; saves the same bytes', async () => {
+    const { base, queries } = await siftsmall();
+    for (const storage of ['f32', 'rabitq4'] as const) {
+      const index = IvfIndex.create({ dim: 128, nlist: 16, storage, keepVectors: true, seed: 5 });
+      await index.addAsync(base.subarray(0, 4000 * 128));
+      const path = `${dir}/${storage}.vidx`;
+      await index.save(path);
+      const mapped = await IvfIndex.open(path, { mmap: true });
+      const loaded = await IvfIndex.open(path);
+      assert.deepEqual([mapped.mapped, loaded.mapped, mapped.count, mapped.storage], [true, false, 4000, storage]);
+      const rerank = storage === 'f32' ? 0 : 30;
+      for (const batch of [false, true]) assert.deepEqual(mapped.search(queries, 10, { nprobe: 4, rerank, batch }), loaded.search(queries, 10, { nprobe: 4, rerank, batch }));
+      await mapped.save(`${dir}/again.vidx`);
+      assert.ok(readFileSync(`${dir}/again.vidx`).equals(readFileSync(path)), `${storage}: a mapped index saves the file it maps`);
+    }
+  });
+
+  test('a file replaced by rename keeps serving the old one; a file changed in place makes the next search an error', async () => {
+    const { base, queries } = await siftsmall();
+    const index = IvfIndex.create({ dim: 128, nlist: 8, seed: 5 });
+    await index.addAsync(base.subarray(0, 2000 * 128));
+    const path = `${dir}/live.vidx`;
+    await index.save(path);
+    const mapped = await IvfIndex.open(path, { mmap: true });
+    const before = mapped.search(queries, 5, { nprobe: 2 });
+    const other = IvfIndex.create({ dim: 128, nlist: 8, seed: 6 });
+    await other.addAsync(base.subarray(2000 * 128, 4000 * 128));
+    await other.save(path); // vectro writes a temp file and renames it over the old one
+    assert.deepEqual(mapped.search(queries, 5, { nprobe: 2 }), before, 'the mapped inode is untouched');
+    const inPlace = await IvfIndex.open(path, { mmap: true });
+    appendFileSync(path, Buffer.alloc(64));
+    assert.throws(() => inPlace.search(queries, 5, { nprobe: 2 }), /the index file changed on disk since it was mapped; open it again/);
+  });
+
+  test('the js baseline cannot map; other index types are refused', async () => {
+    const index = IvfIndex.create({ dim: 4, nlist: 2, seed: 1 });
+    await index.addAsync(Float32Array.from({ length: 80 }, (_, i) => Math.sin(i)));
+    await index.save(`${dir}/small.vidx`);
+    await assert.rejects(IvfIndex.open(`${dir}/small.vidx`, { mmap: true, backend: 'js' }), /mmap needs the native backend/);
+    const flat = FlatIndex.create({ dim: 4, backend: 'native' });
+    flat.add(Float32Array.from({ length: 8 }, (_, i) => i));
+    await writeIndex(`${dir}/flat.vidx`, flat.toData());
+    await assert.rejects(IvfIndex.open(`${dir}/flat.vidx`, { mmap: true }), /is a flat index; only IVF indexes are searched memory-mapped/);
+    await assert.rejects(IvfIndex.open(`${dir}/flat.vidx`), /is a flat index, not an IVF one/);
+  });
 });
 
 describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () => {
@@ -165,6 +232,27 @@ describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () 
     const r = JSON.parse(s.stdout);
     assert.equal(r.nprobe, 8);
     assert.ok(r.recall >= 0.95, `recall ${r.recall}`);
+    assert.ok(['before', 'loaded', 'searched'].every((k) => r.rss_bytes[k] > 1e6) && r.index_bytes === b.bytes, 'resident memory and the file size are reported');
+
+    const plain = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '-o', `${dir}/plain.ivecs`, '-q']);
+    const mapped = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '-o', `${dir}/mapped.ivecs`, '--mmap', '--cold', '--json']);
+    assert.deepEqual([plain.code, mapped.code], [0, 0], plain.stderr + mapped.stderr);
+    assert.deepEqual([JSON.parse(mapped.stdout).mmap, JSON.parse(mapped.stdout).cold], [true, true]);
+    assert.ok(readFileSync(`${dir}/mapped.ivecs`).equals(readFileSync(`${dir}/plain.ivecs`)), '--mmap finds the same');
+  });
+
+  test('index verify: a whole-file check that finds what a mapped search does not read', () => {
+    const built = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/v.vidx`, '--type', 'ivf', '--nlist', '16', '-q']);
+    assert.equal(built.code, 0, built.stderr);
+    const ok = cli(['index', 'verify', `${dir}/v.vidx`, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout).ok, true);
+    const bytes = readFileSync(`${dir}/v.vidx`);
+    bytes[4096] ^= 0x40; // inside list 0's vectors
+    writeFile(dir, 'flipped.vidx', bytes);
+    const q = `${SIFT}/siftsmall_query.fvecs`;
+    assert.equal(cli(['index', 'search', `${dir}/flipped.vidx`, q, '--mmap', '-q']).code, 0, 'a mapped search reads the list as it is');
+    expectCliErrors([[['index', 'verify', `${dir}/flipped.vidx`], 1, /^error: .*flipped\.vidx: checksum mismatch: the file is corrupt$/]]);
   });
 
   test('bad input: one error line, exit code, nothing left behind', () => {
@@ -187,6 +275,9 @@ describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () 
       [['index', 'search', `${dir}/f.vidx`, q, '--rerank', '20'], 2, /^error: --rerank 20: .*f\.vidx measures exact float32 distances already \(ivf, f32\)$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--ef', '20'], 2, /^error: --ef: applies to HNSW indexes \(.*f\.vidx is ivf: use --nprobe\)$/],
       [['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--nprobe', '2'], 2, /^error: --nprobe: applies to IVF indexes \(.*h\.vidx is hnsw\)$/],
+      [['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--mmap'], 2, /^error: --mmap: applies to IVF indexes \(.*h\.vidx is hnsw\)$/],
+      [['index', 'search', `${dir}/f.vidx`, q, '--cold'], 2, /^error: --cold: applies with --mmap$/],
+      [['index', 'search', `${dir}/f.vidx`, q, '--mmap', '--backend', 'js'], 2, /^error: --mmap: needs the native backend \(the js baseline reads the whole index\)$/],
     ]);
     assert.deepEqual(listDir(dir), before);
   });

@@ -145,7 +145,21 @@ function encodeHeader(d: IndexData, graphBytes: number): Uint8Array {
   v.setUint32(60, d.keepVectors ? KEEP_VECTORS : 0, true);
   v.setBigUint64(64, BigInt(graphBytes), true);
   v.setUint32(72, d.nlist ?? 0, true);
+  if (d.type === 'ivf') v.setUint32(DIRECTORY_CRC_AT, directoryChecksum(out, [d.centroids!, d.sizes!, d.ids!]), true);
   return out;
+}
+
+/**
+ * IVF: header byte 76 holds a CRC-32 of the header's first 76 bytes and the centroids, sizes and
+ * ids sections, so that a mapped index (`IvfIndex.open` with `mmap`) can check everything it reads
+ * eagerly without reading the lists.
+ */
+const DIRECTORY_CRC_AT = 76;
+
+function directoryChecksum(header: Uint8Array, sections: ArrayBufferView[]): number {
+  let crc = crcUpdate(header.subarray(0, DIRECTORY_CRC_AT));
+  for (const s of sections) crc = crcUpdate(new Uint8Array(s.buffer, s.byteOffset, s.byteLength), crc);
+  return crc;
 }
 
 /** Writes an index file atomically (temp file, then rename). */
@@ -186,8 +200,8 @@ export type IndexHeader = Omit<IndexData, 'vectors' | 'codes' | 'scales' | 'cent
   layout: Layout;
 };
 
-/** Bytes 76 to 127 of the header are reserved and zero (72: IVF's nlist, zero for other types). */
-const RESERVED_FROM = 76;
+/** Bytes 80 to 127 of the header are reserved and zero (72: IVF's nlist, 76: its directory CRC; zero for other types). */
+const RESERVED_FROM = 80;
 
 /**
  * Decodes and checks a header: every field in its range (docs/format.md lists them), the fields
@@ -225,6 +239,7 @@ export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: str
   const storageFits = hnsw || storage === 'f32' || (ivf && storage.startsWith('rabitq'));
   if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || !storageFits || (!hnsw && graphBytes > 0)) throw fail('inconsistent storage flags in the header');
   if (ivf ? nlist < 1 || nlist > 1 << 24 : nlist !== 0) throw fail(`nlist = ${nlist} does not fit ${ivf ? 'an' : 'a'} ${type} index (${ivf ? '1 to 16,777,216' : '0'})`);
+  if (!ivf && v.getUint32(DIRECTORY_CRC_AT, true) !== 0) throw fail(`header bytes 76 to 79 (an IVF index's directory checksum) are not zero in a ${type} index`);
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(graphBytes) || count > 2 ** 31 - 1) throw fail('counts in the header are too large');
   if (hnsw ? (count === 0 ? entry !== -1 : entry < 0 || entry >= count) : entry !== -1) {
     throw fail(`entry point ${entry} in the header is not a node of this ${count}-vector index`);
@@ -289,7 +304,7 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
       const what = rabitq ? `factor ${badScale % 3} of vector ${Math.floor(badScale / 3)}` : `int8 scale of vector ${badScale}`;
       throw fail(`the ${what} is ${scales[badScale]}; it must be finite and not negative`);
     }
-    if (h.type === 'ivf') return { ...readIvfSections(h, view, fail), vectors, scales, fileBytes: input.size };
+    if (h.type === 'ivf') return { ...readIvfSections(h, bytes.subarray(0, HEADER_BYTES), view, fail), vectors, scales, fileBytes: input.size };
     const centerValues = rabitq ? center.subarray(RABITQ_HEADER_WORDS) : center;
     const badCenter = firstNonFinite(centerValues);
     if (badCenter >= 0) throw fail(`the ${rabitq ? 'rabitq' : 'binary'} center's dimension ${badCenter} is ${centerValues[badCenter]}; it must be finite`);
@@ -341,12 +356,26 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
  */
 function readIvfSections(
   h: IndexHeader,
+  header: Uint8Array,
   view: <T>(name: SectionName, make: (b: ArrayBuffer, o: number, n: number) => T, size: number) => T,
   fail: (what: string) => DataError,
 ): Omit<IndexData, 'vectors' | 'scales'> {
   const centroids = view('centroids', (b, o, n) => new Float32Array(b, o, n), 4);
   const sizes = view('sizes', (b, o, n) => new Uint32Array(b, o, n), 4);
   const ids = view('ids', (b, o, n) => new Uint32Array(b, o, n), 4);
+  checkIvfDirectory(h, header, centroids, sizes, ids, fail);
+  const { graphBytes: _g, layout: _l, ...fields } = h;
+  const none = { f32: new Float32Array(0), u8: new Uint8Array(0), u32: new Uint32Array(0) };
+  return { ...fields, codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1), center: none.f32, levels: none.u8, links0: none.u32, upper: none.u32, centroids, sizes, ids };
+}
+
+/**
+ * The list directory of an IVF file: its checksum, finite centroids, list sizes adding up to the
+ * count, every id below the count exactly once.
+ */
+function checkIvfDirectory(h: IndexHeader, header: Uint8Array, centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, fail: (what: string) => DataError): void {
+  const stored = new DataView(header.buffer, header.byteOffset).getUint32(DIRECTORY_CRC_AT, true);
+  if (stored !== directoryChecksum(header, [centroids, sizes, ids])) throw fail('directory checksum mismatch: the header, centroids or list directory is corrupt');
   const bad = firstNonFinite(centroids);
   if (bad >= 0) throw fail(`centroid ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${centroids[bad]}; it must be finite`);
   const total = sizes.reduce((s, v) => s + v, 0);
@@ -356,9 +385,34 @@ function readIvfSections(
     if (id >= h.count || seen[id]) throw fail(`corrupt list directory: id ${id} is out of range or stored twice`);
     seen[id] = 1;
   }
-  const { graphBytes: _g, layout: _l, ...fields } = h;
-  const none = { f32: new Float32Array(0), u8: new Uint8Array(0), u32: new Uint32Array(0) };
-  return { ...fields, codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1), center: none.f32, levels: none.u8, links0: none.u32, upper: none.u32, centroids, sizes, ids };
+}
+
+/**
+ * An IVF file's header and list directory, checked as `readIndex` checks them, without reading the
+ * lists: what a mapped index (`IvfIndex.open` with `mmap`) reads before mapping the rest.
+ */
+export async function readIvfDirectory(path: string): Promise<IndexHeader & { fileBytes: number }> {
+  const input = await openInput(path);
+  try {
+    const fail = (what: string) => new DataError(`${path}: ${what}`);
+    const header = new Uint8Array(Math.min(HEADER_BYTES, input.size));
+    await readFully(input.handle, header, 0);
+    const h = decodeIndexHeader(header, input.size, path);
+    if (h.type !== 'ivf') throw fail(`is a ${h.type} index; only IVF indexes are searched memory-mapped`);
+    const section = async (name: SectionName) => {
+      const s = h.layout.sections.find((x) => x.name === name)!;
+      const bytes = new Uint8Array(s.bytes);
+      if (!(await readFully(input.handle, bytes, s.offset))) throw fail('file shrank while reading');
+      return bytes.buffer;
+    };
+    const centroids = new Float32Array(await section('centroids'));
+    const sizes = new Uint32Array(await section('sizes'));
+    const ids = new Uint32Array(await section('ids'));
+    checkIvfDirectory(h, header, centroids, sizes, ids, fail);
+    return { ...h, fileBytes: input.size };
+  } finally {
+    await input.handle.close();
+  }
 }
 
 /** Bytes `writeIndex` writes for an index of this shape whose graph encodes to `graphBytes`. */

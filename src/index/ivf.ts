@@ -2,7 +2,8 @@ import { nativeAddonFor, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
 import { MAX_DIM } from '../quant/schemes.js';
-import { indexFileBytes, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
+import { UsageError } from '../errors.js';
+import { indexFileBytes, readIndex, readIvfDirectory, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
 import { JsIvf } from './js-ivf.js';
 import { JsKMeans } from './js-kmeans.js';
 import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
@@ -84,6 +85,10 @@ class NativeIvf implements IvfEngine {
 
   get count(): number {
     return this.addon.ivfInfo(this.handle).count;
+  }
+
+  get mapped(): boolean {
+    return this.addon.ivfInfo(this.handle).mapped === 1;
   }
 
   add(x: Float32Array, threads: number): void {
@@ -171,6 +176,42 @@ export class IvfIndex implements VectorIndex {
       ? new NativeIvf(addon, addon.ivfImport(d.dim, INDEX_METRICS[d.metric], STORAGES[storage], d.keepVectors ? 1 : 0, d.seedHigh, d.seedLow, d.centroids!, d.sizes!, d.ids!, d.vectors, d.codes, d.scales))
       : new JsIvfEngine(JsIvf.fromData(d));
     return index;
+  }
+
+  /**
+   * Opens an IVF `.vidx` file. `mmap` (native backend): maps the file instead of reading it, so
+   * an index larger than the free memory can be searched: the header and list directory (centroids,
+   * sizes, ids) are read and checked now, against their own checksum; the lists are read from the
+   * page cache when a query scans them, and are not checked (`vectro index verify` checks a whole
+   * file). A file changed in place while mapped makes the next search an error (docs/index.md).
+   * `cold` (with mmap, Linux) first drops the file from the page cache, so that searches read from
+   * disk as they would for an index that does not fit in memory.
+   */
+  static async open(path: string, options: { mmap?: boolean; cold?: boolean; backend?: BackendChoice } = {}): Promise<IvfIndex> {
+    if (options.cold && !options.mmap) throw new UsageError('cold applies to mapped indexes (mmap: true)');
+    if (!options.mmap) {
+      const d = await readIndex(path);
+      if (d.type !== 'ivf') throw new UsageError(`${path} is a ${d.type} index, not an IVF one`);
+      return IvfIndex.fromData(d, options.backend);
+    }
+    const addon = nativeAddonFor(options.backend ?? 'auto');
+    if (!addon) throw new UsageError('mmap needs the native backend (the js baseline reads the whole index): build the addon, or open without mmap');
+    const h = await readIvfDirectory(path);
+    const at = (name: string) => h.layout.sections.find((s) => s.name === name)!.offset;
+    const sections = Float64Array.from(['vectors', 'codes', 'scales', 'centroids', 'sizes', 'ids'], at);
+    const handle = addon.ivfOpen(
+      new TextEncoder().encode(path), h.dim, INDEX_METRICS[h.metric], STORAGES[h.storage], h.keepVectors ? 1 : 0, h.seedHigh, h.seedLow,
+      h.nlist!, h.count, h.fileBytes, sections, options.cold ? 1 : 0,
+    );
+    const storage = h.storage as IvfStorage;
+    const index = new IvfIndex(addon, h.metric, h.dim, h.nlist!, storage, h.keepVectors, h.seedHigh * 2 ** 32 + h.seedLow, undefined, DEFAULT_ITERATIONS);
+    index.engine = new NativeIvf(addon, handle);
+    return index;
+  }
+
+  /** Whether the lists are read from a mapped file (`open` with `mmap`). */
+  get mapped(): boolean {
+    return this.engine instanceof NativeIvf && this.engine.mapped;
   }
 
   get trained(): boolean {

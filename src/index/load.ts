@@ -1,13 +1,21 @@
 import type { BackendChoice } from '../backends/select.js';
-import { DataError, VectroError } from '../errors.js';
+import { DataError, UsageError, VectroError } from '../errors.js';
 import { FlatIndex } from './flat.js';
-import { readIndex } from './format.js';
+import { probeIndex, readIndex } from './format.js';
 import { HnswIndex } from './hnsw.js';
 import { IvfIndex } from './ivf.js';
 import type { VectorIndex } from './types.js';
 
-/** Opens a `.vidx` file of any kind: the file is checked, then the graph as it is rebuilt. */
-export async function loadIndex(path: string, backend: BackendChoice = 'auto'): Promise<{ index: VectorIndex; fileBytes: number }> {
+/**
+ * Opens a `.vidx` file of any kind: the file is checked, then the graph as it is rebuilt. `mmap`
+ * maps an IVF index instead of reading it (`IvfIndex.open`, with `cold`); other types cannot be mapped.
+ */
+export async function loadIndex(path: string, backend: BackendChoice = 'auto', options: { mmap?: boolean; cold?: boolean } = {}): Promise<{ index: VectorIndex; fileBytes: number }> {
+  if (options.mmap) {
+    const header = await probeIndex(path);
+    if (header.type !== 'ivf') throw new UsageError(`--mmap: applies to IVF indexes (${path} is ${header.type})`);
+    return { index: await IvfIndex.open(path, { mmap: true, cold: options.cold, backend }), fileBytes: header.layout.fileBytes };
+  }
   const data = await readIndex(path);
   try {
     const index = data.type === 'hnsw' ? HnswIndex.fromData(data, backend) : data.type === 'ivf' ? IvfIndex.fromData(data, backend) : FlatIndex.fromData(data, backend);

@@ -22,6 +22,10 @@ export interface SearchJob {
   nprobe?: number;
   threads: number;
   backend: BackendChoice;
+  /** ivf, native: map the index file instead of reading it. */
+  mmap?: boolean;
+  /** With mmap: drop the file from the page cache first. */
+  cold?: boolean;
 }
 
 export interface SearchRun {
@@ -36,13 +40,18 @@ export interface SearchRun {
   type: string;
   /** ivf: the lists probed per query. */
   nprobe?: number;
+  /** The process's resident memory (bytes) before loading, after loading, and after searching. */
+  rss: { before: number; loaded: number; searched: number };
+  fileBytes: number;
 }
 
 const job = workerData as SearchJob;
 await serveWorker<SearchRun>(
   (m: WorkerMessage<SearchRun>, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer ?? []),
   async (progress) => {
-    const { index } = await loadIndex(job.indexPath, job.backend);
+    const before = process.memoryUsage.rss();
+    const { index, fileBytes } = await loadIndex(job.indexPath, job.backend, { mmap: job.mmap, cold: job.cold });
+    const loaded = process.memoryUsage.rss();
     const reader = await VectorReader.open(job.queriesPath, job.format);
     const { dim, count: m } = reader.info;
     const queries = new Float32Array(m * dim);
@@ -73,7 +82,8 @@ await serveWorker<SearchRun>(
     const t0 = performance.now();
     const batch = index.search(queries, k, { ef, nprobe, rerank, threads: job.threads, batch: true });
     const batchSeconds = (performance.now() - t0) / 1000;
-    const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type, nprobe };
+    const rss = { before, loaded, searched: process.memoryUsage.rss() };
+    const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type, nprobe, rss, fileBytes };
     return { result, transfer: [batch.ids.buffer, batch.distances.buffer, latencies.buffer] as ArrayBuffer[] };
   },
 );

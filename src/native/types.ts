@@ -84,12 +84,21 @@ export interface NativeAddon {
   /** Parameters, and the lengths of the arrays `ivfExport` fills. */
   ivfInfo(handle: unknown): {
     count: number; dim: number; metric: number; storage: number; keepVectors: number; nlist: number; seedHigh: number; seedLow: number;
-    vectors: number; codes: number; params: number;
+    vectors: number; codes: number; params: number; mapped: number;
   };
   ivfExport(handle: unknown, centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array): void;
   ivfImport(
     dim: number, metric: number, storage: number, keepVectors: number, seedHigh: number, seedLow: number,
     centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array,
+  ): unknown;
+  /**
+   * Maps an IVF `.vidx` file and opens the index over it (lists read on demand). `path` as UTF-8
+   * bytes; `sections`: byte offsets of vectors, codes, params, centroids, sizes and ids; `cold` (0/1):
+   * drop the file's pages from the page cache first.
+   */
+  ivfOpen(
+    path: Uint8Array, dim: number, metric: number, storage: number, keepVectors: number, seedHigh: number, seedLow: number,
+    nlist: number, count: number, fileBytes: number, sections: Float64Array, cold: number,
   ): unknown;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod flat;
 pub mod hnsw;
 pub mod ivf;
+pub mod mmap;
 pub mod parallel;
 pub mod quant;
 pub mod simd;

@@ -8,7 +8,8 @@ use crate::js::{Args, AsyncOutput, Env, Fail, Result};
 use crate::napi::{napi_type_tag, napi_value};
 use crate::{core_error, MAX_THREADS};
 use vectro_core::ivf::kmeans::KMeans;
-use vectro_core::ivf::{Ivf, IvfParts};
+use vectro_core::ivf::{Ivf, IvfParts, MappedSections, MappedShape};
+use vectro_core::mmap::Mapping;
 use vectro_core::quant::MAX_DIM;
 
 /// Marks externals that hold an `Ivf` or a `KMeans` (random, fixed for this addon).
@@ -112,12 +113,13 @@ pub fn search(env: Env, a: &mut Args) -> Result<napi_value> {
 }
 
 /// `ivfInfo(handle) -> { count, dim, metric, storage, keepVectors, nlist, seedHigh, seedLow,
-/// vectors, codes, params }` (the last three: array lengths for `ivfExport`).
+/// vectors, codes, params, mapped }` (vectors, codes, params: array lengths for `ivfExport`;
+/// mapped: 1 when the lists are read from a mapped file).
 pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: &mut Handle = a.external(0, "handle", &IVF_TAG)?;
     let index = read(handle)?;
     let o = env.object()?;
-    let fields: [(&str, f64); 11] = [
+    let fields: [(&str, f64); 12] = [
         ("count", index.len() as f64),
         ("dim", index.dim() as f64),
         ("metric", index.metric().id() as f64),
@@ -129,6 +131,7 @@ pub fn info(env: Env, a: &mut Args) -> Result<napi_value> {
         ("vectors", index.vectors().len() as f64),
         ("codes", index.codes().len() as f64),
         ("params", index.params().len() as f64),
+        ("mapped", index.is_mapped() as u8 as f64),
     ];
     for (k, v) in fields {
         env.set(o, k, env.number(v)?)?;
@@ -184,4 +187,50 @@ pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
     };
     let index = Ivf::from_parts(parts).map_err(core_error)?;
     env.external::<Handle>(Arc::new(RwLock::new(index)), &IVF_TAG)
+}
+
+/// `ivfOpen(path (UTF-8 bytes), dim, metric, storage, keepVectors, seedHigh, seedLow, nlist, count,
+/// fileBytes, sections, cold (0/1)) -> handle`: maps the file and opens the index over it.
+/// `sections` holds the byte offsets of vectors, codes, params, centroids, sizes and ids (from the
+/// header the caller decoded); each is checked to lie in the file, whose size must still be
+/// `fileBytes`. `cold` first drops the file's pages from the page cache (`Mapping::drop_cached`).
+pub fn open(env: Env, a: &mut Args) -> Result<napi_value> {
+    let path = a.bytes(0, "path")?.to_vec();
+    let dim = a.index(1, "dim", MAX_DIM)?;
+    let metric = metric_arg(a, 2)?;
+    let storage = storage_arg(a, 3)?;
+    let keep = a.index(4, "keepVectors", 1)? == 1;
+    let seed = seed_arg(a, 5)?;
+    let nlist = a.index(7, "nlist", u32::MAX as usize)?;
+    let count = a.index(8, "count", u32::MAX as usize)?;
+    let file_bytes = a.index(9, "fileBytes", usize::MAX)?;
+    let at = a.f64s(10, "sections")?;
+    let cold = a.index(11, "cold", 1)? == 1;
+    if at.len() != 6 || !at.iter().all(|&v| v >= 0.0 && v.fract() == 0.0 && v <= file_bytes as f64) {
+        return Err(Fail::Range("sections must hold 6 byte offsets inside the file".into()));
+    }
+    let path = path_of(path)?;
+    let map = Arc::new(Mapping::open(&path).map_err(core_error)?);
+    if cold {
+        map.drop_cached();
+    }
+    if map.len() != file_bytes {
+        return Err(Fail::Error(format!("{}: the file changed size since its header was read", path.display())));
+    }
+    let shape = MappedShape { dim, metric, storage, keep, seed, nlist, count };
+    let [vectors, codes, params, centroids, sizes, ids] = [0, 1, 2, 3, 4, 5].map(|i| at[i] as usize);
+    let sections = MappedSections { vectors, codes, params, centroids, sizes, ids };
+    let index = Ivf::open_mapped(map, shape, sections).map_err(core_error)?;
+    env.external::<Handle>(Arc::new(RwLock::new(index)), &IVF_TAG)
+}
+
+#[cfg(unix)]
+fn path_of(bytes: Vec<u8>) -> Result<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(std::ffi::OsString::from_vec(bytes).into())
+}
+
+#[cfg(not(unix))]
+fn path_of(bytes: Vec<u8>) -> Result<std::path::PathBuf> {
+    String::from_utf8(bytes).map(Into::into).map_err(|_| Fail::Type("path must be UTF-8".into()))
 }

@@ -390,6 +390,12 @@ impl Args {
         Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), n) })
     }
 
+    pub fn f64s<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [f64]> {
+        let (p, n) = self.typed(i, name, typedarray::FLOAT64, 8, false)?;
+        // SAFETY: a live, aligned Float64Array of n elements.
+        Ok(unsafe { std::slice::from_raw_parts(p.cast(), n) })
+    }
+
     pub fn u32s<'a>(&mut self, i: usize, name: &'static str) -> Result<&'a [u32]> {
         let (p, n) = self.typed(i, name, typedarray::UINT32, 4, false)?;
         // SAFETY: a live, aligned Uint32Array of n elements.

@@ -270,6 +270,7 @@ export!(js_ivf_search, 9, ivf::search);
 export!(js_ivf_info, 1, ivf::info);
 export!(js_ivf_export, 7, ivf::export);
 export!(js_ivf_import, 12, ivf::import);
+export!(js_ivf_open, 12, ivf::open);
 
 /// Module entry point, found by Node when it loads the addon.
 ///
@@ -278,7 +279,7 @@ export!(js_ivf_import, 12, ivf::import);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 34] = [
+    let functions: [(&str, napi::napi_callback); 35] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -313,6 +314,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("ivfInfo", js_ivf_info),
         ("ivfExport", js_ivf_export),
         ("ivfImport", js_ivf_import),
+        ("ivfOpen", js_ivf_open),
     ];
     for (name, cb) in functions {
         let registered = env.function(name, cb).and_then(|f| env.set(exports, name, f));

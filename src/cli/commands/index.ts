@@ -13,6 +13,7 @@ import type { BuildJob } from '../../index/build-worker.js';
 import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type IndexData, type Storage } from '../../index/format.js';
 import { DEFAULT_ITERATIONS, IVF_STORAGES, TRAIN_PER_LIST } from '../../index/ivf.js';
 import { percentile, recallAtK } from '../../index/recall.js';
+import { loadIndex } from '../../index/load.js';
 import { runWorker } from '../../index/run-worker.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
 import { withInterrupt } from '../../signals.js';
@@ -50,6 +51,8 @@ const searchOptions = commonOptions.extend({
   output: z.string().optional(),
   distances: z.string().optional(),
   groundtruth: z.string().optional(),
+  mmap: z.boolean().default(false),
+  cold: z.boolean().default(false),
   format: formatOption,
 });
 
@@ -128,6 +131,8 @@ export function registerIndex(program: Command): void {
     .option('-o, --output <file>', 'write the ids, one .ivecs record per query, nearest first')
     .option('--distances <file>', 'write the distances as .fvecs')
     .option('--groundtruth <file>', '.ivecs of true neighbours (e.g. from vectro groundtruth): report recall@k')
+    .option('--mmap', 'IVF, native backend: map the index file instead of reading it; lists are read when scanned, so an index larger than memory can be searched')
+    .option('--cold', 'with --mmap (Linux): drop the index file from the page cache first, to measure searches that read from disk')
     .option('--format <name>', 'queries format when the extension does not say');
   addCommonOptions(search).action(async (indexPath: string, queriesPath: string, raw: unknown) => {
     const opts = parseOptions(searchOptions, raw);
@@ -151,7 +156,10 @@ export function registerIndex(program: Command): void {
     progress.start('loading the index');
     if (opts.nprobe !== undefined && header.type !== 'ivf') throw new UsageError(`--nprobe: applies to IVF indexes (${indexPath} is ${header.type})`);
     if (opts.ef !== undefined && header.type === 'ivf') throw new UsageError(`--ef: applies to HNSW indexes (${indexPath} is ivf: use --nprobe)`);
-    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, nprobe: opts.nprobe, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name };
+    if (opts.mmap && header.type !== 'ivf') throw new UsageError(`--mmap: applies to IVF indexes (${indexPath} is ${header.type})`);
+    if (opts.cold && !opts.mmap) throw new UsageError('--cold: applies with --mmap');
+    if (opts.mmap && backend.name !== 'native') throw new UsageError('--mmap: needs the native backend (the js baseline reads the whole index)');
+    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, nprobe: opts.nprobe, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name, mmap: opts.mmap, cold: opts.cold };
     const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
     await writeFilesAtomic([
       ...(opts.output ? [{ path: opts.output, data: texmexRecords(run.ids, opts.k) }] : []),
@@ -166,6 +174,8 @@ export function registerIndex(program: Command): void {
       p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
       distances_per_query: run.distanceComputations / run.queries,
       recall: truth ? recallAtK(run.ids, truth, opts.k) : null,
+      mmap: opts.mmap, cold: opts.cold, index_bytes: run.fileBytes,
+      rss_bytes: run.rss,
     };
     if (opts.json) return printJson(report);
     if (opts.quiet) return;
@@ -180,9 +190,31 @@ export function registerIndex(program: Command): void {
         ['latency p50/p95/p99', `${report.p50_ms.toFixed(3)} / ${report.p95_ms.toFixed(3)} / ${report.p99_ms.toFixed(3)} ms`],
         ['distances per query', report.distances_per_query.toFixed(0)],
         [`recall@${opts.k}`, report.recall === null ? 'n/a (pass --groundtruth)' : report.recall.toFixed(4)],
+        [
+          'resident memory (process)',
+          `${mb(run.rss.before)} before loading, ${mb(run.rss.loaded)} loaded, ${mb(run.rss.searched)} after searching; index file ${mb(run.fileBytes)}${opts.mmap ? `, mapped${opts.cold ? ', from a cold cache' : ''}` : ''}`,
+        ],
       ]),
     );
   });
+
+  index
+    .command('verify')
+    .summary('check a whole index file: header, checksums, every value, the lists or graph')
+    .description(
+      'Read INDEX whole and check everything a load checks (header fields, the file checksum and, for IVF, the ' +
+        "directory checksum, every vector, factor and id), then rebuild the index's structure. What a memory-mapped " +
+        'search (index search --mmap) does not check before it reads a list, this does. Exits 1 on the first problem.',
+    )
+    .argument('<index>', '.vidx file')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .action(async (indexPath: string, raw: { json?: boolean }) => {
+      const t0 = performance.now();
+      const { index, fileBytes } = await loadIndex(indexPath);
+      const report = { index: indexPath, ok: true, type: index.type, count: index.count, bytes: fileBytes, seconds: (performance.now() - t0) / 1000 };
+      if (raw.json) printJson(report);
+      else console.log(`ok: ${indexPath} (${index.type}, ${index.count.toLocaleString('en-US')} vectors, ${formatBytes(fileBytes)}): header, checksums, values and structure check out`);
+    });
 
   index
     .command('info')
@@ -235,6 +267,9 @@ function infoTable(r: ReturnType<typeof describe> & { index?: string; output?: s
   if (r.time) rows.push(['time', r.time]);
   return keyValueTable(rows);
 }
+
+/** Bytes in MB (10^6), one decimal: resident memory figures, which drift by more than that. */
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** IVF's size rules, checked before any work: 1 <= nlist <= vectors, nlist <= training sample <= vectors. */
 function checkIvfSizes(nlist: number, trainSize: number | undefined, count: number, basePath: string): void {

@@ -23,6 +23,7 @@ use crate::distance::matrix::{matrix, Panels};
 use crate::distance::Metric;
 use crate::error::{invalid, Error};
 use crate::flat::{distance_at, prepare_row, IndexMetric};
+use crate::mmap::{Mapping, Region};
 use crate::parallel::{available_threads, rows_per_block, run_blocks};
 use crate::quant::fastscan::{self, Tables};
 use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0, FACTORS};
@@ -30,6 +31,7 @@ use crate::quant::rotation::Rotation;
 use crate::quant::MAX_DIM;
 use crate::simd::{self, Level};
 use crate::topk::TopK;
+use std::sync::{Arc, OnceLock};
 
 pub use crate::storage::Storage;
 
@@ -52,15 +54,19 @@ pub struct Ivf {
     rotated_centroids: Vec<f64>,
     /// Per list, its first position (`nlist + 1` entries).
     offsets: Vec<usize>,
-    ids: Vec<u32>,
-    vectors: Vec<f32>,
+    ids: Region<u32>,
+    vectors: Region<f32>,
     /// rabitq: row-major bit-plane codes and factors, in position order.
-    codes: Vec<u8>,
-    params: Vec<f32>,
+    codes: Region<u8>,
+    params: Region<f32>,
     /// rabitq: each list's codes in FastScan blocks, a list starting on a block.
     packed: Vec<u8>,
     /// Per list, its first packed block (`nlist + 1` entries).
     blocks: Vec<usize>,
+    /// A mapped rabitq index: each list packed on its first scan instead (`packed` is empty).
+    lazy: Vec<OnceLock<Vec<u8>>>,
+    /// The file the lists are read from, when the index was opened mapped (`Ivf::open_mapped`).
+    file: Option<Arc<Mapping>>,
 }
 
 /// The parts an index is saved as and rebuilt from (`Ivf::from_parts` checks them).
@@ -120,12 +126,14 @@ impl Ivf {
             rotation,
             rotated_centroids,
             offsets: vec![0; nlist + 1],
-            ids: Vec::new(),
-            vectors: Vec::new(),
-            codes: Vec::new(),
-            params: Vec::new(),
+            ids: Region::default(),
+            vectors: Region::default(),
+            codes: Region::default(),
+            params: Region::default(),
             packed: Vec::new(),
             blocks: vec![0; nlist + 1],
+            lazy: Vec::new(),
+            file: None,
         })
     }
 
@@ -277,7 +285,9 @@ impl Ivf {
             params.extend_from_slice(p);
             offsets[l + 1] = ids.len();
         }
-        (self.ids, self.vectors, self.codes, self.params, self.offsets) = (ids, vectors, codes, params, offsets);
+        (self.ids, self.vectors, self.codes, self.params) = (ids.into(), vectors.into(), codes.into(), params.into());
+        self.offsets = offsets;
+        self.file = None;
         self.pack();
         Ok(())
     }
@@ -334,6 +344,7 @@ impl Ivf {
     /// Packs every list's codes into FastScan blocks.
     fn pack(&mut self) {
         let bits = self.bits();
+        self.lazy = Vec::new();
         if bits == 0 {
             return;
         }
@@ -351,6 +362,23 @@ impl Ivf {
                 fastscan::pack(bits, dim, &self.codes[a * cb..b * cb], out);
             }
         }
+    }
+
+    /// List `l`'s codes in FastScan blocks: packed at build or load, or on first use when mapped.
+    fn packed_list(&self, l: usize) -> &[u8] {
+        let (bits, dim) = (self.bits(), self.dim);
+        let block_bytes = fastscan::packed_bytes(bits, dim, fastscan::BLOCK);
+        if self.lazy.is_empty() {
+            return &self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
+        }
+        self.lazy[l].get_or_init(|| {
+            let (a, b, cb) = (self.offsets[l], self.offsets[l + 1], self.code_bytes());
+            let mut out = vec![0u8; (b - a).div_ceil(fastscan::BLOCK) * block_bytes];
+            if a < b {
+                fastscan::pack(bits, dim, &self.codes[a * cb..b * cb], &mut out);
+            }
+            out
+        })
     }
 
     /// The coarse step's scores of one prepared query against every centroid, smaller nearer:
@@ -419,8 +447,7 @@ impl Ivf {
                     }
                 };
                 scratch.bounds.resize(b - a, 0.0);
-                let block_bytes = fastscan::packed_bytes(bits, self.dim, fastscan::BLOCK);
-                let packed = &self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
+                let packed = self.packed_list(l);
                 let params = &self.params[a * FACTORS..b * FACTORS];
                 fastscan::scan(self.level, prepared, tables, bits, packed, params, DEFAULT_EPS0, &mut scratch.dists, &mut scratch.bounds);
                 short.offer(&scratch.dists, &scratch.bounds, a as u32);
@@ -576,6 +603,9 @@ impl Ivf {
         if queries.len() % dim != 0 {
             return Err(invalid(format!("queries hold {} values, not whole vectors of dim {dim}", queries.len())));
         }
+        if let Some(file) = &self.file {
+            file.check_unchanged()?;
+        }
         if !queries.iter().all(|v| v.is_finite()) {
             return Err(invalid("queries hold NaN or infinite values"));
         }
@@ -627,41 +657,118 @@ impl Ivf {
 
     /// Rebuilds an index from saved parts, checking every size, id and value.
     pub fn from_parts(p: IvfParts) -> Result<Ivf, Error> {
-        let mut index = Ivf::new(p.dim, p.metric, p.storage, p.keep, p.centroids, p.seed)?;
-        let nlist = index.nlist();
-        if p.sizes.len() != nlist {
-            return Err(invalid(format!("the list directory holds {} lists, the centroids {nlist}", p.sizes.len())));
+        let index = Ivf::new(p.dim, p.metric, p.storage, p.keep, p.centroids, p.seed)?;
+        if !p.vectors.iter().chain(p.params).all(|v| v.is_finite()) {
+            return Err(invalid("the vectors or factors hold NaN or infinite values"));
         }
-        let n: usize = p.sizes.iter().map(|&s| s as usize).sum();
-        let want_vectors = if index.has_vectors() { n * p.dim } else { 0 };
-        if p.ids.len() != n
-            || p.vectors.len() != want_vectors
-            || p.codes.len() != n * index.code_bytes()
-            || p.params.len() != n * index.factors()
+        let lists = Lists {
+            ids: p.ids.to_vec().into(),
+            vectors: p.vectors.to_vec().into(),
+            codes: p.codes.to_vec().into(),
+            params: p.params.to_vec().into(),
+        };
+        index.with_lists(p.sizes, lists, None)
+    }
+
+    /// Opens an index over a mapped `.vidx` file whose sections start at `at` (byte offsets; the
+    /// caller decoded the header and checked the list directory's checksum). The centroids are
+    /// copied and the directory (sizes, ids) is checked now; the lists are read from the map
+    /// when scanned, rabitq lists packed in FastScan blocks on their first scan. Their values are
+    /// not checked here (`index verify` does): a NaN in a list makes a distance NaN, never a crash.
+    pub fn open_mapped(map: Arc<Mapping>, shape: MappedShape, at: MappedSections) -> Result<Ivf, Error> {
+        let MappedShape { dim, metric, storage, keep, seed, nlist, count } = shape;
+        if dim == 0 || dim > MAX_DIM || nlist == 0 {
+            return Err(invalid(format!("dim {dim} or nlist {nlist} is out of range")));
+        }
+        let centroids = map.region::<f32>(at.centroids, nlist.checked_mul(dim).ok_or_else(|| invalid("nlist x dim overflows"))?)?;
+        let index = Ivf::new(dim, metric, storage, keep, &centroids, seed)?;
+        let sizes = map.region::<u32>(at.sizes, nlist)?;
+        let wants_vectors = if index.has_vectors() { count.checked_mul(dim) } else { Some(0) };
+        let (codes, params) = (count.checked_mul(index.code_bytes()), count.checked_mul(index.factors()));
+        let (Some(wants_vectors), Some(codes), Some(params)) = (wants_vectors, codes, params) else {
+            return Err(invalid(format!("{count} vectors overflow the address space")));
+        };
+        let lists = Lists {
+            ids: map.region(at.ids, count)?,
+            vectors: map.region(at.vectors, wants_vectors)?,
+            codes: map.region(at.codes, codes)?,
+            params: map.region(at.params, params)?,
+        };
+        index.with_lists(&sizes, lists, Some(Arc::clone(&map)))
+    }
+
+    /// Takes the lists of an empty index: checks that `sizes` add up to what `lists` hold and that
+    /// the ids are 0..n each once, then packs the rabitq codes (now, or per list on first use
+    /// when `file` maps them).
+    fn with_lists(mut self, sizes: &[u32], lists: Lists, file: Option<Arc<Mapping>>) -> Result<Ivf, Error> {
+        let nlist = self.nlist();
+        if sizes.len() != nlist {
+            return Err(invalid(format!("the list directory holds {} lists, the centroids {nlist}", sizes.len())));
+        }
+        let n: usize = sizes.iter().map(|&s| s as usize).sum();
+        let want_vectors = if self.has_vectors() { n * self.dim } else { 0 };
+        if lists.ids.len() != n
+            || lists.vectors.len() != want_vectors
+            || lists.codes.len() != n * self.code_bytes()
+            || lists.params.len() != n * self.factors()
         {
             return Err(invalid(format!(
                 "the lists' sizes add up to {n} vectors, but the ids, vectors, codes or factors hold another number"
             )));
         }
         let mut seen = vec![false; n];
-        for &id in p.ids {
+        for &id in lists.ids.iter() {
             if id as usize >= n || std::mem::replace(&mut seen[id as usize], true) {
                 return Err(invalid(format!("list ids must be 0..{n}, each once; found {id} out of range or twice")));
             }
         }
-        if !p.vectors.iter().chain(p.params).all(|v| v.is_finite()) {
-            return Err(invalid("the vectors or factors hold NaN or infinite values"));
-        }
         for l in 0..nlist {
-            index.offsets[l + 1] = index.offsets[l] + p.sizes[l] as usize;
+            self.offsets[l + 1] = self.offsets[l] + sizes[l] as usize;
         }
-        index.ids = p.ids.to_vec();
-        index.vectors = p.vectors.to_vec();
-        index.codes = p.codes.to_vec();
-        index.params = p.params.to_vec();
-        index.pack();
-        Ok(index)
+        (self.ids, self.vectors, self.codes, self.params) = (lists.ids, lists.vectors, lists.codes, lists.params);
+        if file.is_some() {
+            self.lazy = (0..if self.bits() > 0 { nlist } else { 0 }).map(|_| OnceLock::new()).collect();
+            self.file = file;
+        } else {
+            self.pack();
+        }
+        Ok(self)
     }
+
+    /// Whether the lists are read from a mapped file.
+    pub fn is_mapped(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+/// The arrays an index's lists are made of, in position order.
+struct Lists {
+    ids: Region<u32>,
+    vectors: Region<f32>,
+    codes: Region<u8>,
+    params: Region<f32>,
+}
+
+/// What `Ivf::open_mapped` needs from a file's header.
+pub struct MappedShape {
+    pub dim: usize,
+    pub metric: IndexMetric,
+    pub storage: Storage,
+    pub keep: bool,
+    pub seed: u64,
+    pub nlist: usize,
+    /// Vectors in the lists.
+    pub count: usize,
+}
+
+/// Byte offsets of a `.vidx` IVF file's sections (docs/format.md).
+pub struct MappedSections {
+    pub vectors: usize,
+    pub codes: usize,
+    pub params: usize,
+    pub centroids: usize,
+    pub sizes: usize,
+    pub ids: usize,
 }
 
 /// One query rotated for rabitq lists (`Ivf::rotate_query`), with scratch for each list's v.

@@ -226,7 +226,11 @@ fn batch_path_finds_what_single_queries_find() {
             let mut index = Ivf::new(dim, metric, storage, false, &centroids, 1).unwrap();
             index.add(&x, 2).unwrap();
             for nprobe in [1, 3, 7] {
-                assert_eq!(search(&index, &q, 10, nprobe, 0, true), search(&index, &q, 10, nprobe, 0, false), "{metric:?} {storage:?} nprobe {nprobe}");
+                assert_eq!(
+                    search(&index, &q, 10, nprobe, 0, true),
+                    search(&index, &q, 10, nprobe, 0, false),
+                    "{metric:?} {storage:?} nprobe {nprobe}"
+                );
             }
         }
     }
@@ -330,4 +334,96 @@ fn assignment_is_the_exact_float64_argmin() {
             assert_eq!(ids[r] as usize, want, "row {r}, ip {ip}");
         }
     }
+}
+
+/// Writes `parts` as sections at 64-byte-aligned offsets after a 128-byte preamble, the way a
+/// `.vidx` file lays them out, and returns the file's path and the offsets.
+fn write_sections(name: &str, sections: &[&[u8]]) -> (std::path::PathBuf, Vec<usize>) {
+    let path = std::env::temp_dir().join(format!("vectro-ivf-{}-{name}.bin", std::process::id()));
+    let mut bytes = vec![0u8; 128];
+    let mut at = Vec::new();
+    for s in sections {
+        at.push(bytes.len());
+        bytes.extend_from_slice(s);
+        bytes.resize(bytes.len().div_ceil(64) * 64, 0);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    (path, at)
+}
+
+fn as_bytes<T: crate::mmap::Plain>(x: &[T]) -> &[u8] {
+    // SAFETY: plain values viewed as their bytes.
+    unsafe { std::slice::from_raw_parts(x.as_ptr().cast(), std::mem::size_of_val(x)) }
+}
+
+#[test]
+fn a_mapped_index_searches_as_the_loaded_one_and_checks_its_file() {
+    let (dim, n) = (24, 600);
+    let x = clustered(n, dim, 4, 21);
+    let centroids = trained(&x, dim, 6, 3);
+    for storage in [Storage::F32, Storage::Rabitq(4)] {
+        let mut index = Ivf::new(dim, IndexMetric::L2, storage, true, &centroids, 8).unwrap();
+        index.add(&x, 1).unwrap();
+        let sizes = index.sizes();
+        let sections: [&[u8]; 6] = [
+            as_bytes(index.vectors()),
+            as_bytes(index.codes()),
+            as_bytes(index.params()),
+            as_bytes(&centroids),
+            as_bytes(&sizes),
+            as_bytes(index.ids()),
+        ];
+        let (path, at) = write_sections(&format!("{}", storage.id()), &sections);
+        let at_of =
+            |at: &[usize]| MappedSections { vectors: at[0], codes: at[1], params: at[2], centroids: at[3], sizes: at[4], ids: at[5] };
+        let shape = || MappedShape { dim, metric: IndexMetric::L2, storage, keep: true, seed: 8, nlist: 6, count: n };
+        let map = Arc::new(Mapping::open(&path).unwrap());
+        let mapped = Ivf::open_mapped(Arc::clone(&map), shape(), at_of(&at)).unwrap();
+        assert!(mapped.is_mapped());
+        let q = clustered(7, dim, 4, 22);
+        let rerank = if storage == Storage::F32 { 0 } else { 20 };
+        for grouped in [false, true] {
+            assert_eq!(search(&mapped, &q, 10, 3, rerank, grouped), search(&index, &q, 10, 3, rerank, grouped));
+        }
+
+        // A section past the end of the file, or misaligned, is refused before any read.
+        let mut past = at.clone();
+        past[5] = map.len() - 8;
+        assert!(Ivf::open_mapped(Arc::clone(&map), shape(), at_of(&past)).err().unwrap().to_string().contains("does not lie inside"));
+        let mut odd = at.clone();
+        odd[3] += 2;
+        assert!(Ivf::open_mapped(Arc::clone(&map), shape(), at_of(&odd)).is_err());
+        // A count the lists do not add up to.
+        assert!(Ivf::open_mapped(Arc::clone(&map), MappedShape { count: n - 1, ..shape() }, at_of(&at)).is_err());
+
+        // Rewritten in place (appended to): the next search is an error, not a read of changed data.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut file, &[0u8; 64]).unwrap();
+        let (mut ids, mut dists) = (vec![0u32; 70], vec![0f32; 70]);
+        let err = mapped.search(&q, 10, 3, rerank, false, &mut ids, &mut dists, 1).unwrap_err();
+        assert!(err.to_string().contains("changed on disk"), "{err}");
+        drop(mapped);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+#[test]
+fn a_mapped_index_with_a_bad_directory_is_refused() {
+    let (dim, n) = (8, 200);
+    let x = clustered(n, dim, 4, 31);
+    let centroids = trained(&x, dim, 4, 3);
+    let mut index = Ivf::new(dim, IndexMetric::L2, Storage::F32, false, &centroids, 8).unwrap();
+    index.add(&x, 1).unwrap();
+    let sizes = index.sizes();
+    let mut ids = index.ids().to_vec();
+    ids[3] = ids[4];
+    let sections: [&[u8]; 6] = [as_bytes(index.vectors()), &[], &[], as_bytes(&centroids), as_bytes(&sizes), as_bytes(&ids)];
+    let (path, at) = write_sections("dup", &sections);
+    let map = Arc::new(Mapping::open(&path).unwrap());
+    let shape = MappedShape { dim, metric: IndexMetric::L2, storage: Storage::F32, keep: false, seed: 8, nlist: 4, count: n };
+    let at = MappedSections { vectors: at[0], codes: at[1], params: at[2], centroids: at[3], sizes: at[4], ids: at[5] };
+    assert!(Ivf::open_mapped(map, shape, at).err().unwrap().to_string().contains("each once"));
+    std::fs::remove_file(&path).unwrap();
+    assert!(Mapping::open(&path).is_err());
 }
