@@ -177,17 +177,17 @@ describe('index suites', () => {
     assert.ok(at(256) >= at(16), 'recall grows with ef');
   });
 
-  test('ivf-build and ivf-search: native-rabitq4 runs with native; recall grows with nprobe; native and js agree', { skip: native.ok ? false : 'native addon not loaded' }, () => {
+  test('ivf-build and ivf-search: native-int8 and native-rabitq4 run with native; recall grows with nprobe; native and js agree', { skip: native.ok ? false : 'native addon not loaded' }, () => {
     const r = cli(['bench', 'ivf-build', 'ivf-search', '--quick', '--count', '2000', '--backend', 'native,js', '--json', '-']);
     assert.equal(r.code, 0, r.stderr);
     const file = benchFileSchema.parse(JSON.parse(r.stdout));
     const builds = file.results.filter((x) => x.suite === 'ivf-build');
-    assert.deepEqual([...new Set(builds.map((b) => b.backend))].sort(), ['js', 'native', 'native-rabitq4']);
+    assert.deepEqual([...new Set(builds.map((b) => b.backend))].sort(), ['js', 'native', 'native-int8', 'native-rabitq4']);
     for (const b of builds) assert.ok(b.index_bytes! > 2000 * 4, `${b.backend}: the index holds at least its ids`);
     const searches = file.results.filter((x) => x.suite === 'ivf-search' && !x.case.startsWith('batch'));
     const recall = (backend: string, nprobe: number) => searches.find((x) => x.backend === backend && x.nprobe === nprobe)!.recall!;
     assert.deepEqual([...new Set(searches.map((x) => x.nprobe))], [1, 2, 4, 8, 16, 32]);
-    for (const backend of ['native', 'js', 'native-rabitq4']) assert.ok(recall(backend, 32) >= recall(backend, 1) && recall(backend, 32) > 0.9, backend);
+    for (const backend of ['native', 'js', 'native-int8', 'native-rabitq4']) assert.ok(recall(backend, 32) >= recall(backend, 1) && recall(backend, 32) > 0.9, backend);
     // The same k-means lists on both backends; only the probe order's float32 near-ties may differ.
     for (const nprobe of [1, 4, 16]) assert.ok(Math.abs(recall('js', nprobe) - recall('native', nprobe)) <= 0.02, `nprobe ${nprobe}`);
     const batch = file.results.filter((x) => x.case.startsWith('batch'));

@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { FlatIndex } from '../src/index/flat.js';
+import { encodeInt8 } from '../src/backends/js/int8.js';
 import { writeIndex } from '../src/index/format.js';
 import { IvfIndex } from '../src/index/ivf.js';
 import { loadIndex } from '../src/index/load.js';
@@ -74,7 +75,7 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
 
   test('arguments are checked before native code runs', async () => {
     assert.throws(() => IvfIndex.create({ dim: 4, nlist: 0 }), /nlist must be a whole number of at least 1/);
-    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, storage: 'int8' as never }), /unknown IVF storage 'int8'/);
+    assert.throws(() => IvfIndex.create({ dim: 4, nlist: 2, storage: 'binary' as never }), /unknown IVF storage 'binary'/);
     const index = IvfIndex.create({ dim: 4, nlist: 8 });
     await assert.rejects(index.train(new Float32Array(4 * 5)), /nlist \(8\) must not exceed the number of vectors \(5\)/);
     assert.throws(() => index.add(new Float32Array(4)), /not trained/);
@@ -93,7 +94,8 @@ describe('IvfIndex: the TypeScript baseline', () => {
     // siftsmall's values are whole numbers, so float32 distances are exact on both backends.
     const base = (await readAllVectors(`${SIFT}/siftsmall_base.fvecs`)).subarray(0, 3000 * 128);
     const queries = (await readAllVectors(`${SIFT}/siftsmall_query.fvecs`)).subarray(0, 20 * 128);
-    for (const [storage, metric, rerank] of [['f32', 'l2', 0], ['rabitq4', 'l2', 20], ['rabitq1', 'cosine', 40], ['rabitq2', 'ip', 0]] as const) {
+    const cases = [['f32', 'l2', 0], ['rabitq4', 'l2', 20], ['rabitq1', 'cosine', 40], ['rabitq2', 'ip', 0], ['int8', 'l2', 0], ['int8', 'l2', 20], ['int8', 'cosine', 20]] as const;
+    for (const [storage, metric, rerank] of cases) {
       const built = await Promise.all((['native', 'js'] as const).map(async (backend) => {
         const index = IvfIndex.create({ dim: 128, metric, nlist: 12, storage, keepVectors: rerank > 0, seed: 5, backend });
         await index.addAsync(base.subarray(0, 1000 * 128));
@@ -110,6 +112,34 @@ describe('IvfIndex: the TypeScript baseline', () => {
       const { index: js } = await loadIndex(`${dir}/${storage}-${metric}-native.vidx`, 'js');
       assert.deepEqual(js.search(queries, 10, { nprobe: 12, rerank }), b, `${label}: js reads native's file`);
     }
+  });
+
+  test('int8 lists: all probed, the distances are those of the int8 codes; a rerank of every vector is exact search', async () => {
+    const { base, queries } = await siftsmall();
+    const [x, q] = [base.subarray(0, 2000 * 128), queries.subarray(0, 10 * 128)];
+    const index = IvfIndex.create({ dim: 128, nlist: 8, storage: 'int8', keepVectors: true, backend: 'js' });
+    await index.addAsync(x);
+    // Independently: the codes of the int8 scheme (quant/int8), and l2 between the reconstructions
+    // as sa^2 sum(a^2) + sb^2 sum(b^2) - 2 sa sb (a.b), in float64 and rounded once.
+    const codes = new Uint8Array(2000 * 128);
+    const scales = new Float32Array(2000);
+    encodeInt8(x, 128, codes, scales);
+    const qc = new Uint8Array(10 * 128);
+    const qs = new Float32Array(10);
+    encodeInt8(q, 128, qc, qs);
+    const [a, b] = [new Int8Array(qc.buffer), new Int8Array(codes.buffer)];
+    const found = index.search(q, 5, { nprobe: 8 });
+    for (let r = 0; r < 10; r++) {
+      const want = Array.from({ length: 2000 }, (_, id) => {
+        let [dot, na, nb] = [0, 0, 0];
+        for (let i = 0; i < 128; i++) [dot, na, nb] = [dot + a[r * 128 + i] * b[id * 128 + i], na + a[r * 128 + i] ** 2, nb + b[id * 128 + i] ** 2];
+        return Math.fround(Math.max(0, qs[r] ** 2 * na + scales[id] ** 2 * nb - 2 * qs[r] * scales[id] * dot));
+      }).sort((u, v) => u - v);
+      assert.deepEqual([...found.distances.subarray(r * 5, r * 5 + 5)], want.slice(0, 5), `query ${r}`);
+    }
+    const flat = FlatIndex.create({ dim: 128, backend: 'js' });
+    flat.add(x);
+    assert.deepEqual(index.search(q, 10, { nprobe: 8, rerank: 2000 }), { ...flat.search(q, 10), distanceComputations: index.search(q, 10, { nprobe: 8, rerank: 2000 }).distanceComputations });
   });
 
   test('alone: recall on siftsmall', async () => {
@@ -172,7 +202,7 @@ describe('IvfIndex.open with mmap', { skip: skipWithoutNative }, () => {
   const dir = tempDir();
   test('searches as the loaded index does, single and batch, f32 and rabitq lists; saves the same bytes', async () => {
     const { base, queries } = await siftsmall();
-    for (const storage of ['f32', 'rabitq4'] as const) {
+    for (const storage of ['f32', 'int8', 'rabitq4'] as const) {
       const index = IvfIndex.create({ dim: 128, nlist: 16, storage, keepVectors: true, seed: 5 });
       await index.addAsync(base.subarray(0, 4000 * 128));
       const path = `${dir}/${storage}.vidx`;
@@ -180,7 +210,7 @@ describe('IvfIndex.open with mmap', { skip: skipWithoutNative }, () => {
       const mapped = await IvfIndex.open(path, { mmap: true });
       const loaded = await IvfIndex.open(path);
       assert.deepEqual([mapped.mapped, loaded.mapped, mapped.count, mapped.storage], [true, false, 4000, storage]);
-      const rerank = storage === 'f32' ? 0 : 30;
+      const rerank = storage === 'rabitq4' ? 30 : 0;
       for (const batch of [false, true]) assert.deepEqual(mapped.search(queries, 10, { nprobe: 4, rerank, batch }), loaded.search(queries, 10, { nprobe: 4, rerank, batch }));
       await mapped.save(`${dir}/again.vidx`);
       assert.ok(readFileSync(`${dir}/again.vidx`).equals(readFileSync(path)), `${storage}: a mapped index saves the file it maps`);
@@ -269,7 +299,7 @@ describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () 
       [build('--nlist', '0'), 2, /^error: --nlist: must be at least 1, got 0$/],
       [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'ivf', '--nlist', '4'], 2, /^error: --nlist 4: .*tiny\.fvecs holds 3 vectors; k-means needs at least one per list$/],
       [build('--nlist', '64', '--train-size', '10'), 2, /^error: --train-size 10: too small for --nlist 64; it needs at least 64 vectors/],
-      [build('--nlist', '8', '--storage', 'int8'), 2, /^error: --storage int8: an ivf index stores f32, rabitq1, .*rabitq8$/],
+      [build('--nlist', '8', '--storage', 'binary'), 2, /^error: --storage binary: an ivf index stores f32, int8, rabitq1, .*rabitq8$/],
       [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--nlist', '2'], 2, /^error: --nlist and --train-size: apply to --type ivf$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--nprobe', '17'], 2, /^error: --nprobe 17: .*f\.vidx has 16 lists$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--rerank', '20'], 2, /^error: --rerank 20: .*f\.vidx measures exact float32 distances already \(ivf, f32\)$/],

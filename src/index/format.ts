@@ -236,7 +236,7 @@ export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: str
     throw fail(`efConstruction = ${efConstruction} does not fit a ${type} index (${hnsw ? `1 to ${LIMITS.ef}` : '0'})`);
   }
   if (maxLevel > (hnsw ? MAX_LEVEL : 0)) throw fail(`top level ${maxLevel} in the header is out of range (0 to ${hnsw ? MAX_LEVEL : 0})`);
-  const storageFits = hnsw || storage === 'f32' || (ivf && storage.startsWith('rabitq'));
+  const storageFits = hnsw || storage === 'f32' || (ivf && (storage === 'int8' || storage.startsWith('rabitq')));
   if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || !storageFits || (!hnsw && graphBytes > 0)) throw fail('inconsistent storage flags in the header');
   if (ivf ? nlist < 1 || nlist > 1 << 24 : nlist !== 0) throw fail(`nlist = ${nlist} does not fit ${ivf ? 'an' : 'a'} ${type} index (${ivf ? '1 to 16,777,216' : '0'})`);
   if (!ivf && v.getUint32(DIRECTORY_CRC_AT, true) !== 0) throw fail(`header bytes 76 to 79 (an IVF index's directory checksum) are not zero in a ${type} index`);

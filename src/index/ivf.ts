@@ -8,8 +8,8 @@ import { JsIvf } from './js-ivf.js';
 import { JsKMeans } from './js-kmeans.js';
 import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
-/** How an IVF index stores its lists: float32 vectors, or RaBitQ codes of the residuals to the list centroids. */
-export const IVF_STORAGES = ['f32', 'rabitq1', 'rabitq2', 'rabitq3', 'rabitq4', 'rabitq5', 'rabitq6', 'rabitq7', 'rabitq8'] as const satisfies readonly Storage[];
+/** How an IVF index stores its lists: float32 vectors, int8 codes, or RaBitQ codes of the residuals to the list centroids. */
+export const IVF_STORAGES = ['f32', 'int8', 'rabitq1', 'rabitq2', 'rabitq3', 'rabitq4', 'rabitq5', 'rabitq6', 'rabitq7', 'rabitq8'] as const satisfies readonly Storage[];
 export type IvfStorage = (typeof IVF_STORAGES)[number];
 
 /** Lloyd iterations of k-means, as FAISS's IndexIVF trains its coarse quantizer. */
@@ -22,9 +22,9 @@ export interface IvfOptions {
   metric?: IndexMetricName;
   /** Lists, the cells k-means splits the space into. About sqrt(n) to 16 sqrt(n) (docs/index.md). */
   nlist: number;
-  /** `f32` (default), or `rabitq1`..`rabitq8`: codes of each vector's residual to its list's centroid. */
+  /** `f32` (default); `int8`: int8 codes of the vectors (as HNSW's); `rabitq1`..`rabitq8`: codes of each vector's residual to its list's centroid. */
   storage?: IvfStorage;
-  /** rabitq: keep the float32 vectors too, so that searches can `rerank` exactly. */
+  /** int8, rabitq: keep the float32 vectors too, so that searches can `rerank` exactly. */
   keepVectors?: boolean;
   /** Seeds the training sample, k-means and rabitq's rotation. */
   seed?: number;
@@ -36,8 +36,8 @@ export interface IvfOptions {
 }
 
 /**
- * `nprobe`: lists scanned per query; `batch`: the grouped path; `rerank` (rabitq with kept
- * vectors): re-score up to this many candidates exactly, RaBitQ's bound rule skipping the hopeless ones.
+ * `nprobe`: lists scanned per query; `batch`: the grouped path; `rerank` (int8 or rabitq with kept
+ * vectors): re-score up to this many candidates exactly (rabitq: RaBitQ's bound rule skips the hopeless ones).
  */
 export type IvfSearchOptions = Omit<SearchOptions, 'ef'>;
 
@@ -299,7 +299,7 @@ export class IvfIndex implements VectorIndex {
     if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > this.nlist) throw new RangeError(`nprobe must lie between 1 and nlist (${this.nlist}), got ${nprobe}`);
     if (!Number.isInteger(rerank) || rerank < 0) throw new RangeError(`rerank must be a whole number, got ${rerank}`);
     if (rerank > 0 && !this.keepVectors) {
-      throw new RangeError(this.storage === 'f32' ? 'rerank applies to rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
+      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8 and rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
     if (queries.some((v) => !Number.isFinite(v))) throw new RangeError('queries hold NaN or infinite values');

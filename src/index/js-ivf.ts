@@ -7,6 +7,7 @@
  */
 import { dotF32, l2sqF32 } from '../backends/js/distance.js';
 import { FastScanTables, rabitqPack } from '../backends/js/fastscan.js';
+import { encodeInt8, int8Distance, int8Norm } from '../backends/js/int8.js';
 import { encodeRabitq, RabitqQuery } from '../backends/js/rabitq.js';
 import { Rotation } from '../backends/js/rotation.js';
 import type { IndexMetricName } from '../distance/metrics.js';
@@ -16,6 +17,12 @@ import { FASTSCAN_BLOCK, rabitqCodeBytes, rabitqPackedBytes } from '../quant/sch
 import type { IndexData } from './format.js';
 import type { IvfStorage } from './ivf.js';
 import { assignExact } from './js-kmeans.js';
+
+/** A query encoded for the lists (native's `Encoded`). */
+interface EncodedQuery {
+  int8?: { codes: Int8Array; scale: number; norm: number };
+  rabitq?: { rq: Float64Array; shared?: { query: RabitqQuery; tables: FastScanTables } };
+}
 
 /** Candidates as native's `Shortlist` ranks them: by estimate (or distance), then position; NaN last. */
 class Shortlist {
@@ -59,6 +66,8 @@ export class JsIvf {
   private params: Float32Array = new Float32Array(0);
   private packed: Uint8Array = new Uint8Array(0);
   private blocks: Uint32Array;
+  /** int8: each position's `int8Norm` (derived from the codes, not saved). */
+  private norms: Float64Array = new Float64Array(0);
 
   constructor(
     readonly dim: number,
@@ -69,7 +78,7 @@ export class JsIvf {
     readonly seed: bigint,
   ) {
     this.nlist = centroids.length / dim;
-    this.bits = storage === 'f32' ? 0 : Number(storage.slice('rabitq'.length));
+    this.bits = storage.startsWith('rabitq') ? Number(storage.slice('rabitq'.length)) : 0;
     this.rotation = this.bits > 0 ? new Rotation(seed, dim) : undefined;
     this.offsets = new Uint32Array(this.nlist + 1);
     this.blocks = new Uint32Array(this.nlist + 1);
@@ -93,11 +102,11 @@ export class JsIvf {
   }
 
   private get codeBytes(): number {
-    return this.bits > 0 ? rabitqCodeBytes(this.bits, this.dim) : 0;
+    return this.bits > 0 ? rabitqCodeBytes(this.bits, this.dim) : this.storage === 'int8' ? this.dim : 0;
   }
 
   private get factors(): number {
-    return this.bits > 0 ? RABITQ_FACTORS : 0;
+    return this.bits > 0 ? RABITQ_FACTORS : this.storage === 'int8' ? 1 : 0;
   }
 
   /** Cosine vectors normalised, as native's `prepare_row`. */
@@ -148,14 +157,20 @@ export class JsIvf {
         const bad = encodeRabitq(this.bits, gathered, dim, words, codes.subarray(start * cb, (start + fresh.length) * cb), params.subarray(start * pp, (start + fresh.length) * pp));
         if (bad >= 0) throw new RangeError(`vector ${fresh[bad]} is too far from its centroid to encode (float32 overflow)`);
       }
+      if (this.storage === 'int8') encodeInt8(gathered, dim, codes.subarray(start * cb, (start + fresh.length) * cb), params.subarray(start, start + fresh.length));
       at = start + fresh.length;
       offsets[l + 1] = at;
     }
     [this.ids, this.vectors, this.codes, this.params, this.offsets] = [ids, vectors, codes, params, offsets];
-    this.pack();
+    this.derive();
   }
 
-  private pack(): void {
+  /** What scans read beside the codes, derived from them: rabitq's FastScan blocks, int8's norms. */
+  private derive(): void {
+    if (this.storage === 'int8') {
+      const i8 = new Int8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+      this.norms = Float64Array.from({ length: this.count }, (_, pos) => int8Norm(i8, pos * this.dim, this.dim, this.params[pos]));
+    }
     if (this.bits === 0) return;
     const blockBytes = rabitqPackedBytes(this.bits, this.dim, FASTSCAN_BLOCK);
     for (let l = 0; l < this.nlist; l++) this.blocks[l + 1] = this.blocks[l] + Math.ceil((this.offsets[l + 1] - this.offsets[l]) / FASTSCAN_BLOCK);
@@ -195,9 +210,9 @@ export class JsIvf {
     for (let l = 0; l < nlist; l++) coarse[l] = this.distance(q, this.centroids, l * dim, this.metric === 'l2');
     const short = new Shortlist();
     let count = nlist;
-    const rotated = this.rotateQuery(q);
+    const encoded = this.encodeQuery(q);
     for (const l of smallest(coarse, nprobe)) {
-      this.scanList(q, rotated, l, short);
+      this.scanList(q, encoded, l, short);
       count += this.offsets[l + 1] - this.offsets[l];
     }
     const found = short.sorted(Math.max(k, rerank));
@@ -218,23 +233,44 @@ export class JsIvf {
     return [best.map(([d, pos]) => [d, this.ids[pos]]), count];
   }
 
-  /** rabitq: the rotated query, and for ip and cosine the one prepared query every list shares. */
-  private rotateQuery(q: Float32Array): { rq: Float64Array; shared?: { query: RabitqQuery; tables: FastScanTables } } | undefined {
+  /** What every list's scan shares: int8, the query's codes; rabitq, the rotated query (and for ip and cosine the one prepared query). */
+  private encodeQuery(q: Float32Array): EncodedQuery | undefined {
+    if (this.storage === 'int8') {
+      const codes = new Uint8Array(this.dim);
+      const scale = new Float32Array(1);
+      encodeInt8(q, this.dim, codes, scale);
+      const i8 = new Int8Array(codes.buffer);
+      return { int8: { codes: i8, scale: scale[0], norm: int8Norm(i8, 0, this.dim, scale[0]) } };
+    }
     if (!this.rotation) return undefined;
     const rq = new Float64Array(this.rotation.padded);
     for (let i = 0; i < this.dim; i++) rq[i] = q[i];
     this.rotation.apply(rq);
-    if (this.metric === 'l2') return { rq };
+    if (this.metric === 'l2') return { rabitq: { rq } };
     const query = new RabitqQuery(this.bits, rq, 0, false);
-    return { rq, shared: { query, tables: new FastScanTables(query.s) } };
+    return { rabitq: { rq, shared: { query, tables: new FastScanTables(query.s) } } };
   }
 
   /** Scans list `l`, offering each position's distance or estimate with its error bound (0 for f32). */
-  private scanList(q: Float32Array, rotated: ReturnType<JsIvf['rotateQuery']>, l: number, short: Shortlist): void {
+  private scanList(q: Float32Array, encoded: EncodedQuery | undefined, l: number, short: Shortlist): void {
     const { dim } = this;
     const [a, b] = [this.offsets[l], this.offsets[l + 1]];
     if (a === b) return;
     const dists = new Float32Array(b - a);
+    if (encoded?.int8) {
+      const { codes, scale, norm } = encoded.int8;
+      const rows = new Int8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+      const l2 = this.metric === 'l2';
+      for (let pos = a; pos < b; pos++) {
+        let dot = 0;
+        for (let i = 0, ro = pos * dim; i < dim; i++) dot += codes[i] * rows[ro + i];
+        dists[pos - a] = int8Distance(l2, Math.fround(dot), scale, norm, this.params[pos], this.norms[pos]);
+      }
+      // No error bound: a rerank re-scores every candidate it is given.
+      short.offer(dists, new Float32Array(b - a).fill(Infinity), a);
+      return;
+    }
+    const rotated = encoded?.rabitq;
     if (!rotated) {
       for (let pos = a; pos < b; pos++) dists[pos - a] = this.distance(q, this.vectors, pos * dim, this.metric === 'l2');
       short.offer(dists, new Float32Array(b - a), a);
@@ -285,7 +321,7 @@ export class JsIvf {
     const index = new JsIvf(d.dim, d.metric, d.storage as IvfStorage, d.keepVectors, d.centroids!, (BigInt(d.seedHigh) << 32n) | BigInt(d.seedLow));
     for (let l = 0; l < index.nlist; l++) index.offsets[l + 1] = index.offsets[l] + d.sizes![l];
     [index.ids, index.vectors, index.codes, index.params] = [d.ids!, d.vectors, d.codes, d.scales];
-    index.pack();
+    index.derive();
     return index;
   }
 }

@@ -1,7 +1,7 @@
 import { normaliseInto } from '../distance/normalise.js';
 import { encodeBinary } from '../backends/js/binary.js';
 import { dotF32, l2sqF32 } from '../backends/js/distance.js';
-import { encodeInt8 } from '../backends/js/int8.js';
+import { encodeInt8, int8Distance, int8Norm } from '../backends/js/int8.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { codeBytes, nodeParams, storageFileParams, storageScheme, type Storage } from './format.js';
 import { decodeRabitq, encodeRabitq, RabitqQuery } from '../backends/js/rabitq.js';
@@ -187,10 +187,7 @@ export class JsStore {
     const b = this.i8;
     let dot = 0;
     for (let i = 0, ao = q.offset, bo = id * dim; i < dim; i++) dot += a[ao + i] * b[bo + i];
-    dot = Math.fround(dot);
-    const ss = q.scale * this.scales[id];
-    if (this.metric === 'l2') return Math.fround(Math.max(0, q.norm + this.norms[id] - 2 * ss * dot));
-    return Math.fround(1 - ss * dot);
+    return int8Distance(this.metric === 'l2', Math.fround(dot), q.scale, q.norm, this.scales[id], this.norms[id]);
   }
 
   /** rabitq: the error bound of the estimate from `q` to node `id` (0 otherwise). */
@@ -247,11 +244,5 @@ export class JsStore {
   }
 }
 
-/** `scale^2 * sum(c^2)`, as the Rust store computes it (exact integer sum, float64 products). */
-function int8Norm(codes: Int8Array, at: number, dim: number, scale: number): number {
-  let sum = 0;
-  for (let i = at; i < at + dim; i++) sum += codes[i] * codes[i];
-  return scale * scale * sum;
-}
 
 export { normaliseInto };

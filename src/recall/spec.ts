@@ -45,7 +45,7 @@ const ivfKeys = z
     rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
   })
   .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only rabitq storage reranks (f32 distances are already exact)' });
+  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and rabitq storage rerank (f32 distances are already exact)' });
 
 const faissKeys = z
   .object({

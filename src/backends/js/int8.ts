@@ -31,6 +31,23 @@ export function encodeInt8(x: Float32Array, dim: number, codes: Uint8Array, scal
   return -1;
 }
 
+/** `scale^2 * sum(c^2)`, as int8.rs's `norm` computes it (exact integer sum, float64 products). */
+export function int8Norm(codes: Int8Array, at: number, dim: number, scale: number): number {
+  let sum = 0;
+  for (let i = at; i < at + dim; i++) sum += codes[i] * codes[i];
+  return scale * scale * sum;
+}
+
+/**
+ * The distance between two int8 code rows from their dot product (already rounded to float32, as
+ * the Rust kernel returns it), scales and norms, as int8.rs's `distance`: l2 as
+ * `na + nb - 2 sa sb (a.b)` (at least 0), ip and cosine as `1 - sa sb (a.b)`, rounded once to float32.
+ */
+export function int8Distance(l2: boolean, dot: number, scaleA: number, normA: number, scaleB: number, normB: number): number {
+  const ss = scaleA * scaleB;
+  return Math.fround(l2 ? Math.max(0, normA + normB - 2 * ss * dot) : 1 - ss * dot);
+}
+
 export function decodeInt8(codes: Uint8Array, scales: Float32Array, dim: number, out: Float32Array): void {
   const q = new Int8Array(codes.buffer, codes.byteOffset, codes.length);
   const rows = scales.length;

@@ -1,13 +1,13 @@
 import type { BenchCase, Suite } from '../suite.js';
 import { hnswDataset, recallOf, sizesFor } from './hnsw-data.js';
-import { builtIvf, IVF_RERANK, IVF_TARGETS, nlistFor } from './ivf-data.js';
+import { builtIvf, IVF_SETUP, IVF_TARGETS, nlistFor, type IvfTarget } from './ivf-data.js';
 
 const NPROBES = [1, 2, 4, 8, 16, 32];
 const K = 10;
 
 export const ivfSearchSuite: Suite = {
   name: 'ivf-search',
-  description: `IVF search across nprobe: one query per call on one thread, then all queries in one call (batch) on 1 and --threads threads; QPS and recall@10 (native-rabitq4: rerank ${IVF_RERANK})`,
+  description: `IVF search across nprobe: one query per call on one thread, then all queries in one call (batch) on 1 and --threads threads; QPS and recall@10 (native-int8: rerank ${IVF_SETUP['native-int8'].rerank}; native-rabitq4: rerank ${IVF_SETUP['native-rabitq4'].rerank})`,
   cases(o) {
     return sizesFor(o).flatMap(({ count, dim }) => {
       const nq = o.size === 'quick' ? 200 : 1000;
@@ -22,7 +22,7 @@ export const ivfSearchSuite: Suite = {
           const d = hnswDataset(count, dim, nq, o.seed);
           return async (target) => {
             const index = await builtIvf(target, d, o);
-            const rerank = target === 'native-rabitq4' ? IVF_RERANK : 0;
+            const { rerank } = IVF_SETUP[target as IvfTarget];
             const ids = new Uint32Array(nq * K);
             for (let q = 0; q < nq; q++) ids.set(index.search(d.queries.subarray(q * dim, (q + 1) * dim), K, { nprobe, rerank, threads: 1 }).ids, q * K);
             found.set(`${target} ${nprobe}`, ids);
@@ -42,7 +42,7 @@ export const ivfSearchSuite: Suite = {
             const d = hnswDataset(count, dim, nq, o.seed);
             return async (target) => {
               const index = await builtIvf(target, d, o);
-              const rerank = target === 'native-rabitq4' ? IVF_RERANK : 0;
+              const { rerank } = IVF_SETUP[target as IvfTarget];
               found.set(`${target} batch`, index.search(d.queries, K, { nprobe: 16, rerank, threads, batch: true }).ids);
             };
           },

@@ -29,7 +29,7 @@ use crate::flat::IndexMetric;
 use crate::quant::nibble::{self, NibbleQuery};
 use crate::quant::rabitq::{self, Estimate, Prepared, DEFAULT_EPS0};
 use crate::quant::rotation::padded_dim;
-use crate::quant::{decode, encode, Scheme};
+use crate::quant::{decode, encode, int8, Scheme};
 use crate::simd;
 pub use crate::storage::Storage;
 
@@ -111,11 +111,6 @@ impl Lines {
         unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), (self.lines.as_mut_ptr() as *mut u8).add(self.len), b.len()) };
         self.len = len;
     }
-}
-
-fn int8_norm(codes: &[u8], scale: f32) -> f64 {
-    let sum: i64 = as_i8(codes).iter().map(|&c| c as i64 * c as i64).sum();
-    scale as f64 * scale as f64 * sum as f64
 }
 
 impl Store {
@@ -239,7 +234,7 @@ impl Store {
 
     fn push_int8(&mut self, codes: &[u8], scales: &[f32]) {
         self.rows.extend(codes);
-        self.meta.extend(codes.chunks_exact(self.dim).zip(scales).map(|(c, &scale)| Int8Meta { scale, norm: int8_norm(c, scale) }));
+        self.meta.extend(codes.chunks_exact(self.dim).zip(scales).map(|(c, &scale)| Int8Meta { scale, norm: int8::norm(c, scale) }));
     }
 
     /// Every node's codes as saved, one after another (empty for f32): int8 codes, binary bits,
@@ -275,7 +270,7 @@ impl Store {
                 let (mut codes, mut scale) = (vec![0u8; cb], [0f32]);
                 // Queries are checked finite by the caller, so encoding cannot fail.
                 let _ = encode(Scheme::INT8, &prepared, self.dim, &[], &mut codes, &mut scale, 1);
-                let norm = int8_norm(&codes, scale[0]);
+                let norm = int8::norm(&codes, scale[0]);
                 Query::Int8 { codes: as_i8(&codes).to_vec(), scale: scale[0], norm }
             }
             Storage::Binary => {
@@ -394,14 +389,9 @@ impl Store {
             Query::F32(v) => self.finish_f32(unsafe { (self.f32_kernel)(v, self.float_row(id)) }),
             Query::Rabitq(r) => self.estimate(r, id).distance,
             Query::Int8 { codes, scale, norm } => {
-                let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) } as f64;
+                let dot = unsafe { (self.i8_dot)(codes, as_i8(self.code(id))) };
                 let Int8Meta { scale: node_scale, norm: node_norm } = self.meta[id as usize];
-                let ss = *scale as f64 * node_scale as f64;
-                if self.metric == IndexMetric::L2 {
-                    (norm + node_norm - 2.0 * ss * dot).max(0.0) as f32
-                } else {
-                    (1.0 - ss * dot) as f32
-                }
+                int8::distance(self.metric == IndexMetric::L2, dot, (*scale, *norm), (node_scale, node_norm))
             }
             Query::Bits(b) => unsafe { (self.hamming)(b, self.code(id)) },
         }

@@ -28,7 +28,7 @@ use crate::parallel::{available_threads, rows_per_block, run_blocks};
 use crate::quant::fastscan::{self, Tables};
 use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0, FACTORS};
 use crate::quant::rotation::Rotation;
-use crate::quant::MAX_DIM;
+use crate::quant::{int8, Scheme, MAX_DIM};
 use crate::simd::{self, Level};
 use crate::topk::TopK;
 use std::sync::{Arc, OnceLock};
@@ -56,15 +56,14 @@ pub struct Ivf {
     offsets: Vec<usize>,
     ids: Region<u32>,
     vectors: Region<f32>,
-    /// rabitq: row-major bit-plane codes and factors, in position order.
+    /// rabitq: row-major bit-plane codes and factors; int8: codes and scales; in position order.
     codes: Region<u8>,
     params: Region<f32>,
-    /// rabitq: each list's codes in FastScan blocks, a list starting on a block.
-    packed: Vec<u8>,
-    /// Per list, its first packed block (`nlist + 1` entries).
-    blocks: Vec<usize>,
-    /// A mapped rabitq index: each list packed on its first scan instead (`packed` is empty).
-    lazy: Vec<OnceLock<Vec<u8>>>,
+    /// Per list, what its scan reads beside the codes, derived from them (`ListAux`): made when
+    /// the lists are built or loaded, or on a list's first scan when they are mapped.
+    aux: Vec<OnceLock<ListAux>>,
+    /// int8: the dot products of one code row with many, the pair kernel inlined (with prefetch).
+    i8_dots: unsafe fn(&[i8], &[i8], &mut [f32]),
     /// The file the lists are read from, when the index was opened mapped (`Ivf::open_mapped`).
     file: Option<Arc<Mapping>>,
 }
@@ -102,7 +101,8 @@ impl Ivf {
         let rotation = match storage {
             Storage::F32 => None,
             Storage::Rabitq(_) => Some(Rotation::new(seed, dim)),
-            _ => return Err(invalid("an IVF index stores f32 vectors or rabitq1..rabitq8 codes")),
+            Storage::Int8 => None,
+            _ => return Err(invalid("an IVF index stores f32 vectors, int8 codes or rabitq1..rabitq8 codes")),
         };
         let nlist = centroids.len() / dim;
         let mut rotated_centroids = Vec::new();
@@ -130,9 +130,8 @@ impl Ivf {
             vectors: Region::default(),
             codes: Region::default(),
             params: Region::default(),
-            packed: Vec::new(),
-            blocks: vec![0; nlist + 1],
-            lazy: Vec::new(),
+            aux: (0..nlist).map(|_| OnceLock::new()).collect(),
+            i8_dots: crate::distance::kernels(level).i8_many[1],
             file: None,
         })
     }
@@ -288,7 +287,7 @@ impl Ivf {
         (self.ids, self.vectors, self.codes, self.params) = (ids.into(), vectors.into(), codes.into(), params.into());
         self.offsets = offsets;
         self.file = None;
-        self.pack();
+        self.derive_all();
         Ok(())
     }
 
@@ -302,15 +301,16 @@ impl Ivf {
         self.storage.node_params()
     }
 
-    /// rabitq: the codes and factors of each list's new rows (`order[starts[l]..starts[l + 1]]`),
-    /// encoded around the list's centroid, lists spread over threads. f32: empty.
+    /// The codes and factors of each list's new rows (`order[starts[l]..starts[l + 1]]`), lists
+    /// spread over threads: rabitq's encoded around the list's centroid, int8's of the vectors
+    /// themselves (as HNSW stores them). f32: empty.
     #[allow(clippy::type_complexity)]
     fn encode_lists(&self, x: &[f32], starts: &[usize], order: &[u32], threads: usize) -> Result<Vec<(Vec<u8>, Vec<f32>)>, Error> {
         let nlist = self.nlist();
         let Some(scheme) = self.storage.scheme() else {
             return Ok(vec![(Vec::new(), Vec::new()); nlist]);
         };
-        let (dim, cb, pp) = (self.dim, self.code_bytes(), FACTORS);
+        let (dim, cb, pp) = (self.dim, self.code_bytes(), self.factors());
         let threads = if threads == 0 { available_threads() } else { threads }.min(nlist);
         let per = rows_per_block(nlist, threads);
         let ranges: Vec<_> = (0..nlist).step_by(per).map(|a| a..(a + per).min(nlist)).collect();
@@ -320,7 +320,7 @@ impl Ivf {
                 let rows = &order[starts[l]..starts[l + 1]];
                 let (mut codes, mut params) = (vec![0u8; rows.len() * cb], vec![0f32; rows.len() * pp]);
                 if !rows.is_empty() {
-                    let words = self.list_words(l);
+                    let words = if self.bits() > 0 { self.list_words(l) } else { Vec::new() };
                     let coder = scheme.coder(self.level, dim, &words).map_err(invalid)?;
                     let mut gathered = Vec::with_capacity(rows.len() * dim);
                     for &r in rows {
@@ -341,43 +341,31 @@ impl Ivf {
         Ok(all)
     }
 
-    /// Packs every list's codes into FastScan blocks.
-    fn pack(&mut self) {
-        let bits = self.bits();
-        self.lazy = Vec::new();
-        if bits == 0 {
-            return;
-        }
-        let (dim, cb, nlist) = (self.dim, self.code_bytes(), self.nlist());
-        let block_bytes = fastscan::packed_bytes(bits, dim, fastscan::BLOCK);
-        self.blocks = vec![0; nlist + 1];
-        for l in 0..nlist {
-            self.blocks[l + 1] = self.blocks[l] + (self.offsets[l + 1] - self.offsets[l]).div_ceil(fastscan::BLOCK);
-        }
-        self.packed = vec![0u8; self.blocks[nlist] * block_bytes];
-        for l in 0..nlist {
-            let (a, b) = (self.offsets[l], self.offsets[l + 1]);
-            if a < b {
-                let out = &mut self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
-                fastscan::pack(bits, dim, &self.codes[a * cb..b * cb], out);
-            }
+    /// Derives every list's `ListAux` now (built or loaded lists; mapped ones derive on first scan).
+    fn derive_all(&mut self) {
+        self.aux = (0..self.nlist()).map(|_| OnceLock::new()).collect();
+        for l in 0..self.nlist() {
+            self.aux(l);
         }
     }
 
-    /// List `l`'s codes in FastScan blocks: packed at build or load, or on first use when mapped.
-    fn packed_list(&self, l: usize) -> &[u8] {
-        let (bits, dim) = (self.bits(), self.dim);
-        let block_bytes = fastscan::packed_bytes(bits, dim, fastscan::BLOCK);
-        if self.lazy.is_empty() {
-            return &self.packed[self.blocks[l] * block_bytes..self.blocks[l + 1] * block_bytes];
-        }
-        self.lazy[l].get_or_init(|| {
-            let (a, b, cb) = (self.offsets[l], self.offsets[l + 1], self.code_bytes());
-            let mut out = vec![0u8; (b - a).div_ceil(fastscan::BLOCK) * block_bytes];
-            if a < b {
-                fastscan::pack(bits, dim, &self.codes[a * cb..b * cb], &mut out);
+    /// List `l`'s `ListAux`, derived on first use.
+    fn aux(&self, l: usize) -> &ListAux {
+        self.aux[l].get_or_init(|| {
+            let (a, b, cb, dim) = (self.offsets[l], self.offsets[l + 1], self.code_bytes(), self.dim);
+            let codes = &self.codes[a * cb..b * cb];
+            match self.storage {
+                Storage::Rabitq(bits) => {
+                    let bits = bits as usize;
+                    let mut out = vec![0u8; (b - a).div_ceil(fastscan::BLOCK) * fastscan::packed_bytes(bits, dim, fastscan::BLOCK)];
+                    if a < b {
+                        fastscan::pack(bits, dim, codes, &mut out);
+                    }
+                    ListAux::Packed(out)
+                }
+                Storage::Int8 => ListAux::Norms(codes.chunks_exact(dim).zip(&self.params[a..b]).map(|(c, &s)| int8::norm(c, s)).collect()),
+                _ => ListAux::None,
             }
-            out
         })
     }
 
@@ -398,9 +386,17 @@ impl Ivf {
         top.into_sorted().into_iter().map(|(_, l)| l).collect()
     }
 
-    /// rabitq: what every list's scan of one query shares: the rotated query and, for ip and
-    /// cosine (whose v = R(q) does not depend on the list), the prepared query and its tables.
-    fn rotate_query(&self, q: &[f32]) -> Option<Rotated> {
+    /// What every list's scan of one prepared query shares: int8, its codes; rabitq, the rotated
+    /// query and, for ip and cosine (whose v = R(q) does not depend on the list), the prepared
+    /// query and its tables. f32: nothing.
+    fn encode_query(&self, q: &[f32]) -> Option<Encoded> {
+        if self.storage == Storage::Int8 {
+            let (mut codes, mut scale) = (vec![0u8; self.dim], [0f32]);
+            // Queries are checked finite before a search, so encoding cannot fail.
+            let _ = crate::quant::encode(Scheme::INT8, q, self.dim, &[], &mut codes, &mut scale, 1);
+            let norm = int8::norm(&codes, scale[0]);
+            return Some(Encoded::Int8 { codes: as_i8(&codes).to_vec(), scale: scale[0], norm });
+        }
         let (Storage::Rabitq(bits), Some(rotation)) = (self.storage, &self.rotation) else {
             return None;
         };
@@ -412,19 +408,33 @@ impl Ivf {
             let tables = prepared.tables();
             (prepared, tables)
         });
-        Some(Rotated { rq, shared, v: Vec::new() })
+        Some(Encoded::Rabitq(Rotated { rq, shared, v: Vec::new() }))
     }
 
     /// Scans list `l` for a prepared query, offering each position's distance (f32) or estimate
     /// (rabitq) to the shortlist, with its error bound (0 for f32).
-    fn scan_list(&self, q: &[f32], rotated: Option<&mut Rotated>, l: usize, short: &mut Shortlist, scratch: &mut Scan) {
+    fn scan_list(&self, q: &[f32], encoded: Option<&mut Encoded>, l: usize, short: &mut Shortlist, scratch: &mut Scan) {
         let (a, b) = (self.offsets[l], self.offsets[l + 1]);
         if a == b {
             return;
         }
         scratch.dists.resize(b - a, 0.0);
-        match (self.storage, rotated) {
-            (Storage::Rabitq(bits), Some(r)) => {
+        match (self.storage, encoded) {
+            (Storage::Int8, Some(Encoded::Int8 { codes, scale, norm })) => {
+                let ListAux::Norms(norms) = self.aux(l) else { unreachable!("int8 lists have norms") };
+                let (dim, l2) = (self.dim, self.metric == IndexMetric::L2);
+                // SAFETY: the kernel belongs to the process's level; the query holds dim codes, the
+                // list (b - a) rows of dim, and `dists` one slot a row.
+                unsafe { (self.i8_dots)(codes, as_i8(&self.codes[a * dim..b * dim]), &mut scratch.dists) };
+                for ((d, &s), &n) in scratch.dists.iter_mut().zip(&self.params[a..b]).zip(norms) {
+                    *d = int8::distance(l2, *d, (*scale, *norm), (s, n));
+                }
+                // No error bound: a rerank re-scores every candidate it is given.
+                scratch.bounds.clear();
+                scratch.bounds.resize(b - a, f32::INFINITY);
+                short.offer(&scratch.dists, &scratch.bounds, a as u32);
+            }
+            (Storage::Rabitq(bits), Some(Encoded::Rabitq(r))) => {
                 let bits = bits as usize;
                 let centroid = self.centroid(l);
                 let own;
@@ -447,7 +457,7 @@ impl Ivf {
                     }
                 };
                 scratch.bounds.resize(b - a, 0.0);
-                let packed = self.packed_list(l);
+                let ListAux::Packed(packed) = self.aux(l) else { unreachable!("rabitq lists are packed") };
                 let params = &self.params[a * FACTORS..b * FACTORS];
                 fastscan::scan(self.level, prepared, tables, bits, packed, params, DEFAULT_EPS0, &mut scratch.dists, &mut scratch.bounds);
                 short.offer(&scratch.dists, &scratch.bounds, a as u32);
@@ -513,9 +523,9 @@ impl Ivf {
         let probes = Ivf::probes(&scratch.coarse, nprobe);
         let mut short = Shortlist::new(k.max(rerank));
         let mut count = self.nlist() as u64;
-        let mut rotated = self.rotate_query(q);
+        let mut encoded = self.encode_query(q);
         for &l in &probes {
-            self.scan_list(q, rotated.as_mut(), l as usize, &mut short, scratch);
+            self.scan_list(q, encoded.as_mut(), l as usize, &mut short, scratch);
             count += (self.offsets[l as usize + 1] - self.offsets[l as usize]) as u64;
         }
         let found = self.finish(q, short, k, rerank, &mut count);
@@ -547,7 +557,7 @@ impl Ivf {
         shorts.iter_mut().for_each(|s| s.approximate = gemm);
         let mut counts = vec![nlist as u64; m];
         let mut scratch = Scan::default();
-        let mut rotated: Vec<Option<Rotated>> = queries.chunks_exact(dim).map(|q| self.rotate_query(q)).collect();
+        let mut encoded: Vec<Option<Encoded>> = queries.chunks_exact(dim).map(|q| self.encode_query(q)).collect();
         let (mut block, mut scores) = (Vec::new(), Vec::new());
         let longest = self.offsets.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
         let zeros = vec![0f32; if gemm { longest } else { 0 }];
@@ -570,7 +580,7 @@ impl Ivf {
             }
             for &qi in qs {
                 let qi = qi as usize;
-                self.scan_list(&queries[qi * dim..(qi + 1) * dim], rotated[qi].as_mut(), l, &mut shorts[qi], &mut scratch);
+                self.scan_list(&queries[qi * dim..(qi + 1) * dim], encoded[qi].as_mut(), l, &mut shorts[qi], &mut scratch);
                 counts[qi] += len;
             }
         }
@@ -698,8 +708,8 @@ impl Ivf {
     }
 
     /// Takes the lists of an empty index: checks that `sizes` add up to what `lists` hold and that
-    /// the ids are 0..n each once, then packs the rabitq codes (now, or per list on first use
-    /// when `file` maps them).
+    /// the ids are 0..n each once, then derives each list's `ListAux` (now, or on first use when
+    /// `file` maps the lists).
     fn with_lists(mut self, sizes: &[u32], lists: Lists, file: Option<Arc<Mapping>>) -> Result<Ivf, Error> {
         let nlist = self.nlist();
         if sizes.len() != nlist {
@@ -727,10 +737,9 @@ impl Ivf {
         }
         (self.ids, self.vectors, self.codes, self.params) = (lists.ids, lists.vectors, lists.codes, lists.params);
         if file.is_some() {
-            self.lazy = (0..if self.bits() > 0 { nlist } else { 0 }).map(|_| OnceLock::new()).collect();
             self.file = file;
         } else {
-            self.pack();
+            self.derive_all();
         }
         Ok(self)
     }
@@ -771,7 +780,28 @@ pub struct MappedSections {
     pub ids: usize,
 }
 
-/// One query rotated for rabitq lists (`Ivf::rotate_query`), with scratch for each list's v.
+/// What a list's scan reads beside its codes, derived from them.
+enum ListAux {
+    None,
+    /// rabitq: the codes in FastScan blocks.
+    Packed(Vec<u8>),
+    /// int8: each row's `int8::norm`.
+    Norms(Vec<f64>),
+}
+
+/// One query encoded for the lists (`Ivf::encode_query`).
+enum Encoded {
+    Int8 { codes: Vec<i8>, scale: f32, norm: f64 },
+    Rabitq(Rotated),
+}
+
+/// int8 codes read as signed values.
+fn as_i8(b: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same size and alignment; every bit pattern is valid.
+    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
+}
+
+/// One query rotated for rabitq lists (`Ivf::encode_query`), with scratch for each list's v.
 struct Rotated {
     rq: Vec<f64>,
     shared: Option<(Prepared, Tables)>,

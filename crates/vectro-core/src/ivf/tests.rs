@@ -307,7 +307,7 @@ fn bad_searches_are_errors() {
     assert!(err(0, 0).contains("nprobe must lie between 1 and nlist (2), got 0"));
     assert!(err(3, 0).contains("got 3"));
     assert!(err(1, 20).contains("keeps its float32 vectors"));
-    assert!(Ivf::new(dim, IndexMetric::L2, Storage::Int8, false, &centroids, 1).is_err());
+    assert!(Ivf::new(dim, IndexMetric::L2, Storage::Binary, false, &centroids, 1).is_err());
     assert!(index.add(&[f32::NAN; 8], 1).err().unwrap().to_string().contains("vector 0 holds NaN"));
 }
 
@@ -361,7 +361,7 @@ fn a_mapped_index_searches_as_the_loaded_one_and_checks_its_file() {
     let (dim, n) = (24, 600);
     let x = clustered(n, dim, 4, 21);
     let centroids = trained(&x, dim, 6, 3);
-    for storage in [Storage::F32, Storage::Rabitq(4)] {
+    for storage in [Storage::F32, Storage::Int8, Storage::Rabitq(4)] {
         let mut index = Ivf::new(dim, IndexMetric::L2, storage, true, &centroids, 8).unwrap();
         index.add(&x, 1).unwrap();
         let sizes = index.sizes();
@@ -426,4 +426,64 @@ fn a_mapped_index_with_a_bad_directory_is_refused() {
     assert!(Ivf::open_mapped(map, shape, at).err().unwrap().to_string().contains("each once"));
     std::fs::remove_file(&path).unwrap();
     assert!(Mapping::open(&path).is_err());
+}
+
+#[test]
+fn int8_lists_measure_the_int8_distance_and_rerank_to_exact() {
+    let (dim, n) = (20, 500);
+    let mut rng = SplitMix64(41);
+    let x: Vec<f32> = (0..n * dim).map(|_| (rng.next_u64() % 20_001) as f32 / 1000.0 - 10.0).collect();
+    let q: Vec<f32> = (0..3 * dim).map(|_| (rng.next_u64() % 20_001) as f32 / 1000.0 - 10.0).collect();
+    for metric in [IndexMetric::L2, IndexMetric::Ip] {
+        let mut km = KMeans::new(&x, dim, 5, n, metric, 2).unwrap();
+        (0..5).for_each(|_| drop(km.step(1)));
+        let mut index = Ivf::new(dim, metric, Storage::Int8, true, km.centroids(), 8).unwrap();
+        index.add(&x, 2).unwrap();
+        // The int8 distance computed here from the codes, independently of the index.
+        let code = |v: &[f32]| {
+            let (mut c, mut s) = (vec![0u8; dim], [0f32]);
+            crate::quant::encode(Scheme::INT8, v, dim, &[], &mut c, &mut s, 1).unwrap();
+            (c.iter().map(|&b| b as i8 as i64).collect::<Vec<_>>(), s[0] as f64)
+        };
+        for qv in q.chunks_exact(dim) {
+            let (qc, qs) = code(qv);
+            let mut want: Vec<(f32, u32)> = x
+                .chunks_exact(dim)
+                .enumerate()
+                .map(|(id, v)| {
+                    let (c, s) = code(v);
+                    let dot = qc.iter().zip(&c).map(|(a, b)| a * b).sum::<i64>() as f64;
+                    let (nq, nx) =
+                        (qs * qs * qc.iter().map(|a| a * a).sum::<i64>() as f64, s * s * c.iter().map(|a| a * a).sum::<i64>() as f64);
+                    let d = if metric == IndexMetric::L2 { (nq + nx - 2.0 * qs * s * dot).max(0.0) } else { 1.0 - qs * s * dot };
+                    (d as f32, id as u32)
+                })
+                .collect();
+            want.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+            let (ids, dists) = search(&index, qv, 10, 5, 0, false);
+            assert_eq!(dists, want[..10].iter().map(|w| w.0).collect::<Vec<_>>(), "{metric:?}: every list probed, the int8 distances");
+            assert_eq!(ids, want[..10].iter().map(|w| w.1).collect::<Vec<_>>(), "{metric:?}");
+            // A rerank of every vector is exact search.
+            let exact = search(&index, qv, 10, 5, n, false);
+            let mut truth: Vec<(f32, u32)> = x.chunks_exact(dim).enumerate().map(|(id, v)| (index.exact(qv, v), id as u32)).collect();
+            truth.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+            assert_eq!(exact.1, truth[..10].iter().map(|t| t.0).collect::<Vec<_>>(), "{metric:?}: rerank of all");
+        }
+        // Saved and rebuilt, it searches the same, single or grouped.
+        let back = Ivf::from_parts(IvfParts {
+            dim,
+            metric,
+            storage: Storage::Int8,
+            keep: true,
+            seed: 8,
+            centroids: index.centroids(),
+            sizes: &index.sizes(),
+            ids: index.ids(),
+            vectors: index.vectors(),
+            codes: index.codes(),
+            params: index.params(),
+        })
+        .unwrap();
+        assert_eq!(search(&back, &q, 10, 2, 30, true), search(&index, &q, 10, 2, 30, false));
+    }
 }

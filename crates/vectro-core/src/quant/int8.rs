@@ -8,6 +8,26 @@
 use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
+/// `scale^2 * sum(c^2)`, the squared norm of a code row's reconstruction: an exact integer sum,
+/// float64 products (the TypeScript baseline's `int8Norm` computes the same).
+pub fn norm(codes: &[u8], scale: f32) -> f64 {
+    let sum: i64 = codes.iter().map(|&c| (c as i8) as i64 * (c as i8) as i64).sum();
+    scale as f64 * scale as f64 * sum as f64
+}
+
+/// The distance between two code rows from their integer dot product, scales and norms, finished in
+/// float64 and rounded once to float32: l2 as `na + nb - 2 sa sb (a.b)` (at least 0), ip and cosine
+/// (unit vectors) as `1 - sa sb (a.b)`. HNSW and IVF int8 storage both measure this.
+#[inline(always)]
+pub fn distance(l2: bool, dot: f32, a: (f32, f64), b: (f32, f64)) -> f32 {
+    let ss = a.0 as f64 * b.0 as f64;
+    if l2 {
+        (a.1 + b.1 - 2.0 * ss * dot as f64).max(0.0) as f32
+    } else {
+        (1.0 - ss * dot as f64) as f32
+    }
+}
+
 /// The code of one value, given a non-zero scale (scalar reference).
 #[inline(always)]
 pub(super) fn code(v: f32, scale: f32) -> u8 {

@@ -92,7 +92,7 @@ macro_rules! generic_kernels_for {
 
 mod affine;
 mod binary;
-mod int8;
+pub mod int8;
 pub mod nibble;
 pub mod fastscan;
 pub mod rabitq;
