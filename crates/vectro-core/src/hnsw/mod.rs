@@ -418,8 +418,7 @@ impl Hnsw {
                 if kept.len() >= limit {
                     break;
                 }
-                let cq = self.store.node(c.1);
-                if kept.iter().all(|&k| self.store.distance(&cq, k) >= c.0) {
+                if kept.iter().all(|&k| self.store.between(c.1, k) >= c.0) {
                     kept.push(c.1);
                 }
             }
@@ -570,12 +569,7 @@ impl Hnsw {
                         slot[0] += 1;
                         return;
                     }
-                    let nq = self.store.node(n);
-                    let scored = slot[1..1 + len]
-                        .iter()
-                        .chain([&id])
-                        .map(|&l| Near(self.store.distance(&nq, l), l))
-                        .collect();
+                    let scored = slot[1..1 + len].iter().chain([&id]).map(|&l| Near(self.store.between(n, l), l)).collect();
                     let kept = self.select(scored, cap);
                     slot[0] = kept.len() as u32;
                     slot[1..1 + kept.len()].copy_from_slice(&kept);

@@ -307,6 +307,23 @@ impl Store {
         }
     }
 
+    /// The distance between nodes `a` and `b`: `distance(&node(a), b)`, without copying a's codes
+    /// (the neighbour selection of every insert measures hundreds of such pairs).
+    #[inline(always)]
+    pub fn between(&self, a: u32, b: u32) -> f32 {
+        // SAFETY (all three): the kernels belong to the process's level; every node's row holds
+        // the same number of values.
+        match self.storage {
+            Storage::F32 | Storage::Rabitq(_) => self.finish_f32(unsafe { (self.f32_kernel)(self.float_row(a), self.float_row(b)) }),
+            Storage::Int8 => {
+                let dot = unsafe { (self.i8_dot)(as_i8(self.code(a)), as_i8(self.code(b))) };
+                let (ma, mb) = (self.meta[a as usize], self.meta[b as usize]);
+                int8::distance(self.metric == IndexMetric::L2, dot, (ma.scale, ma.norm), (mb.scale, mb.norm))
+            }
+            Storage::Binary => unsafe { (self.hamming)(self.code(a), self.code(b)) },
+        }
+    }
+
     /// The float32 vector node-to-node distances read: the vector (f32 storage, kept vectors),
     /// else rabitq's reconstruction.
     #[inline(always)]
