@@ -102,9 +102,12 @@ unsafe fn reduce_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
         acc = _mm256_add_epi32(acc, p);
         i += 16;
     }
-    let mut lanes = [0i32; 8];
-    _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
-    let mut s = lanes.iter().fold(0i32, |s, &v| s.wrapping_add(v));
+    // Horizontal sum in registers (integer sums are exact in any order; a store and a scalar fold
+    // of the eight lanes cost as much as the products of a 128-d row).
+    let h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b01_00_11_10>(h));
+    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b10_11_00_01>(h));
+    let mut s = _mm_cvtsi128_si32(h);
     for j in i..n {
         let (x, y) = (a[j] as i32, b[j] as i32);
         s = s.wrapping_add(if OP == L2SQ { (x - y) * (x - y) } else { x * y });

@@ -536,17 +536,21 @@ impl Ivf {
     /// each list is scanned for every query that probes it while it is in cache.
     fn search_grouped(&self, queries: &[f32], k: usize, nprobe: usize, rerank: usize, out: &mut [Found]) {
         let (dim, nlist, m) = (self.dim, self.nlist(), out.len());
-        // The coarse step for all the queries at once: the same values as one row at a time.
-        let mut coarse = vec![0f32; m * nlist];
+        // The coarse step, queries a block at a time on the packed centroids: the values one row
+        // at a time gives, with the block's scores still in cache when its probes are picked.
         let metric = if self.coarse_ip() { Metric::Dot } else { Metric::L2sq };
-        matrix(metric, queries, &self.centroids, dim, &mut coarse, 1).expect("whole rows");
         let mut by_list: Vec<Vec<u32>> = vec![Vec::new(); nlist];
-        for (qi, row) in coarse.chunks_exact_mut(nlist).enumerate() {
-            if self.coarse_ip() {
-                row.iter_mut().for_each(|v| *v = 1.0 - *v);
-            }
-            for l in Ivf::probes(row, nprobe) {
-                by_list[l as usize].push(qi as u32);
+        let mut coarse = vec![0f32; COARSE_BLOCK.min(m) * nlist];
+        for (b, block) in queries.chunks(COARSE_BLOCK * dim).enumerate() {
+            let scores = &mut coarse[..block.len() / dim * nlist];
+            self.coarse.rows(block, !self.coarse_ip(), scores);
+            for (r, row) in scores.chunks_exact_mut(nlist).enumerate() {
+                if self.coarse_ip() {
+                    row.iter_mut().for_each(|v| *v = 1.0 - *v);
+                }
+                for l in Ivf::probes(row, nprobe) {
+                    by_list[l as usize].push((b * COARSE_BLOCK + r) as u32);
+                }
             }
         }
         // f32 lists: each list against all its queries at once through the matrix kernel, a
@@ -807,6 +811,9 @@ struct Rotated {
     shared: Option<(Prepared, Tables)>,
     v: Vec<f64>,
 }
+
+/// Queries whose coarse scores the batch path holds at once.
+const COARSE_BLOCK: usize = 96;
 
 /// Candidates beyond k that the batch path over f32 lists measures exactly (its scores come from
 /// the matrix kernel, whose rounding differs from the pair kernel's), as exact search does.

@@ -256,6 +256,12 @@ fn packed_centroids_score_as_the_matrix_does_at_every_level() {
             for (a, b) in row.iter().zip(&reference) {
                 assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{level:?} {metric:?}: {a} against scalar {b}");
             }
+            // Many queries (a block and a part, tiles of every height): the matrix's values.
+            let many: Vec<f32> = (0..31 * dim).map(|_| unit()).collect();
+            let (mut rows, mut want) = (vec![0f32; 31 * 70], vec![0f32; 31 * 70]);
+            panels.rows(&many, l2, &mut rows);
+            crate::distance::matrix::matrix_at(level, metric, &many, &base, dim, &mut want, 1).unwrap();
+            assert_eq!(rows, want, "{level:?} {metric:?}: rows");
         }
     }
 }
