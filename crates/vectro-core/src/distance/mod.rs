@@ -187,6 +187,19 @@ pub(crate) fn kernels(level: Level) -> &'static Kernels {
     }
 }
 
+/// A kernel measuring one float32 query against two rows in one pass, bit for bit what the pair
+/// kernel of `kernels(level)` gives for each: squared l2 (`l2`) or the dot product. None where the
+/// level has no such kernel (callers then call the pair kernel twice).
+pub(crate) type TwoRows = unsafe fn(&[f32], &[f32], &[f32]) -> (f32, f32);
+
+pub(crate) fn f32_two_rows(level: Level, l2: bool) -> Option<TwoRows> {
+    match simd::best_level(level) {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => Some(if l2 { x86_avx2::l2sq_f32_two } else { x86_avx2::dot_f32_two }),
+        _ => None,
+    }
+}
+
 fn metric_slot(elem: ElemType, metric: Metric) -> Result<usize, Error> {
     if !elem.supports(metric) {
         return Err(invalid(format!("metric {} does not apply to {elem:?} vectors", metric.name())));

@@ -206,3 +206,25 @@ fn peak_is_measured() {
         assert!(peak_gflops(level, 5) > 0.1, "{level:?}");
     }
 }
+
+#[test]
+fn two_row_kernels_give_the_pair_kernels_values_bit_for_bit() {
+    let mut rng = Rng(77);
+    let mut checked = 0;
+    for level in supported_levels() {
+        for l2 in [true, false] {
+            let Some(two) = f32_two_rows(level, l2) else { continue };
+            let pair = kernels(level).f32_pair[if l2 { 0 } else { 1 }];
+            for dim in DIMS.into_iter().chain([2, 8, 31, 32, 33, 96, 100, 200]) {
+                let (q, a, b) = (rng.f32s(dim), rng.f32s(dim), rng.f32s(dim));
+                // SAFETY: kernels of a supported level, on slices of one length.
+                let (x, y) = unsafe { two(&q, &a, &b) };
+                let want = unsafe { (pair(&q, &a), pair(&q, &b)) };
+                assert_eq!((x.to_bits(), y.to_bits()), (want.0.to_bits(), want.1.to_bits()), "{level:?} l2 {l2} dim {dim}");
+                checked += 1;
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    assert!(checked > 0 || !Level::Avx2.is_supported(), "an AVX2 machine checks its two-row kernels");
+}

@@ -64,6 +64,56 @@ unsafe fn reduce_f32<const OP: u8>(a: &[f32], b: &[f32]) -> f32 {
 /// `TAIL_MASKS[8 - r..16 - r]` enables the first r of 8 lanes.
 static TAIL_MASKS: [i32; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
 
+/// `reduce_f32(q, a)` and `reduce_f32(q, b)` in one pass, bit for bit: the same accumulators, order
+/// and tail per row, with each query value loaded once for both rows (the pair kernel is bound by
+/// its two loads per FMA once rows are in cache, as at high dimensions).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn reduce2_f32<const OP: u8>(q: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    let n = q.len().min(a.len()).min(b.len());
+    let (pq, pa, pb) = (q.as_ptr(), a.as_ptr(), b.as_ptr());
+    let z = _mm256_setzero_ps();
+    let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
+    let (mut b0, mut b1, mut b2, mut b3) = (z, z, z, z);
+    let mut i = 0;
+    while i + 32 <= n {
+        let (q0, q1) = (_mm256_loadu_ps(pq.add(i)), _mm256_loadu_ps(pq.add(i + 8)));
+        let (q2, q3) = (_mm256_loadu_ps(pq.add(i + 16)), _mm256_loadu_ps(pq.add(i + 24)));
+        a0 = term::<OP>(a0, q0, _mm256_loadu_ps(pa.add(i)));
+        a1 = term::<OP>(a1, q1, _mm256_loadu_ps(pa.add(i + 8)));
+        a2 = term::<OP>(a2, q2, _mm256_loadu_ps(pa.add(i + 16)));
+        a3 = term::<OP>(a3, q3, _mm256_loadu_ps(pa.add(i + 24)));
+        b0 = term::<OP>(b0, q0, _mm256_loadu_ps(pb.add(i)));
+        b1 = term::<OP>(b1, q1, _mm256_loadu_ps(pb.add(i + 8)));
+        b2 = term::<OP>(b2, q2, _mm256_loadu_ps(pb.add(i + 16)));
+        b3 = term::<OP>(b3, q3, _mm256_loadu_ps(pb.add(i + 24)));
+        i += 32;
+    }
+    while i + 8 <= n {
+        let q0 = _mm256_loadu_ps(pq.add(i));
+        a0 = term::<OP>(a0, q0, _mm256_loadu_ps(pa.add(i)));
+        b0 = term::<OP>(b0, q0, _mm256_loadu_ps(pb.add(i)));
+        i += 8;
+    }
+    if i < n {
+        let mask = _mm256_loadu_si256(TAIL_MASKS.as_ptr().add(8 - (n - i)) as *const __m256i);
+        let qm = _mm256_maskload_ps(pq.add(i), mask);
+        a1 = term::<OP>(a1, qm, _mm256_maskload_ps(pa.add(i), mask));
+        b1 = term::<OP>(b1, qm, _mm256_maskload_ps(pb.add(i), mask));
+    }
+    (hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))), hsum(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3))))
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn l2sq_f32_two(q: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    reduce2_f32::<L2SQ>(q, a, b)
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn dot_f32_two(q: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    reduce2_f32::<DOT>(q, a, b)
+}
+
 #[target_feature(enable = "avx2,fma")]
 unsafe fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
     reduce_f32::<L2SQ>(a, b)

@@ -392,14 +392,21 @@ impl Hnsw {
                     fresh.push(n);
                 }
             }
-            for &n in fresh.iter() {
-                let d = self.store.distance(q, n);
-                *count += 1;
-                if found.len() < ef || d < found.peek().unwrap().0 {
-                    candidates.push(Reverse(Near(d, n)));
-                    found.push(Near(d, n));
-                    if found.len() > ef {
-                        found.pop();
+            // Two rows a kernel call where the store can (float32 rows, each query value loaded
+            // once for both); the same values, taken in the same order.
+            for two in fresh.chunks(2) {
+                let ds = match *two {
+                    [a, b] => <[f32; 2]>::from(self.store.distance_two(q, a, b)),
+                    _ => [self.store.distance(q, two[0]), 0.0],
+                };
+                for (&n, &d) in two.iter().zip(&ds) {
+                    *count += 1;
+                    if found.len() < ef || d < found.peek().unwrap().0 {
+                        candidates.push(Reverse(Near(d, n)));
+                        found.push(Near(d, n));
+                        if found.len() > ef {
+                            found.pop();
+                        }
                     }
                 }
             }

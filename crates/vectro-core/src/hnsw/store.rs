@@ -23,7 +23,7 @@
 //! node's scale and `n` are one 16-byte entry of their own array (1.6 MB, mostly in L2); and a
 //! search prefetches both before it measures.
 
-use crate::distance::{kernels, prefetch};
+use crate::distance::{f32_two_rows, kernels, prefetch, TwoRows};
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
 use crate::quant::nibble::{self, NibbleQuery};
@@ -69,6 +69,8 @@ pub(super) struct Store {
     factors: Vec<[f32; 3]>,
     recon: Vec<f32>,
     f32_kernel: unsafe fn(&[f32], &[f32]) -> f32,
+    /// `f32_kernel` for two rows in one pass, where the level has it.
+    f32_two: Option<TwoRows>,
     i8_dot: unsafe fn(&[i8], &[i8]) -> f32,
     hamming: unsafe fn(&[u8], &[u8]) -> f32,
 }
@@ -133,6 +135,7 @@ impl Store {
             factors: Vec::new(),
             recon: Vec::new(),
             f32_kernel: k.f32_pair[if metric == IndexMetric::L2 { 0 } else { 1 }],
+            f32_two: f32_two_rows(simd::level(), metric == IndexMetric::L2),
             i8_dot: k.i8_pair[1],
             hamming: k.hamming_pair,
         })
@@ -305,6 +308,17 @@ impl Store {
             Storage::Binary => Query::Bits(self.code(id).to_vec()),
             Storage::Rabitq(_) => Query::F32(self.float_row(id).to_vec()),
         }
+    }
+
+    /// `(distance(q, a), distance(q, b))`, float32 queries measuring both rows in one pass.
+    #[inline(always)]
+    pub fn distance_two(&self, q: &Query, a: u32, b: u32) -> (f32, f32) {
+        if let (Query::F32(v), Some(two)) = (q, self.f32_two) {
+            // SAFETY: a kernel of the process's level; the query and both rows hold dim values.
+            let (x, y) = unsafe { two(v, self.float_row(a), self.float_row(b)) };
+            return (self.finish_f32(x), self.finish_f32(y));
+        }
+        (self.distance(q, a), self.distance(q, b))
     }
 
     /// The distance between nodes `a` and `b`: `distance(&node(a), b)`, without copying a's codes
