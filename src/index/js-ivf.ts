@@ -66,7 +66,8 @@ export class JsIvf {
   private params: Float32Array = new Float32Array(0);
   private packed: Uint8Array = new Uint8Array(0);
   private blocks: Uint32Array;
-  /** int8: each position's `int8Norm` (derived from the codes, not saved). */
+  /** int8: the codes read as signed values, and each position's `int8Norm` (derived, not saved). */
+  private i8: Int8Array = new Int8Array(0);
   private norms: Float64Array = new Float64Array(0);
 
   constructor(
@@ -169,6 +170,7 @@ export class JsIvf {
   private derive(): void {
     if (this.storage === 'int8') {
       const i8 = new Int8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+      this.i8 = i8;
       this.norms = Float64Array.from({ length: this.count }, (_, pos) => int8Norm(i8, pos * this.dim, this.dim, this.params[pos]));
     }
     if (this.bits === 0) return;
@@ -259,7 +261,7 @@ export class JsIvf {
     const dists = new Float32Array(b - a);
     if (encoded?.int8) {
       const { codes, scale, norm } = encoded.int8;
-      const rows = new Int8Array(this.codes.buffer, this.codes.byteOffset, this.codes.length);
+      const rows = this.i8;
       const l2 = this.metric === 'l2';
       for (let pos = a; pos < b; pos++) {
         let dot = 0;
