@@ -29,7 +29,8 @@ use crate::flat::IndexMetric;
 use crate::quant::nibble::{self, NibbleQuery};
 use crate::quant::rabitq::{self, Estimate, Prepared, DEFAULT_EPS0};
 use crate::quant::rotation::padded_dim;
-use crate::quant::{decode, encode, int8, Scheme};
+use crate::quant::int8::{self, as_i8};
+use crate::quant::{decode, encode, Scheme};
 use crate::simd;
 pub use crate::storage::Storage;
 
@@ -73,13 +74,6 @@ pub(super) struct Store {
     f32_two: Option<TwoRows>,
     i8_dot: unsafe fn(&[i8], &[i8]) -> f32,
     hamming: unsafe fn(&[u8], &[u8]) -> f32,
-}
-
-/// int8 codes read as signed values.
-#[inline(always)]
-fn as_i8(b: &[u8]) -> &[i8] {
-    // SAFETY: u8 and i8 have the same size and alignment; every bit pattern is valid.
-    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
 }
 
 #[derive(Clone, Copy)]

@@ -28,7 +28,8 @@ use crate::parallel::{available_threads, rows_per_block, run_blocks};
 use crate::quant::fastscan::{self, Tables};
 use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0, FACTORS};
 use crate::quant::rotation::Rotation;
-use crate::quant::{int8, Scheme, MAX_DIM};
+use crate::quant::int8::{self, as_i8};
+use crate::quant::{Scheme, MAX_DIM};
 use crate::simd::{self, Level};
 use crate::topk::TopK;
 use std::sync::{Arc, OnceLock};
@@ -797,12 +798,6 @@ enum ListAux {
 enum Encoded {
     Int8 { codes: Vec<i8>, scale: f32, norm: f64 },
     Rabitq(Rotated),
-}
-
-/// int8 codes read as signed values.
-fn as_i8(b: &[u8]) -> &[i8] {
-    // SAFETY: u8 and i8 have the same size and alignment; every bit pattern is valid.
-    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
 }
 
 /// One query rotated for rabitq lists (`Ivf::encode_query`), with scratch for each list's v.

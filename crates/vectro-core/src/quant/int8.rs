@@ -8,6 +8,13 @@
 use super::scheme::{Codec, Coder};
 use crate::simd::Level;
 
+/// int8 codes (stored as bytes) read as signed values.
+#[inline(always)]
+pub fn as_i8(b: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same size and alignment; every bit pattern is valid.
+    unsafe { std::slice::from_raw_parts(b.as_ptr() as *const i8, b.len()) }
+}
+
 /// `scale^2 * sum(c^2)`, the squared norm of a code row's reconstruction: an exact integer sum,
 /// float64 products (the TypeScript baseline's `int8Norm` computes the same).
 pub fn norm(codes: &[u8], scale: f32) -> f64 {
