@@ -26,10 +26,10 @@
 use crate::distance::{f32_two_rows, kernels, prefetch, TwoRows};
 use crate::error::{invalid, Error};
 use crate::flat::IndexMetric;
+use crate::quant::int8::{self, as_i8};
 use crate::quant::nibble::{self, NibbleQuery};
 use crate::quant::rabitq::{self, Estimate, Prepared, DEFAULT_EPS0};
 use crate::quant::rotation::padded_dim;
-use crate::quant::int8::{self, as_i8};
 use crate::quant::{decode, encode, Scheme};
 use crate::simd;
 pub use crate::storage::Storage;
