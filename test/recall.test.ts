@@ -189,6 +189,32 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     assert.deepEqual(dataset, { name: 'sift1m', metric: 'l2', count: 10_000, dim: 128, queries: 5, k: 10, truth: 'file' });
   });
 
+  test('hnswlib-node and usearch join the ef sweep, each searching at the ef asked', () => {
+    const out = join(dir, 'peers.json');
+    const r = cli(['recall', '--configs', 'hnsw,m=8,efc=40', 'hnsw,m=8,efc=40,storage=int8,rerank=20', '--backend', 'native,hnswlib,usearch', '--ef', '10,200', '--queries', '40', '--threads', '1', '--json', out], { VECTRO_DATA_DIR: cache });
+    assert.equal(r.code, 0, r.stderr);
+    const f = readJson(out);
+    const f32 = 'hnsw,m=8,efc=40,storage=f32';
+    assert.deepEqual(f.builds.map((b) => [b.config, b.backend, b.threads]), [[f32, 'native', 1], [f32, 'hnswlib', 1], [f32, 'usearch', 1], ['hnsw,m=8,efc=40,storage=int8,rerank=20', 'native', 1]]);
+    for (const backend of ['hnswlib', 'usearch']) {
+      const [narrow, wide] = f.points.filter((p) => p.backend === backend);
+      assert.deepEqual([narrow.ef, wide.ef], [10, 200]);
+      // usearch is made with a search width of 64: a wider ef must reach it, and a narrower one too.
+      assert.ok(wide.recall > narrow.recall, `${backend}: ef 200 (${wide.recall}) beats ef 10 (${narrow.recall})`);
+      assert.ok(wide.recall >= 0.97, `${backend}: ${wide.recall}`);
+    }
+    assert.ok(f.builds.find((b) => b.backend === 'usearch')!.index_bytes > 10_000 * 128 * 4, 'usearch saves its float32 vectors');
+    assert.equal(f.points.find((p) => p.backend === 'usearch')!.batch_qps! > 0, true, 'usearch answers batches');
+  });
+
+  test('usearch measures the metric asked (cosine on the hard synthetic preset)', () => {
+    const out = join(dir, 'usearch-cosine.json');
+    const r = cli(['recall', 'synthetic', '--preset', 'hard', '--n', '3000', '--queries', '50', '--configs', 'hnsw,m=16,efc=100', '--backend', 'usearch', '--ef', '200', '--json', out], { VECTRO_DATA_DIR: cache });
+    assert.equal(r.code, 0, r.stderr);
+    const [point] = readJson(out).points;
+    assert.ok(point.recall >= 0.97, `recall@10 ${point.recall}`);
+  });
+
   test('the js backend and native agree on exact search', () => {
     const out = join(dir, 'js.json');
     const r = cli(['recall', '--configs', 'flat', '--backend', 'native,js', '--queries', '20', '-k', '100', '--json', out], { VECTRO_DATA_DIR: cache });
@@ -309,7 +335,7 @@ test('vectro recall refuses bad input with one line, before any work', () => {
       [['recall', '--configs', 'hnsw,m=1', '--json', outputs], 2, /^error: --configs 'hnsw,m=1': m: must be at least 2, got 1$/],
       [['recall', '--configs', 'flat', 'flat', '--json', outputs], 2, /^error: --configs: 'flat' is given twice$/],
       [['recall', '--ef', '16,abc', '--json', outputs], 2, /^error: --ef: expected a comma-separated list of whole numbers/],
-      [['recall', '--backend', 'usearch', '--json', outputs], 2, /^error: --backend: unknown backend 'usearch' \(usearch fixes its search width when it builds/],
+      [['recall', '--backend', 'annoy', '--json', outputs], 2, /^error: --backend: unknown backend 'annoy' \(backends: native, js, hnswlib, usearch, faiss\)$/],
       [['recall', '--plot', join(dir, 'plot.png')], 2, /^error: --plot .*plot\.png: the plot is written as \.svg$/],
       [['recall', '-k', '0', '--json', outputs], 2, /^error: -k: must be at least 1, got 0$/],
       [['recall', '--n', '10', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],

@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { writeIndex } from '../index/format.js';
 import { HnswIndex } from '../index/hnsw.js';
 import { FaissWorker } from '../peers/faiss.js';
+import { savedBytes } from '../peers/scratch-file.js';
+import { UsearchHnsw, type UsearchModule } from '../peers/usearch.js';
 
 /**
  * HNSW contenders for the hnsw-build and hnsw-search suites: vectro's two backends and, when they
@@ -24,15 +23,6 @@ interface HnswlibModule {
     setEf(ef: number): void;
     searchKnn(query: number[], k: number): { neighbors: number[] };
     writeIndexSync(path: string): void;
-  };
-}
-
-/** The parts of usearch 2.25 that vectro uses. */
-interface UsearchModule {
-  Index: new (config: { metric: 'l2sq'; connectivity: number; dimensions: number; expansion_add: number; expansion_search: number }) => {
-    add(keys: BigUint64Array, vectors: Float32Array, threads: number): void;
-    search(query: Float32Array, k: number, threads: number): { keys: BigUint64Array };
-    save(path: string): void;
   };
 }
 
@@ -57,8 +47,8 @@ export interface HnswParams {
 
 /** An index a contender built: one-query search, and its size on disk. */
 export interface BuiltIndex {
-  /** Sets the search width; false when the contender cannot change it after building. */
-  setEf(ef: number): boolean;
+  /** Sets the search width. */
+  setEf(ef: number): void;
   /** One query, for contenders in this process (timed by the harness). */
   searchOne?(query: Float32Array, k: number, ids: Uint32Array): void;
   /** Every query, one call each, timed where the index lives (FAISS's worker): the seconds it measured. */
@@ -76,7 +66,7 @@ async function faissHnsw(base: Float32Array, p: HnswParams): Promise<BuiltIndex>
   let ef = 64;
   const once = { min: 1, max: 1, minSeconds: 0, maxSeconds: 0, passSeconds: 1e9, passQueries: 1e12 };
   return {
-    setEf: (e) => ((ef = e), true),
+    setEf: (e) => void (ef = e),
     async searchEachTimed(queries, k, ids) {
       const r = await worker.search({ queries, k, params: { efSearch: ef }, threads: 1, warmup: 0, passes: once });
       ids.set(r.ids);
@@ -92,18 +82,6 @@ export function buildsWithThreads(name: string): boolean {
   return name === 'native' || name === 'native-int8' || name === 'usearch' || name === 'faiss';
 }
 
-/** Size of whatever `save` writes, measured in a temporary folder. */
-export async function savedBytes(save: (path: string) => unknown): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'vectro-peer-'));
-  try {
-    const path = join(dir, 'index.vidx');
-    await save(path);
-    return statSync(path).size;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** Builds an index over `base` with contender `name` (native, js, hnswlib, usearch or faiss). */
 export async function buildWith(name: string, base: Float32Array, p: HnswParams): Promise<BuiltIndex> {
   if (name === 'faiss') return faissHnsw(base, p);
@@ -115,7 +93,7 @@ export async function buildWith(name: string, base: Float32Array, p: HnswParams)
     index.add(base, { threads: p.threads });
     let ef = 64;
     return {
-      setEf: (e) => ((ef = e), true),
+      setEf: (e) => void (ef = e),
       searchOne: (q, k, ids) => ids.set(index.search(q, k, { ef, threads: 1, rerank: int8 ? 2 * k : 0 }).ids),
       // int8: the index as it is without its kept float32 vectors (what the codes and graph cost).
       bytes: () => savedBytes((path) => (int8 ? writeIndex(path, { ...index.toData(), keepVectors: false, vectors: new Float32Array(0) }) : index.save(path))),
@@ -129,20 +107,15 @@ export async function buildWith(name: string, base: Float32Array, p: HnswParams)
     // hnswlib-node takes plain arrays only: the copy is part of what its users pay.
     for (let i = 0; i < n; i++) index.addPoint(Array.from(base.subarray(i * p.dim, (i + 1) * p.dim)), i);
     return {
-      setEf: (ef) => (index.setEf(ef), true),
+      setEf: (ef) => index.setEf(ef),
       searchOne: (q, k, ids) => ids.set(index.searchKnn(Array.from(q), k).neighbors),
       bytes: () => savedBytes((path) => index.writeIndexSync(path)),
     };
   }
-  // usearch: the search width (expansion_search) is fixed when the index is made.
-  const index = new (peer.module as UsearchModule).Index({ metric: 'l2sq', connectivity: p.m, dimensions: p.dim, expansion_add: p.efConstruction, expansion_search: 64 });
-  index.add(BigUint64Array.from({ length: n }, (_, i) => BigInt(i)), base, p.threads);
+  const index = UsearchHnsw.build(peer.module as UsearchModule, base, { ...p, metric: 'l2' });
   return {
-    setEf: (ef) => ef === 64,
-    searchOne: (q, k, ids) => {
-      const r = index.search(q, k, 1);
-      for (let j = 0; j < k; j++) ids[j] = Number(r.keys[j]);
-    },
-    bytes: () => savedBytes((path) => index.save(path)),
+    setEf: (ef) => index.setEf(ef),
+    searchOne: (q, k, ids) => index.search(q, k, 1, ids),
+    bytes: () => index.bytes(),
   };
 }

@@ -1,15 +1,17 @@
 import { createRequire } from 'node:module';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { savedBytes } from '../bench/peers.js';
+import { loadPeer } from '../bench/peers.js';
 import { FlatIndex } from '../index/flat.js';
 import { HnswIndex } from '../index/hnsw.js';
 import { IvfIndex, type IvfStorage } from '../index/ivf.js';
 import type { VectorIndex } from '../index/types.js';
 import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
+import { savedBytes } from '../peers/scratch-file.js';
+import { UsearchHnsw, type UsearchModule } from '../peers/usearch.js';
 import type { IndexConfig } from './spec.js';
 
-/** Backends a recall run can measure: vectro's two, hnswlib-node for HNSW on float32, and FAISS (through its Python worker). */
-export const RECALL_BACKENDS = ['native', 'js', 'hnswlib', 'faiss'] as const;
+/** Backends a recall run can measure: vectro's two, hnswlib-node and usearch for HNSW on float32, and FAISS (through its Python worker). */
+export const RECALL_BACKENDS = ['native', 'js', 'hnswlib', 'usearch', 'faiss'] as const;
 export type RecallBackend = (typeof RECALL_BACKENDS)[number];
 
 export interface SearchOutcome {
@@ -47,6 +49,7 @@ export interface Engine {
 export function unsupported(config: IndexConfig, backend: RecallBackend): string | undefined {
   if (config.type === 'faiss') return backend === 'faiss' ? undefined : 'faiss: configurations run on the faiss backend';
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
+  if (backend === 'usearch' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'usearch runs vectro\'s hnsw configurations over float32 only';
   if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32') return 'FAISS runs vectro\'s hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)';
   if (backend === 'faiss' && config.type === 'ivf' && config.storage !== 'f32') return 'FAISS runs vectro\'s ivf configurations over float32 only (use faiss:IVF1024,RaBitQfs4,refine=5 and the like for its own codes)';
   return undefined;
@@ -76,7 +79,9 @@ export interface EngineParams {
 }
 
 export function makeEngine(p: EngineParams): Engine {
-  return p.backend === 'hnswlib' ? hnswlibEngine(p) : p.backend === 'faiss' ? faissEngine(p) : vectroEngine(p);
+  if (p.backend === 'hnswlib') return hnswlibEngine(p);
+  if (p.backend === 'usearch') return usearchEngine(p);
+  return p.backend === 'faiss' ? faissEngine(p) : vectroEngine(p);
 }
 
 /** FAISS in its Python worker: it builds, and it times its own searches with vectro's passes. */
@@ -170,6 +175,33 @@ function hnswlibEngine({ config, dim, metric, seed }: EngineParams): Engine {
     searchOne(q, k, e) {
       if (e !== ef) index.setEf((ef = e));
       return { ids: Uint32Array.from(index.searchKnn(Array.from(q), k).neighbors), computations: null };
+    },
+  };
+}
+
+/** usearch's HNSW over float32, with the configuration's M and efConstruction; a new ef reloads it (UsearchHnsw). */
+function usearchEngine({ config, dim, metric }: EngineParams): Engine {
+  const peer = loadPeer('usearch');
+  if (!peer.ok) throw new Error(peer.reason);
+  let index: UsearchHnsw | undefined;
+  const outcome = (ids: Uint32Array) => ({ ids, computations: null });
+  return {
+    async build(base, threads, onProgress) {
+      index = UsearchHnsw.build(peer.module as UsearchModule, base, { dim, metric, m: config.m, efConstruction: config.efConstruction, threads });
+      onProgress(base.length / dim, base.length / dim);
+    },
+    bytes: () => index!.bytes(),
+    searchOne(q, k, ef) {
+      index!.setEf(ef);
+      const ids = new Uint32Array(k);
+      index!.search(q, k, 1, ids);
+      return outcome(ids);
+    },
+    searchBatch(qs, k, ef, threads) {
+      index!.setEf(ef);
+      const ids = new Uint32Array((qs.length / dim) * k);
+      index!.search(qs, k, threads, ids);
+      return outcome(ids);
     },
   };
 }

@@ -3,6 +3,7 @@
  * builds the index, then sweeps ef, sending each result to the parent as it is measured. A process
  * of its own gives each build an honest peak-memory figure and lets Ctrl-C stop it at any point.
  */
+import { buildsWithThreads } from '../bench/peers.js';
 import { VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
@@ -30,7 +31,7 @@ async function run(job: RecallJob): Promise<void> {
     const buildSeconds = own?.seconds ?? (performance.now() - started) / 1000;
     const peakRss = own?.peakRss ?? process.resourceUsage().maxRSS * 1024;
     await send({ type: 'stage', stage: 'measuring the index size' });
-    const buildThreads = own?.threads ?? (backend === 'native' ? threads : 1);
+    const buildThreads = own?.threads ?? (buildsWithThreads(backend) ? threads : 1);
     const build: BuildResult = { config: job.configLabel, backend, build_seconds: buildSeconds, threads: buildThreads, index_bytes: await engine.bytes(), peak_rss_bytes: peakRss };
     await send({ type: 'build', build });
 
@@ -129,7 +130,7 @@ function pointOf(t: TimedSearch, judge: RecallJudge, job: RecallJob, value: numb
     timed_queries: t.timed,
     batch_qps: t.batchQps,
     // The js baseline has no threads: its batches run on one.
-    batch_threads: t.batchQps === null ? 1 : job.backend === 'native' || job.backend === 'faiss' ? job.threads : 1,
+    batch_threads: t.batchQps === null ? 1 : job.backend === 'js' ? 1 : job.threads,
     p50_ms: percentile(t.latencies, 50),
     p95_ms: percentile(t.latencies, 95),
     p99_ms: percentile(t.latencies, 99),

@@ -16,8 +16,7 @@ export const hnswSearchSuite: Suite = {
           name: `ef=${ef} ${count}x${dim}`,
           unit: 'queries/s',
           work: nq,
-          // usearch fixes its search width when it builds, at 64 here.
-          backends: ef === 64 ? HNSW_TARGETS : HNSW_TARGETS.filter((t) => t !== 'usearch'),
+          backends: HNSW_TARGETS,
           setupTarget() {
             const d = hnswDataset(count, dim, nq, o.seed);
             return async (target) => {

@@ -9,7 +9,7 @@ import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exp
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
 import { ensureSynthetic, PRESET_DIM, PRESET_METRIC, SYNTHETIC_DEFAULTS, SYNTHETIC_PRESETS, syntheticDataset, type SyntheticOptions } from '../../datasets/synthetic.js';
 import { loadNative } from '../../native/loader.js';
-import { loadPeer } from '../../bench/peers.js';
+import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
 import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
 import { renderRecallSvg } from '../../recall/plot.js';
 import { buildLine, configTable, datasetLine, RECALL_LEGEND, renderRecallCsv, renderRecallJson, renderRecallMarkdown, summaryTable } from '../../recall/report.js';
@@ -61,7 +61,7 @@ const recallOptions = z.object({
 });
 
 /**
- * `--backend native,js,hnswlib`: checked names; native and hnswlib must load. Default: native, else
+ * `--backend native,js,hnswlib,usearch`: checked names; native and the peers named must load. Default: native, else
  * js, with a note to print once the command line has been checked.
  */
 async function chooseBackends(list: string | undefined, configs: IndexConfig[]): Promise<{ backends: RecallBackend[]; note?: string }> {
@@ -75,17 +75,15 @@ async function chooseBackends(list: string | undefined, configs: IndexConfig[]):
     if (!faiss.ok) notes.push(`note: skipping FAISS: ${faiss.reason}`);
     return { backends: faiss.ok ? [...own, 'faiss'] : own, note: notes.join('\n') || undefined };
   }
-  if (list.split(',').some((n) => n.trim() === 'usearch')) {
-    throw new UsageError(`--backend: unknown backend 'usearch' (usearch fixes its search width when it builds, so it cannot join an ef sweep; backends: ${RECALL_BACKENDS.join(', ')})`);
-  }
   const names = parseNameList('--backend', list, RECALL_BACKENDS);
   const native = loadNative();
   if (names.includes('native') && !native.ok) {
     throw new UsageError(`--backend native: the native addon could not be loaded (${native.reason}); pass --backend js to measure the TypeScript baseline`);
   }
-  if (names.includes('hnswlib')) {
-    const peer = loadPeer('hnswlib');
-    if (!peer.ok) throw new UsageError(`--backend hnswlib: ${peer.reason}`);
+  for (const name of PEER_NAMES) {
+    if (!names.includes(name)) continue;
+    const peer = loadPeer(name);
+    if (!peer.ok) throw new UsageError(`--backend ${name}: ${peer.reason}`);
   }
   if (names.includes('faiss')) {
     // Without Python or faiss the run goes on without it, and says so in one line.
