@@ -5,6 +5,11 @@ import { encodeGraph } from './graph-codec.js';
 import { PairHeap } from './heap.js';
 import { JsStore, type JsQuery } from './js-store.js';
 
+/** Float32 row bytes from which inserts search the int8 guide: crates/vectro-core/src/hnsw/mod.rs's GUIDE_FROM_BYTES. */
+export const GUIDE_FROM_BYTES = 16 * 2 ** 20;
+/** A guided insert searches efConstruction * (1 + 1 / GUIDE_SLACK) candidates (the Rust GUIDE_SLACK). */
+const GUIDE_SLACK = 8;
+
 /** The arrays one after another, in one Uint32Array. */
 function concat(parts: Uint32Array[]): Uint32Array {
   const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -36,6 +41,9 @@ export class JsHnsw {
   private readonly levelMult: number;
   private readonly candidates = new PairHeap(false);
   private readonly found = new PairHeap(true);
+  /** The int8 guide (crates/vectro-core/src/hnsw/mod.rs): int8 codes of the rows, searched by inserts past `guideFrom` row bytes. */
+  private guide: JsStore | undefined;
+  private guideFrom = GUIDE_FROM_BYTES;
 
   constructor(
     readonly dim: number,
@@ -79,6 +87,24 @@ export class JsHnsw {
     this.store.setCenter(center);
   }
 
+  setGuideFrom(bytes: number): void {
+    this.guideFrom = bytes;
+  }
+
+  /** Whether node `id` is inserted by searching the int8 guide (as the Rust `Hnsw::guided`). */
+  private guided(id: number): boolean {
+    return this.store.buildRows !== undefined && (id + 1) * this.dim * 4 > this.guideFrom;
+  }
+
+  /** Brings the guide up to every node stored (cosine rows are unit vectors already: it measures them by `1 - a.b`). */
+  private extendGuide(): void {
+    const rows = this.store.buildRows!;
+    this.guide ??= new JsStore(this.dim, this.metric === 'cosine' ? 'ip' : this.metric, 'int8', false);
+    const have = this.guide.count;
+    this.guide.reserve(this.store.count - have);
+    for (let id = have; id < this.store.count; id++) this.guide.push(rows, id * this.dim);
+  }
+
   private links(id: number, layer: number): Uint32Array {
     if (layer === 0) {
       const at = id * this.slot0;
@@ -106,11 +132,11 @@ export class JsHnsw {
     const vis = new Uint32Array(cap); vis.set(this.visited); this.visited = vis;
   }
 
-  private greedy(q: JsQuery, best: { d: number; id: number }, layer: number, count: { n: number }) {
+  private greedy(store: JsStore, q: JsQuery, best: { d: number; id: number }, layer: number, count: { n: number }) {
     for (let moved = true; moved; ) {
       moved = false;
       for (const n of this.links(best.id, layer)) {
-        const d = this.store.distance(q, n);
+        const d = store.distance(q, n);
         count.n++;
         if (d < best.d) {
           best = { d, id: n };
@@ -122,7 +148,7 @@ export class JsHnsw {
   }
 
   /** Best-first search of one layer with `ef` candidates; returns them, nearest first. */
-  private searchLayer(q: JsQuery, entry: { d: number; id: number }, ef: number, layer: number, count: { n: number }) {
+  private searchLayer(store: JsStore, q: JsQuery, entry: { d: number; id: number }, ef: number, layer: number, count: { n: number }) {
     if (++this.generation === 0xffffffff) {
       this.visited.fill(0);
       this.generation = 1;
@@ -142,7 +168,7 @@ export class JsHnsw {
       for (const n of this.links(cid, layer)) {
         if (this.visited[n] === gen) continue;
         this.visited[n] = gen;
-        const d = this.store.distance(q, n);
+        const d = store.distance(q, n);
         count.n++;
         if (found.size < ef || d < found.topDistance()) {
           candidates.push(d, n);
@@ -177,6 +203,7 @@ export class JsHnsw {
     this.grow(n);
     for (let r = 0; r < n; r++) {
       this.store.push(x, r * this.dim);
+      if (this.guided(this.rows)) this.extendGuide();
       this.insert();
     }
   }
@@ -192,13 +219,22 @@ export class JsHnsw {
       return;
     }
     const count = { n: 0 };
-    const q = this.store.node(id);
-    let ep = { d: this.store.distance(q, this.entry), id: this.entry };
-    for (let layer = this.maxLevel; layer > level; layer--) ep = this.greedy(q, ep, layer, count);
+    const guided = this.guided(id);
+    const steer = guided ? this.guide! : this.store;
+    const q = steer.node(id);
+    let ep = { d: steer.distance(q, this.entry), id: this.entry };
+    for (let layer = this.maxLevel; layer > level; layer--) ep = this.greedy(steer, q, ep, layer, count);
+    const exact = guided ? this.store.node(id) : q;
     for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
-      const found = this.searchLayer(q, ep, this.efConstruction, layer, count);
+      const efc = this.efConstruction;
+      const found = this.searchLayer(steer, q, ep, guided ? efc + Math.floor(efc / GUIDE_SLACK) : efc, layer, count);
       ep = found[0];
-      const neighbours = this.select(found, this.m);
+      // Guided: neighbours are chosen on exact distances, among the efConstruction candidates
+      // nearest by exact distance of those the guide found.
+      const scored = guided
+        ? found.map((c) => ({ d: this.store.distance(exact, c.id), id: c.id })).sort((a, b) => a.d - b.d || a.id - b.id).slice(0, efc)
+        : found;
+      const neighbours = this.select(scored, this.m);
       this.setLinks(id, layer, neighbours);
       const cap = layer === 0 ? 2 * this.m : this.m;
       for (const n of neighbours) {
@@ -231,8 +267,8 @@ export class JsHnsw {
         const q = this.store.encode(queries, r * this.dim);
         const count = { n: 1 };
         let ep = { d: this.store.distance(q, this.entry), id: this.entry };
-        for (let layer = this.maxLevel; layer >= 1; layer--) ep = this.greedy(q, ep, layer, count);
-        found = this.searchLayer(q, ep, Math.max(ef, k, rerank), 0, count);
+        for (let layer = this.maxLevel; layer >= 1; layer--) ep = this.greedy(this.store, q, ep, layer, count);
+        found = this.searchLayer(this.store, q, ep, Math.max(ef, k, rerank), 0, count);
         if (rerank > 0) {
           found = found.slice(0, rerank);
           this.store.prepare(queries, r * this.dim, prepared, 0);

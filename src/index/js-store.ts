@@ -74,6 +74,11 @@ export class JsStore {
     return this.rows;
   }
 
+  /** The float32 rows the graph is built on (f32 and rabitq storage), or undefined (int8 and binary build on their codes). */
+  get buildRows(): Float32Array | undefined {
+    return this.storage === 'int8' || this.storage === 'binary' ? undefined : this.floatRows;
+  }
+
   get hasVectors(): boolean {
     return this.storage === 'f32' || this.keep;
   }

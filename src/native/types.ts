@@ -52,6 +52,7 @@ export interface NativeAddon {
   hnswCreate(dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
   /** Binary storage's per-dimension center, before the first add. */
   hnswSetCenter(handle: unknown, center: Float32Array): void;
+  hnswSetGuideFrom(handle: unknown, bytes: number): void;
   hnswAdd(handle: unknown, x: Float32Array, threads: number): void;
   /** hnswAdd on libuv's thread pool (x is copied first). */
   hnswAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;

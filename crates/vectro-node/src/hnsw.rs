@@ -67,6 +67,15 @@ pub fn set_center(env: Env, a: &mut Args) -> Result<napi_value> {
     env.undefined()
 }
 
+/// `hnswSetGuideFrom(handle, bytes)`: the float32 row bytes from which inserts search the int8
+/// guide (core's `Hnsw::set_guide_from`); up to 2^53 (JS's safe integers: never, in practice).
+pub fn set_guide_from(env: Env, a: &mut Args) -> Result<napi_value> {
+    let handle: &mut Handle = a.external(0, "handle", &HNSW_TAG)?;
+    let bytes = a.index(1, "bytes", 1 << 53)?;
+    write(handle)?.set_guide_from(bytes);
+    env.undefined()
+}
+
 /// `hnswAddAsync(handle, x, threads) -> Promise<undefined>`: `hnswAdd` on libuv's thread pool.
 pub fn add_async(env: Env, a: &mut Args) -> Result<napi_value> {
     let handle: Handle = a.external::<Handle>(0, "handle", &HNSW_TAG)?.clone();

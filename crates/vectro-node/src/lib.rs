@@ -253,6 +253,7 @@ export!(js_rabitq_pack, 4, rabitq_pack);
 export!(js_rabitq_scan, 11, rabitq_scan);
 export!(js_hnsw_create, 8, hnsw::create);
 export!(js_hnsw_set_center, 2, hnsw::set_center);
+export!(js_hnsw_set_guide_from, 2, hnsw::set_guide_from);
 export!(js_hnsw_add, 3, hnsw::add);
 export!(js_hnsw_add_async, 3, hnsw::add_async);
 export!(js_hnsw_search_async, 6, hnsw::search_async);
@@ -279,7 +280,7 @@ export!(js_ivf_open, 12, ivf::open);
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(env);
-    let functions: [(&str, napi::napi_callback); 35] = [
+    let functions: [(&str, napi::napi_callback); 36] = [
         ("info", js_info),
         ("encode", js_encode),
         ("decode", js_decode),
@@ -297,6 +298,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         ("rabitqScan", js_rabitq_scan),
         ("hnswCreate", js_hnsw_create),
         ("hnswSetCenter", js_hnsw_set_center),
+        ("hnswSetGuideFrom", js_hnsw_set_guide_from),
         ("hnswAdd", js_hnsw_add),
         ("hnswAddAsync", js_hnsw_add_async),
         ("hnswSearchAsync", js_hnsw_search_async),

@@ -332,6 +332,24 @@ impl Store {
         }
     }
 
+    /// Asks for what `between` reads of node `id`, so that a run of such reads overlaps its misses.
+    #[inline(always)]
+    pub fn prefetch_node(&self, id: u32) {
+        match self.storage {
+            Storage::F32 | Storage::Rabitq(_) => {
+                let row = self.float_row(id);
+                prefetch(row.as_ptr() as *const u8, row.len() * 4);
+            }
+            _ => {
+                let cb = self.code_bytes;
+                prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
+                if self.storage == Storage::Int8 {
+                    prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
+                }
+            }
+        }
+    }
+
     /// The float32 vector node-to-node distances read: the vector (f32 storage, kept vectors),
     /// else rabitq's reconstruction.
     #[inline(always)]
@@ -340,6 +358,16 @@ impl Store {
             self.vector(id)
         } else {
             &self.recon[id as usize * self.dim..(id as usize + 1) * self.dim]
+        }
+    }
+
+    /// The float32 rows the graph is built on (f32 and rabitq storage; see `float_row`), every
+    /// node's one after another; None for int8 and binary, whose graphs are built on their codes.
+    pub fn build_rows(&self) -> Option<&[f32]> {
+        match self.storage {
+            Storage::F32 => Some(&self.vectors),
+            Storage::Rabitq(_) => Some(if self.recon.is_empty() { &self.vectors } else { &self.recon }),
+            _ => None,
         }
     }
 

@@ -292,6 +292,32 @@ fn batches_do_not_change_the_graph() {
     }
 }
 
+#[test]
+fn the_int8_guide_changes_the_graph_not_its_recall_nor_batching() {
+    let (base, dim) = read_fvecs(&format!("{SIFT}siftsmall_base.fvecs"));
+    let (queries, _) = read_fvecs(&format!("{SIFT}siftsmall_query.fvecs"));
+    let build = |guide_from: usize, chunk: usize| {
+        let mut h = Hnsw::new(dim, IndexMetric::L2, Storage::F32, false, 16, 100, 42).unwrap();
+        h.set_guide_from(guide_from);
+        for part in base.chunks(chunk * dim) {
+            h.add(part, 1).unwrap();
+        }
+        h
+    };
+    let exact = build(usize::MAX, 10_000);
+    // Nodes from 4,000 on are inserted through the guide: in one add, or across adds that start
+    // before and after that point (the guide then takes in the nodes added before it).
+    let from = 4000 * dim * 4;
+    let guided = build(from, 10_000);
+    assert_ne!(exact.links0(), guided.links0(), "the guide's candidates differ from exact search's");
+    let batched = build(from, 2999);
+    assert_eq!((guided.links0(), guided.upper_links()), (batched.links0(), batched.upper_links()));
+    let (r_exact, r_guided) = (recall(&exact, &base, &queries, dim, 10, 32), recall(&guided, &base, &queries, dim, 10, 32));
+    assert!(r_guided >= r_exact - 0.01, "recall@10 at ef 32: exact build {r_exact}, guided {r_guided}");
+    let all = build(0, 10_000);
+    assert!(recall(&all, &base, &queries, dim, 10, 32) >= r_exact - 0.01);
+}
+
 /// SplitMix64: the seeded generator of the fuzz below (no external crates).
 struct Fuzz(u64);
 impl Fuzz {

@@ -442,7 +442,9 @@ fn int8_lists_measure_the_int8_distance_and_rerank_to_exact() {
     let q: Vec<f32> = (0..3 * dim).map(|_| (rng.next_u64() % 20_001) as f32 / 1000.0 - 10.0).collect();
     for metric in [IndexMetric::L2, IndexMetric::Ip] {
         let mut km = KMeans::new(&x, dim, 5, n, metric, 2).unwrap();
-        (0..5).for_each(|_| drop(km.step(1)));
+        (0..5).for_each(|_| {
+            let _ = km.step(1);
+        });
         let mut index = Ivf::new(dim, metric, Storage::Int8, true, km.centroids(), 8).unwrap();
         index.add(&x, 2).unwrap();
         // The int8 distance computed here from the codes, independently of the index.
