@@ -504,7 +504,10 @@ impl Hnsw {
                 Some(guide) => guide,
                 None => self.guide.insert(Store::new(dim, metric, Storage::Int8, false)?),
             };
-            guide.push(&rows[guide.len() * dim..])?;
+            // In blocks: `push` copies what it is given before encoding it.
+            for block in rows[guide.len() * dim..].chunks(4096 * dim) {
+                guide.push(block)?;
+            }
         }
         for _ in 0..x.len() / dim {
             let level = self.random_level();
