@@ -336,17 +336,8 @@ impl Store {
     #[inline(always)]
     pub fn prefetch_node(&self, id: u32) {
         match self.storage {
-            Storage::F32 | Storage::Rabitq(_) => {
-                let row = self.float_row(id);
-                prefetch(row.as_ptr() as *const u8, row.len() * 4);
-            }
-            _ => {
-                let cb = self.code_bytes;
-                prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
-                if self.storage == Storage::Int8 {
-                    prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
-                }
-            }
+            Storage::F32 | Storage::Rabitq(_) => self.prefetch_float_row(id),
+            _ => self.prefetch_code(id),
         }
     }
 
@@ -407,23 +398,33 @@ impl Store {
     pub fn prefetch(&self, q: &Query, id: u32) {
         match (self.storage, q) {
             (Storage::F32, _) => {
+                // The search's hot path: the vector's address without float_row's checks.
                 let (addr, bytes) = self.vector_addr(id);
                 prefetch(addr, bytes);
             }
-            (Storage::Rabitq(_), Query::F32(_)) => {
-                let row = self.float_row(id);
-                prefetch(row.as_ptr() as *const u8, row.len() * 4);
-            }
+            (Storage::Rabitq(_), Query::F32(_)) => self.prefetch_float_row(id),
             _ => {
-                let cb = self.code_bytes;
-                prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
-                if self.storage == Storage::Int8 {
-                    prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
-                }
+                self.prefetch_code(id);
                 if let Storage::Rabitq(_) = self.storage {
                     prefetch(self.factors.as_ptr().wrapping_add(id as usize) as *const u8, 12);
                 }
             }
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch_float_row(&self, id: u32) {
+        let row = self.float_row(id);
+        prefetch(row.as_ptr() as *const u8, row.len() * 4);
+    }
+
+    /// Node `id`'s codes, and for int8 its scale and norm.
+    #[inline(always)]
+    fn prefetch_code(&self, id: u32) {
+        let cb = self.code_bytes;
+        prefetch((self.rows.lines.as_ptr() as *const u8).wrapping_add(id as usize * cb), cb);
+        if self.storage == Storage::Int8 {
+            prefetch(self.meta.as_ptr().wrapping_add(id as usize) as *const u8, 16);
         }
     }
 
