@@ -337,6 +337,22 @@ impl Hnsw {
         self.store.build_rows().is_some() && (id as usize + 1).saturating_mul(self.dim() * 4) > self.guide_from
     }
 
+    /// Brings the guide up to every node stored. Cosine rows are unit vectors already: the guide
+    /// measures them by `1 - a.b` as they are.
+    fn extend_guide(&mut self) -> Result<(), Error> {
+        let (dim, metric) = (self.dim(), self.store.metric);
+        let rows = self.store.build_rows().expect("guided storage builds on float rows");
+        let guide = match &mut self.guide {
+            Some(guide) => guide,
+            None => self.guide.insert(Store::new(dim, if metric == IndexMetric::Cosine { IndexMetric::Ip } else { metric }, Storage::Int8, false)?),
+        };
+        // In blocks: `push` copies what it is given before encoding it.
+        for block in rows[guide.len() * dim..].chunks(4096 * dim) {
+            guide.push(block)?;
+        }
+        Ok(())
+    }
+
     fn m0(&self) -> usize {
         2 * self.m
     }
@@ -496,18 +512,8 @@ impl Hnsw {
         }
         let first = self.len();
         self.store.push(x)?;
-        let last = self.store.len().saturating_sub(1) as u32;
-        if let (Some(rows), true) = (self.store.build_rows(), self.guided(last)) {
-            // Cosine rows are unit vectors already: the guide measures `1 - a.b` on them as they are.
-            let metric = if self.store.metric == IndexMetric::Cosine { IndexMetric::Ip } else { self.store.metric };
-            let guide = match &mut self.guide {
-                Some(guide) => guide,
-                None => self.guide.insert(Store::new(dim, metric, Storage::Int8, false)?),
-            };
-            // In blocks: `push` copies what it is given before encoding it.
-            for block in rows[guide.len() * dim..].chunks(4096 * dim) {
-                guide.push(block)?;
-            }
+        if self.guided(self.store.len().saturating_sub(1) as u32) {
+            self.extend_guide()?;
         }
         for _ in 0..x.len() / dim {
             let level = self.random_level();

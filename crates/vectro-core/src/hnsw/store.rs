@@ -345,10 +345,16 @@ impl Store {
     /// else rabitq's reconstruction.
     #[inline(always)]
     fn float_row(&self, id: u32) -> &[f32] {
+        &self.float_rows()[id as usize * self.dim..(id as usize + 1) * self.dim]
+    }
+
+    /// Every node's `float_row`, one after another.
+    #[inline(always)]
+    fn float_rows(&self) -> &[f32] {
         if self.recon.is_empty() {
-            self.vector(id)
+            &self.vectors
         } else {
-            &self.recon[id as usize * self.dim..(id as usize + 1) * self.dim]
+            &self.recon
         }
     }
 
@@ -356,8 +362,7 @@ impl Store {
     /// node's one after another; None for int8 and binary, whose graphs are built on their codes.
     pub fn build_rows(&self) -> Option<&[f32]> {
         match self.storage {
-            Storage::F32 => Some(&self.vectors),
-            Storage::Rabitq(_) => Some(if self.recon.is_empty() { &self.vectors } else { &self.recon }),
+            Storage::F32 | Storage::Rabitq(_) => Some(self.float_rows()),
             _ => None,
         }
     }
