@@ -98,6 +98,8 @@ pub(crate) struct Kernels {
     pub f32_many: [unsafe fn(&[f32], &[f32], &mut [f32]); 4],
     pub i8_pair: [unsafe fn(&[i8], &[i8]) -> f32; 3],
     pub i8_many: [unsafe fn(&[i8], &[i8], &mut [f32]); 3],
+    /// `dot_i8_many` for codes in -127..=127 (the int8 scheme's range), which lets AVX2 go faster.
+    pub i8_code_dots: unsafe fn(&[i8], &[i8], &mut [f32]),
     pub hamming_pair: unsafe fn(&[u8], &[u8]) -> f32,
     pub hamming_many: unsafe fn(&[u8], &[u8], &mut [f32]),
 }

@@ -91,6 +91,43 @@ fn int8_and_hamming_kernels_are_exact_at_every_level() {
 }
 
 #[test]
+fn code_dots_are_exact_for_int8_codes_at_every_row_count() {
+    // Every row count from 0 to 9 crosses the four-row step and its remainder; `spare` bytes after
+    // the rows move which rows read their partial 32 bytes in place and which copy them.
+    for dim in [1, 31, 32, 33, 63, 100, 128, 129, 768, 4099] {
+        let mut rng = Rng(dim as u64 * 7 + 3);
+        let code = |rng: &mut Rng, n: usize| rng.i8s(n).into_iter().map(|c| c.max(-127)).collect::<Vec<i8>>();
+        let q = code(&mut rng, dim);
+        for n in 0..10 {
+            for spare in [0, 1, 31] {
+                let rows = code(&mut rng, n * dim + spare);
+                let want: Vec<f32> = rows
+                    .chunks_exact(dim)
+                    .take(n)
+                    .map(|r| q.iter().zip(r).map(|(&a, &b)| a as i64 * b as i64).sum::<i64>() as f32)
+                    .collect();
+                for (name, k) in all_tables() {
+                    let mut got = vec![f32::NAN; n];
+                    // SAFETY: `all_tables` lists only tables this CPU supports; `rows` holds n rows.
+                    unsafe { (k.i8_code_dots)(&q, &rows, &mut got) };
+                    assert_eq!(got, want, "{name} dim {dim} rows {n} spare {spare}");
+                }
+            }
+        }
+    }
+    // The extremes: every pair sum at 2 * 127 * 127, the most `maddubs` must hold without saturating.
+    for (a, b) in [(127i8, 127i8), (-127, 127), (-127, -127)] {
+        let (q, rows) = (vec![a; 4099], vec![b; 4099 * 5]);
+        for (name, k) in all_tables() {
+            let mut got = vec![0f32; 5];
+            // SAFETY: as above.
+            unsafe { (k.i8_code_dots)(&q, &rows, &mut got) };
+            assert_eq!(got, vec![(a as i64 * b as i64 * 4099) as f32; 5], "{name} {a} x {b}");
+        }
+    }
+}
+
+#[test]
 fn every_avx512_variant_is_exact_on_int8_and_hamming() {
     // `kernels` picks one AVX-512 table per CPU; the others (without VNNI or VPOPCNTDQ) run here too.
     let scalar = all_tables()[0].1;

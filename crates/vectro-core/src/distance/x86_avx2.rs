@@ -134,6 +134,17 @@ unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
     cosine_from(reduce_f32::<DOT>(a, b) as f64, reduce_f32::<DOT>(a, a) as f64, reduce_f32::<DOT>(b, b) as f64)
 }
 
+/// Horizontal sum in registers (integer sums are exact in any order; a store and a scalar fold of
+/// the eight lanes cost as much as the products of a 128-d row).
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn hsum_i32(v: __m256i) -> i32 {
+    let h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b01_00_11_10>(h));
+    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b10_11_00_01>(h));
+    _mm_cvtsi128_si32(h)
+}
+
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn reduce_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
@@ -152,12 +163,7 @@ unsafe fn reduce_i8<const OP: u8>(a: &[i8], b: &[i8]) -> i32 {
         acc = _mm256_add_epi32(acc, p);
         i += 16;
     }
-    // Horizontal sum in registers (integer sums are exact in any order; a store and a scalar fold
-    // of the eight lanes cost as much as the products of a 128-d row).
-    let h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
-    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b01_00_11_10>(h));
-    let h = _mm_add_epi32(h, _mm_shuffle_epi32::<0b10_11_00_01>(h));
-    let mut s = _mm_cvtsi128_si32(h);
+    let mut s = hsum_i32(acc);
     for j in i..n {
         let (x, y) = (a[j] as i32, b[j] as i32);
         s = s.wrapping_add(if OP == L2SQ { (x - y) * (x - y) } else { x * y });
@@ -180,6 +186,78 @@ unsafe fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
     cosine_from(reduce_i8::<DOT>(a, b) as f64, reduce_i8::<DOT>(a, a) as f64, reduce_i8::<DOT>(b, b) as f64)
 }
 
+/// One 32-byte step of a code row against the query's codes: sixteen pair sums of |q| (unsigned)
+/// times the row with q's signs, then eight 32-bit sums. With both sides in -127..=127 a pair sum
+/// is at most 2 * 127 * 127 < 2^15, so `maddubs` never saturates and the sums are exact.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn code_step(acc: __m256i, q: __m256i, row: *const i8) -> __m256i {
+    let r = _mm256_loadu_si256(row as *const __m256i);
+    let pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(r, q));
+    _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+}
+
+/// Dot products of one int8 code row with many, for codes in -127..=127 (the int8 scheme's; a
+/// -128 gives a wrong sum, never a fault). Twice the values per instruction of `dot_i8_many`
+/// (`code_step`), four rows a step whose eight-lane sums are folded together by `hadd`. The last
+/// partial 32 bytes of a row are read in place, multiplied by the query's zero padding, while they
+/// stay inside `rows`; the last rows copy theirs.
+#[target_feature(enable = "avx2")]
+unsafe fn dot_codes_many(q: &[i8], rows: &[i8], out: &mut [f32]) {
+    let dim = q.len();
+    if dim == 0 {
+        out.fill(0.0);
+        return;
+    }
+    let n = out.len().min(rows.len() / dim);
+    let (full, tail) = (dim / 32, dim % 32);
+    let mut q_tail = [0i8; 32];
+    q_tail[..tail].copy_from_slice(&q[full * 32..]);
+    let q_tail = _mm256_loadu_si256(q_tail.as_ptr() as *const __m256i);
+    let q_block = q.as_ptr() as *const __m256i;
+    // Rows r whose 32-byte tail read, r * dim + full * 32 + 32, ends inside `rows`.
+    let reach = full * 32 + if tail > 0 { 32 } else { 0 };
+    let in_place = if rows.len() >= reach { ((rows.len() - reach) / dim + 1).min(n) } else { 0 };
+    let mut r = 0;
+    while r + 4 <= in_place {
+        let p = rows.as_ptr().add(r * dim);
+        let (p0, p1, p2, p3) = (p, p.add(dim), p.add(2 * dim), p.add(3 * dim));
+        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256());
+        for b in 0..full {
+            let (qv, o) = (_mm256_loadu_si256(q_block.add(b)), b * 32);
+            a0 = code_step(a0, qv, p0.add(o));
+            a1 = code_step(a1, qv, p1.add(o));
+            a2 = code_step(a2, qv, p2.add(o));
+            a3 = code_step(a3, qv, p3.add(o));
+        }
+        if tail > 0 {
+            let o = full * 32;
+            a0 = code_step(a0, q_tail, p0.add(o));
+            a1 = code_step(a1, q_tail, p1.add(o));
+            a2 = code_step(a2, q_tail, p2.add(o));
+            a3 = code_step(a3, q_tail, p3.add(o));
+        }
+        // [a0 a1 a2 a3] lane sums: two hadd levels leave each row's halves in the two 128-bit lanes.
+        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+        let sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256::<1>(h));
+        _mm_storeu_ps(out.as_mut_ptr().add(r), _mm_cvtepi32_ps(sums));
+        r += 4;
+    }
+    for r in r..n {
+        let row = &rows[r * dim..(r + 1) * dim];
+        let mut acc = _mm256_setzero_si256();
+        for b in 0..full {
+            acc = code_step(acc, _mm256_loadu_si256(q_block.add(b)), row.as_ptr().add(b * 32));
+        }
+        if tail > 0 {
+            let mut copy = [0i8; 32];
+            copy[..tail].copy_from_slice(&row[full * 32..]);
+            acc = code_step(acc, q_tail, copy.as_ptr());
+        }
+        out[r] = hsum_i32(acc) as f32;
+    }
+}
+
 #[target_feature(enable = "avx2,popcnt")]
 unsafe fn hamming(a: &[u8], b: &[u8]) -> f32 {
     super::scalar::hamming(a, b)
@@ -197,6 +275,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
+    i8_code_dots: dot_codes_many,
     hamming_pair: hamming,
     hamming_many,
 };

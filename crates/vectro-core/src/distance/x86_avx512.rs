@@ -180,6 +180,7 @@ static BASE: Kernels = Kernels {
     f32_many: [l2sq_f32_many, dot_f32_many, cosine_f32_many, manhattan_f32_many],
     i8_pair: [l2sq_i8, dot_i8, cosine_i8],
     i8_many: [l2sq_i8_many, dot_i8_many, cosine_i8_many],
+    i8_code_dots: super::x86_avx2::KERNELS.i8_code_dots,
     hamming_pair: super::x86_avx2::KERNELS.hamming_pair,
     hamming_many: super::x86_avx2::KERNELS.hamming_many,
 };

@@ -63,7 +63,7 @@ pub struct Ivf {
     /// Per list, what its scan reads beside the codes, derived from them (`ListAux`): made when
     /// the lists are built or loaded, or on a list's first scan when they are mapped.
     aux: Vec<OnceLock<ListAux>>,
-    /// int8: the dot products of one code row with many, the pair kernel inlined (with prefetch).
+    /// int8: the dot products of one code row with many (`Kernels::i8_code_dots`).
     i8_dots: unsafe fn(&[i8], &[i8], &mut [f32]),
     /// The file the lists are read from, when the index was opened mapped (`Ivf::open_mapped`).
     file: Option<Arc<Mapping>>,
@@ -132,7 +132,7 @@ impl Ivf {
             codes: Region::default(),
             params: Region::default(),
             aux: (0..nlist).map(|_| OnceLock::new()).collect(),
-            i8_dots: crate::distance::kernels(level).i8_many[1],
+            i8_dots: crate::distance::kernels(level).i8_code_dots,
             file: None,
         })
     }
@@ -427,9 +427,7 @@ impl Ivf {
                 // SAFETY: the kernel belongs to the process's level; the query holds dim codes, the
                 // list (b - a) rows of dim, and `dists` one slot a row.
                 unsafe { (self.i8_dots)(codes, as_i8(&self.codes[a * dim..b * dim]), &mut scratch.dists) };
-                for ((d, &s), &n) in scratch.dists.iter_mut().zip(&self.params[a..b]).zip(norms) {
-                    *d = int8::distance(l2, *d, (*scale, *norm), (s, n));
-                }
+                int8::distances(self.level, l2, (*scale, *norm), &self.params[a..b], norms, &mut scratch.dists);
                 // No error bound: a rerank re-scores every candidate it is given.
                 scratch.bounds.clear();
                 scratch.bounds.resize(b - a, f32::INFINITY);
@@ -822,6 +820,9 @@ struct Candidate {
     bound: f32,
 }
 
+/// Offers tested together by `Shortlist::offer`.
+const GROUP: usize = 8;
+
 /// The `cap` candidates of least (estimate, position) among all those offered. Offers are appended while they can still make it (at most the
 /// `cap`-th estimate so far), and cut back to `cap` when they reach four times that: linear time,
 /// where a heap paid a sift for each of the many early offers.
@@ -841,6 +842,20 @@ impl Shortlist {
 
     /// Offers `dists[i]` at position `first + i`, with its bound `bounds[i]`.
     fn offer(&mut self, dists: &[f32], bounds: &[f32], first: u32) {
+        // Once the bar has come down most offers miss it: eight at a time are tested in one
+        // branch-free step (vectorized), and only a group that holds a candidate is looked at.
+        let (groups, rest) = (dists.chunks_exact(GROUP), dists.len() / GROUP * GROUP);
+        for (g, ds) in groups.enumerate() {
+            let ds: &[f32; GROUP] = ds.try_into().expect("chunks_exact gives whole groups");
+            if ds.iter().fold(false, |any, &d| any | (d <= self.bar) | d.is_nan()) {
+                let at = g * GROUP;
+                self.offer_each(ds, &bounds[at..at + GROUP], first + at as u32);
+            }
+        }
+        self.offer_each(&dists[rest..], &bounds[rest..], first + rest as u32);
+    }
+
+    fn offer_each(&mut self, dists: &[f32], bounds: &[f32], first: u32) {
         for (i, (&d, &bound)) in dists.iter().zip(bounds).enumerate() {
             let d = if d.is_nan() { f32::INFINITY } else { d };
             if d <= self.bar {

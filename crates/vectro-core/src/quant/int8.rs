@@ -35,6 +35,23 @@ pub fn distance(l2: bool, dot: f32, a: (f32, f64), b: (f32, f64)) -> f32 {
     }
 }
 
+/// `distance` for a query and many rows, in place over their integer dot products: `dots[i]`
+/// becomes the distance to the row of scale `scales[i]` and norm `norms[i]`. The AVX2 loop does
+/// the same float64 operations, four rows at a time, so the values are bit for bit `distance`'s.
+pub fn distances(level: Level, l2: bool, query: (f32, f64), scales: &[f32], norms: &[f64], dots: &mut [f32]) {
+    assert!(scales.len() >= dots.len() && norms.len() >= dots.len(), "one scale and norm a row");
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: `level` is supported (callers pass `simd::best_level`), so the CPU has AVX2;
+        // the lengths were checked above.
+        return unsafe { super::x86_avx2::int8_distances(l2, query, scales, norms, dots) };
+    }
+    let _ = level;
+    for ((d, &s), &n) in dots.iter_mut().zip(scales).zip(norms) {
+        *d = distance(l2, *d, query, (s, n));
+    }
+}
+
 /// The code of one value, given a non-zero scale (scalar reference).
 #[inline(always)]
 pub(super) fn code(v: f32, scale: f32) -> u8 {

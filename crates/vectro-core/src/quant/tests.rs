@@ -173,6 +173,27 @@ fn int8_worked_example() {
 }
 
 #[test]
+fn int8_distances_match_the_pair_formula_at_every_level() {
+    // Every count from 0 to 9 crosses the four-row step and its remainder; dots up to 127^2 * 4096,
+    // past float32's integers, and both metrics, including a l2 value that falls below 0.
+    let mut rng = Rng(77);
+    for n in 0..10 {
+        let dots: Vec<f32> = (0..n).map(|i| ((rng.next_u64() % 132_000_000) as f32 - 66_000_000.0) * if i % 3 == 0 { 1.0 } else { 1e-3 }).collect();
+        let scales: Vec<f32> = (0..n).map(|_| (rng.next_u64() % 1000) as f32 / 997.0 + 1e-3).collect();
+        let norms: Vec<f64> = (0..n).map(|_| (rng.next_u64() % 1_000_000) as f64 / 3.0).collect();
+        let query = (0.0371f32, 1234.5678f64);
+        for l2 in [true, false] {
+            let want: Vec<u32> = dots.iter().zip(&scales).zip(&norms).map(|((&d, &s), &m)| int8::distance(l2, d, query, (s, m)).to_bits()).collect();
+            for level in supported_levels() {
+                let mut got = dots.clone();
+                int8::distances(level, l2, query, &scales, &norms, &mut got);
+                assert_eq!(got.iter().map(|d| d.to_bits()).collect::<Vec<_>>(), want, "{level:?} l2 {l2} n {n}");
+            }
+        }
+    }
+}
+
+#[test]
 fn int8_ties_round_half_to_even() {
     // m = 127 gives scale exactly 1, so these quotients are exact halves.
     let x = [127.0f32, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -126.5, -127.0];

@@ -6,6 +6,35 @@ use core::arch::x86_64::*;
 
 generic_kernels_for!("avx2,fma");
 
+/// `int8::distances` four rows at a time: the same float64 operations in the same order as
+/// `int8::distance` (no FMA), so each value is bit for bit the scalar one.
+///
+/// # Safety
+/// The CPU must support AVX2. `scales` and `norms` must hold at least `dots.len()` values.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn int8_distances(l2: bool, query: (f32, f64), scales: &[f32], norms: &[f64], dots: &mut [f32]) {
+    let n = dots.len();
+    let (qs, qn) = (_mm256_set1_pd(query.0 as f64), _mm256_set1_pd(query.1));
+    let mut i = 0;
+    while i + 4 <= n {
+        let dot = _mm256_cvtps_pd(_mm_loadu_ps(dots.as_ptr().add(i)));
+        let ss = _mm256_mul_pd(qs, _mm256_cvtps_pd(_mm_loadu_ps(scales.as_ptr().add(i))));
+        let d = if l2 {
+            let sum = _mm256_add_pd(qn, _mm256_loadu_pd(norms.as_ptr().add(i)));
+            let twice = _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), ss), dot);
+            // max(x, 0) returns 0 for a NaN x, as f64::max does.
+            _mm256_max_pd(_mm256_sub_pd(sum, twice), _mm256_setzero_pd())
+        } else {
+            _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(ss, dot))
+        };
+        _mm_storeu_ps(dots.as_mut_ptr().add(i), _mm256_cvtpd_ps(d));
+        i += 4;
+    }
+    for j in i..n {
+        dots[j] = super::int8::distance(l2, dots[j], query, (scales[j], norms[j]));
+    }
+}
+
 /// int8 encode of whole rows; same contract as `int8::encode_rows_scalar`.
 ///
 /// # Safety
