@@ -20,7 +20,7 @@ pub mod kmeans;
 mod tests;
 
 use crate::distance::matrix::{matrix, Panels};
-use crate::distance::Metric;
+use crate::distance::{f32_two_rows, Metric, TwoRows};
 use crate::error::{invalid, Error};
 use crate::flat::{distance_at, prepare_row, IndexMetric};
 use crate::mmap::{Mapping, Region};
@@ -65,6 +65,8 @@ pub struct Ivf {
     aux: Vec<OnceLock<ListAux>>,
     /// int8: the dot products of one code row with many (`Kernels::i8_code_dots`).
     i8_dots: unsafe fn(&[i8], &[i8], &mut [f32]),
+    /// f32: one query against two rows a pass, where the level has it (`exact_rows`).
+    f32_two: Option<TwoRows>,
     /// The file the lists are read from, when the index was opened mapped (`Ivf::open_mapped`).
     file: Option<Arc<Mapping>>,
 }
@@ -133,6 +135,7 @@ impl Ivf {
             params: Region::default(),
             aux: (0..nlist).map(|_| OnceLock::new()).collect(),
             i8_dots: crate::distance::kernels(level).i8_code_dots,
+            f32_two: f32_two_rows(level, metric == IndexMetric::L2),
             file: None,
         })
     }
@@ -197,6 +200,26 @@ impl Ivf {
     fn exact(&self, a: &[f32], b: &[f32]) -> f32 {
         let metric = if self.metric == IndexMetric::Cosine { IndexMetric::Ip } else { self.metric };
         distance_at(self.level, metric, a, b)
+    }
+
+    /// `exact(q, row)` for every row of `rows` into `out`: the same values, two rows a pass where
+    /// the level has a kernel for it (the query is read once for both).
+    fn exact_rows(&self, q: &[f32], rows: &[f32], out: &mut [f32]) {
+        let dim = self.dim;
+        let Some(two) = self.f32_two else {
+            out.iter_mut().zip(rows.chunks_exact(dim)).for_each(|(o, v)| *o = self.exact(q, v));
+            return;
+        };
+        let (l2, n) = (self.metric == IndexMetric::L2, out.len());
+        let mut pairs = out.chunks_exact_mut(2);
+        for (o, ab) in (&mut pairs).zip(rows.chunks_exact(2 * dim)) {
+            // SAFETY: a kernel of the index's level; the query and both rows hold dim values.
+            let (x, y) = unsafe { two(q, &ab[..dim], &ab[dim..]) };
+            (o[0], o[1]) = if l2 { (x, y) } else { (1.0 - x, 1.0 - y) };
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = self.exact(q, &rows[(n - 1) * dim..n * dim]);
+        }
     }
 
     fn bits(&self) -> usize {
@@ -462,9 +485,7 @@ impl Ivf {
                 short.offer(&scratch.dists, &scratch.bounds, a as u32);
             }
             _ => {
-                for (d, v) in scratch.dists.iter_mut().zip(self.vectors[a * self.dim..b * self.dim].chunks_exact(self.dim)) {
-                    *d = self.exact(q, v);
-                }
+                self.exact_rows(q, &self.vectors[a * self.dim..b * self.dim], &mut scratch.dists);
                 scratch.bounds.clear();
                 scratch.bounds.resize(b - a, 0.0);
                 short.offer(&scratch.dists, &scratch.bounds, a as u32);
