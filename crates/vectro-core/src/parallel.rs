@@ -41,3 +41,40 @@ pub fn run_blocks<B: Send, R: Send>(blocks: Vec<B>, work: impl Fn(B) -> R + Sync
 pub fn rows_per_block(rows: usize, threads: usize) -> usize {
     rows.div_ceil(threads.max(1)).max(1)
 }
+
+/// Splits `0..work.len()` into at most `parts` contiguous runs of about equal total work. A run
+/// closes before an item whose middle would lie past the run's share of the work still left.
+pub fn runs_of_equal_work(work: &[u64], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::with_capacity(parts);
+    let (mut left, mut start, mut held) = (work.iter().sum::<u64>(), 0, 0u64);
+    for (i, &w) in work.iter().enumerate() {
+        let open = parts.saturating_sub(runs.len()) as u64;
+        if open <= 1 {
+            break;
+        }
+        // held + w / 2 past left / open, in whole numbers.
+        if held > 0 && (2 * held + w) * open > 2 * left {
+            runs.push(start..i);
+            (left, start, held) = (left - held, i, 0);
+        }
+        held += w;
+    }
+    runs.push(start..work.len());
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_of_equal_work;
+
+    #[test]
+    fn runs_cover_everything_in_order_with_about_equal_work() {
+        assert_eq!(runs_of_equal_work(&[5, 5, 5, 5], 1), vec![0..4]);
+        assert_eq!(runs_of_equal_work(&[5, 5, 5, 5], 2), vec![0..2, 2..4]);
+        assert_eq!(runs_of_equal_work(&[1, 1, 1, 9], 2), vec![0..3, 3..4]);
+        assert_eq!(runs_of_equal_work(&[9, 1, 1, 1], 2), vec![0..1, 1..4]);
+        assert_eq!(runs_of_equal_work(&[3, 3, 3, 3, 3, 3], 3), vec![0..2, 2..4, 4..6]);
+        assert_eq!(runs_of_equal_work(&[], 2), vec![0..0]);
+        assert_eq!(runs_of_equal_work(&[0, 0], 2), vec![0..2]);
+    }
+}

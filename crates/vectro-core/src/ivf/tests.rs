@@ -222,15 +222,18 @@ fn batch_path_finds_what_single_queries_find() {
             flat::prepare_row(metric, row, &mut normalised);
         }
         let centroids = trained(&normalised, dim, 16, 2);
-        for storage in [Storage::F32, Storage::Rabitq(1), Storage::Rabitq(4)] {
+        for storage in [Storage::F32, Storage::Int8, Storage::Rabitq(1), Storage::Rabitq(4)] {
             let mut index = Ivf::new(dim, metric, storage, false, &centroids, 1).unwrap();
             index.add(&x, 2).unwrap();
             for nprobe in [1, 3, 7] {
-                assert_eq!(
-                    search(&index, &q, 10, nprobe, 0, true),
-                    search(&index, &q, 10, nprobe, 0, false),
-                    "{metric:?} {storage:?} nprobe {nprobe}"
-                );
+                let single = search(&index, &q, 10, nprobe, 0, false);
+                assert_eq!(search(&index, &q, 10, nprobe, 0, true), single, "{metric:?} {storage:?} nprobe {nprobe}");
+                // The batch path shares the lists out between threads: any count, the same results.
+                for threads in [1, 3, 64] {
+                    let (mut ids, mut dists) = (vec![0u32; 500], vec![0f32; 500]);
+                    index.search(&q, 10, nprobe, 0, true, &mut ids, &mut dists, threads).unwrap();
+                    assert_eq!((ids, dists), single, "{metric:?} {storage:?} nprobe {nprobe}, {threads} threads");
+                }
             }
         }
     }
