@@ -577,8 +577,7 @@ impl Ivf {
             }
             counts.iter_mut().zip(more_counts).for_each(|(c, more)| *c += more);
         }
-        let gemm = self.storage == Storage::F32;
-        let cap = if gemm { k + MARGIN } else { k.max(rerank) };
+        let cap = self.shortlist_cap(k, rerank);
         let mut blocks: Vec<Vec<(usize, Shortlist, u64)>> = (0..threads).map(|_| Vec::new()).collect();
         for (qi, (short, count)) in shorts.into_iter().zip(counts).enumerate() {
             let short = short.unwrap_or_else(|| Shortlist::new(cap));
@@ -598,12 +597,23 @@ impl Ivf {
         .collect()
     }
 
+    /// Candidates a query's shortlist keeps in the batch path: f32 lists' matrix-kernel scores
+    /// are measured again for k + MARGIN; codes keep what the rerank asks for.
+    fn shortlist_cap(&self, k: usize, rerank: usize) -> usize {
+        if self.storage == Storage::F32 {
+            k + MARGIN
+        } else {
+            k.max(rerank)
+        }
+    }
+
     fn list_len(&self, l: usize) -> usize {
         self.offsets[l + 1] - self.offsets[l]
     }
 
     /// The coarse step for queries `first..` (row-major `queries`), a block at a time on the
-    /// packed centroids: for each list, the queries that probe it, in order.
+    /// packed centroids (the scores `Panels::row` gives one query, so a batch probes the lists
+    /// single queries probe): for each list, the queries that probe it, in order.
     fn probing(&self, queries: &[f32], first: usize, nprobe: usize) -> Vec<Vec<u32>> {
         let (dim, nlist, m) = (self.dim, self.nlist(), queries.len() / self.dim);
         let mut by_list: Vec<Vec<u32>> = vec![Vec::new(); nlist];
@@ -629,15 +639,14 @@ impl Ivf {
     /// MARGIN by those scores is measured exactly in `finish`.
     fn scan_grouped(&self, queries: &[f32], lists: std::ops::Range<usize>, by_list: &[Vec<u32>], k: usize, rerank: usize) -> (Vec<Option<Shortlist>>, Vec<u64>) {
         let (dim, m) = (self.dim, queries.len() / self.dim);
-        let gemm = self.storage == Storage::F32;
-        let cap = if gemm { k + MARGIN } else { k.max(rerank) };
+        let (gemm, cap) = (self.storage == Storage::F32, self.shortlist_cap(k, rerank));
         let metric = if self.coarse_ip() { Metric::Dot } else { Metric::L2sq };
         let mut shorts: Vec<Option<Shortlist>> = (0..m).map(|_| None).collect();
         let mut counts = vec![0u64; m];
         let mut encoded: Vec<Option<Option<Encoded>>> = (0..m).map(|_| None).collect();
         let mut scratch = Scan::default();
         let (mut block, mut scores) = (Vec::new(), Vec::new());
-        let longest = (lists.clone()).map(|l| self.list_len(l)).max().unwrap_or(0);
+        let longest = lists.clone().map(|l| self.list_len(l)).max().unwrap_or(0);
         let zeros = vec![0f32; if gemm { longest } else { 0 }];
         for l in lists {
             let (qs, (a, b)) = (&by_list[l], (self.offsets[l], self.offsets[l + 1]));
