@@ -24,7 +24,7 @@ use crate::distance::{f32_two_rows, Metric, TwoRows};
 use crate::error::{invalid, Error};
 use crate::flat::{distance_at, prepare_row, IndexMetric};
 use crate::mmap::{Mapping, Region};
-use crate::parallel::{available_threads, rows_per_block, run_blocks, runs_of_equal_work};
+use crate::parallel::{available_threads, rows_per_block, run_blocks};
 use crate::quant::fastscan::{self, Tables};
 use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0, FACTORS};
 use crate::quant::rotation::Rotation;
@@ -552,70 +552,13 @@ impl Ivf {
         (found, count)
     }
 
-    /// Queries grouped by list (the batch path), on `threads` threads: the coarse step for blocks
-    /// of queries; then the lists shared out between the threads in runs of about equal work, so
-    /// that each list is read once for all the queries that probe it; then each query's
-    /// shortlists merged and finished. Any thread count gives the same results.
-    fn search_grouped(&self, queries: &[f32], k: usize, nprobe: usize, rerank: usize, threads: usize) -> Vec<Found> {
-        let (dim, nlist, m) = (self.dim, self.nlist(), queries.len() / self.dim);
-        let threads = threads.clamp(1, m.max(1));
-        let per = rows_per_block(m, threads);
-        let probing = run_blocks(queries.chunks(per * dim).enumerate().collect(), |(b, qs)| self.probing(qs, b * per, nprobe));
-        let by_list: Vec<Vec<u32>> = (0..nlist).map(|l| probing.iter().flat_map(|p| p[l].iter().copied()).collect()).collect();
-        let work: Vec<u64> = by_list.iter().enumerate().map(|(l, qs)| qs.len() as u64 * (self.list_len(l) as u64 + 1)).collect();
-        let mut scans = run_blocks(runs_of_equal_work(&work, threads), |lists| self.scan_grouped(queries, lists, &by_list, k, rerank));
-        // Merge into the first run's shortlists: the cap least of the union are the cap least of
-        // all the offers, whichever run made them.
-        let (mut shorts, mut counts) = scans.remove(0);
-        for (more, more_counts) in scans {
-            for (short, other) in shorts.iter_mut().zip(more) {
-                match (short.as_mut(), other) {
-                    (Some(s), Some(o)) => s.absorb(o),
-                    (None, o) => *short = o,
-                    (_, None) => {}
-                }
-            }
-            counts.iter_mut().zip(more_counts).for_each(|(c, more)| *c += more);
-        }
-        let cap = self.shortlist_cap(k, rerank);
-        let mut blocks: Vec<Vec<(usize, Shortlist, u64)>> = (0..threads).map(|_| Vec::new()).collect();
-        for (qi, (short, count)) in shorts.into_iter().zip(counts).enumerate() {
-            let short = short.unwrap_or_else(|| Shortlist::new(cap));
-            blocks[qi / per].push((qi, short, count + nlist as u64));
-        }
-        run_blocks(blocks, |block| {
-            block
-                .into_iter()
-                .map(|(qi, short, mut count)| {
-                    let found = self.finish(&queries[qi * dim..(qi + 1) * dim], short, k, rerank, &mut count);
-                    (found, count)
-                })
-                .collect::<Vec<Found>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect()
-    }
-
-    /// Candidates a query's shortlist keeps in the batch path: f32 lists' matrix-kernel scores
-    /// are measured again for k + MARGIN; codes keep what the rerank asks for.
-    fn shortlist_cap(&self, k: usize, rerank: usize) -> usize {
-        if self.storage == Storage::F32 {
-            k + MARGIN
-        } else {
-            k.max(rerank)
-        }
-    }
-
-    fn list_len(&self, l: usize) -> usize {
-        self.offsets[l + 1] - self.offsets[l]
-    }
-
-    /// The coarse step for queries `first..` (row-major `queries`), a block at a time on the
-    /// packed centroids (the scores `Panels::row` gives one query, so a batch probes the lists
-    /// single queries probe): for each list, the queries that probe it, in order.
-    fn probing(&self, queries: &[f32], first: usize, nprobe: usize) -> Vec<Vec<u32>> {
-        let (dim, nlist, m) = (self.dim, self.nlist(), queries.len() / self.dim);
+    /// Queries grouped by list: the coarse step for all of them through the matrix kernel, then
+    /// each list is scanned for every query that probes it while it is in cache.
+    fn search_grouped(&self, queries: &[f32], k: usize, nprobe: usize, rerank: usize, out: &mut [Found]) {
+        let (dim, nlist, m) = (self.dim, self.nlist(), out.len());
+        // The coarse step, queries a block at a time on the packed centroids: the values one row
+        // at a time gives, with the block's scores still in cache when its probes are picked.
+        let metric = if self.coarse_ip() { Metric::Dot } else { Metric::L2sq };
         let mut by_list: Vec<Vec<u32>> = vec![Vec::new(); nlist];
         let mut coarse = vec![0f32; COARSE_BLOCK.min(m) * nlist];
         for (b, block) in queries.chunks(COARSE_BLOCK * dim).enumerate() {
@@ -626,33 +569,25 @@ impl Ivf {
                     row.iter_mut().for_each(|v| *v = 1.0 - *v);
                 }
                 for l in Ivf::probes(row, nprobe) {
-                    by_list[l as usize].push((first + b * COARSE_BLOCK + r) as u32);
+                    by_list[l as usize].push((b * COARSE_BLOCK + r) as u32);
                 }
             }
         }
-        by_list
-    }
-
-    /// Scans the lists `lists` for every query that probes them, into one shortlist per query
-    /// (None for a query that probes none of them), with the rows each query scanned. f32 lists
-    /// are multiplied by their block of queries with the matrix kernel; the shortlist of k +
-    /// MARGIN by those scores is measured exactly in `finish`.
-    fn scan_grouped(&self, queries: &[f32], lists: std::ops::Range<usize>, by_list: &[Vec<u32>], k: usize, rerank: usize) -> (Vec<Option<Shortlist>>, Vec<u64>) {
-        let (dim, m) = (self.dim, queries.len() / self.dim);
-        let (gemm, cap) = (self.storage == Storage::F32, self.shortlist_cap(k, rerank));
-        let metric = if self.coarse_ip() { Metric::Dot } else { Metric::L2sq };
-        let mut shorts: Vec<Option<Shortlist>> = (0..m).map(|_| None).collect();
-        let mut counts = vec![0u64; m];
-        let mut encoded: Vec<Option<Option<Encoded>>> = (0..m).map(|_| None).collect();
+        // f32 lists: each list against all its queries at once through the matrix kernel, a
+        // shortlist of k + MARGIN by those scores, then exact distances for the shortlist.
+        let gemm = self.storage == Storage::F32;
+        let cap = if gemm { k + MARGIN } else { k.max(rerank) };
+        let mut shorts: Vec<Shortlist> = (0..m).map(|_| Shortlist::new(cap)).collect();
+        shorts.iter_mut().for_each(|s| s.approximate = gemm);
+        let mut counts = vec![nlist as u64; m];
         let mut scratch = Scan::default();
+        let mut encoded: Vec<Option<Encoded>> = queries.chunks_exact(dim).map(|q| self.encode_query(q)).collect();
         let (mut block, mut scores) = (Vec::new(), Vec::new());
-        let longest = lists.clone().map(|l| self.list_len(l)).max().unwrap_or(0);
+        let longest = self.offsets.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
         let zeros = vec![0f32; if gemm { longest } else { 0 }];
-        for l in lists {
-            let (qs, (a, b)) = (&by_list[l], (self.offsets[l], self.offsets[l + 1]));
-            for &qi in qs {
-                counts[qi as usize] += (b - a) as u64;
-            }
+        for (l, qs) in by_list.iter().enumerate() {
+            let (a, b) = (self.offsets[l], self.offsets[l + 1]);
+            let len = (b - a) as u64;
             if gemm && !qs.is_empty() && a < b {
                 block.clear();
                 qs.iter().for_each(|&qi| block.extend_from_slice(&queries[qi as usize * dim..(qi as usize + 1) * dim]));
@@ -662,19 +597,22 @@ impl Ivf {
                     if self.coarse_ip() {
                         row.iter_mut().for_each(|v| *v = 1.0 - *v);
                     }
-                    let short = shorts[qi as usize].get_or_insert_with(|| Shortlist::approximate(cap));
-                    short.offer(row, &zeros[..b - a], a as u32);
+                    shorts[qi as usize].offer(row, &zeros[..b - a], a as u32);
+                    counts[qi as usize] += len;
                 }
                 continue;
             }
             for &qi in qs {
-                let (qi, q) = (qi as usize, &queries[qi as usize * dim..(qi as usize + 1) * dim]);
-                let encoded = encoded[qi].get_or_insert_with(|| self.encode_query(q));
-                let short = shorts[qi].get_or_insert_with(|| Shortlist::new(cap));
-                self.scan_list(q, encoded.as_mut(), l, short, &mut scratch);
+                let qi = qi as usize;
+                self.scan_list(&queries[qi * dim..(qi + 1) * dim], encoded[qi].as_mut(), l, &mut shorts[qi], &mut scratch);
+                counts[qi] += len;
             }
         }
-        (shorts, counts)
+        for (qi, (short, o)) in shorts.into_iter().zip(out.iter_mut()).enumerate() {
+            let mut count = counts[qi];
+            let found = self.finish(&queries[qi * dim..(qi + 1) * dim], short, k, rerank, &mut count);
+            *o = (found, count);
+        }
     }
 
     /// Searches every query (row-major) for its k nearest, scanning the `nprobe` nearest lists,
@@ -723,29 +661,32 @@ impl Ivf {
             prepare_row(self.metric, row, &mut prepared);
         }
         let threads = if threads == 0 { available_threads() } else { threads };
-        let found: Vec<Found> = if grouped {
-            self.search_grouped(&prepared, k, nprobe, rerank, threads)
-        } else {
-            let per = rows_per_block(m, threads.min(m));
-            let blocks: Vec<_> = prepared.chunks(per * dim).collect();
-            run_blocks(blocks, |qs| {
+        let per = rows_per_block(m, threads.min(m));
+        let blocks: Vec<_> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().collect();
+        let counts = run_blocks(blocks, |(b, (ids, dists))| {
+            let rows = ids.len() / k;
+            let qs = &prepared[b * per * dim..(b * per + rows) * dim];
+            let mut found: Vec<Found> = vec![(Vec::new(), 0); rows];
+            if grouped {
+                self.search_grouped(qs, k, nprobe, rerank, &mut found);
+            } else {
                 let mut scratch = Scan::default();
-                qs.chunks_exact(dim).map(|q| self.search_one(q, k, nprobe, rerank, &mut scratch)).collect::<Vec<Found>>()
-            })
-            .into_iter()
-            .flatten()
-            .collect()
-        };
-        let mut total = 0;
-        for (r, (near, count)) in found.into_iter().enumerate() {
-            total += count;
-            for j in 0..k {
-                let (d, id) = near.get(j).copied().unwrap_or((f32::INFINITY, u32::MAX));
-                ids[r * k + j] = id;
-                dists[r * k + j] = d;
+                for (q, f) in qs.chunks_exact(dim).zip(found.iter_mut()) {
+                    *f = self.search_one(q, k, nprobe, rerank, &mut scratch);
+                }
             }
-        }
-        Ok(total)
+            let mut total = 0;
+            for (r, (near, count)) in found.into_iter().enumerate() {
+                total += count;
+                for j in 0..k {
+                    let (d, id) = near.get(j).copied().unwrap_or((f32::INFINITY, u32::MAX));
+                    ids[r * k + j] = id;
+                    dists[r * k + j] = d;
+                }
+            }
+            total
+        });
+        Ok(counts.into_iter().sum())
     }
 
     /// Rebuilds an index from saved parts, checking every size, id and value.
@@ -918,23 +859,6 @@ struct Shortlist {
 impl Shortlist {
     fn new(cap: usize) -> Shortlist {
         Shortlist { cap, approximate: false, items: Vec::with_capacity(4 * cap), bar: f32::INFINITY }
-    }
-
-    /// A shortlist of the matrix kernel's scores, to be measured again (`approximate`).
-    fn approximate(cap: usize) -> Shortlist {
-        Shortlist { approximate: true, ..Shortlist::new(cap) }
-    }
-
-    /// Takes in another shortlist's candidates, as if they had been offered here.
-    fn absorb(&mut self, other: Shortlist) {
-        for c in other.items {
-            if c.d <= self.bar {
-                self.items.push(c);
-                if self.items.len() >= 4 * self.cap {
-                    self.cut();
-                }
-            }
-        }
     }
 
     /// Offers `dists[i]` at position `first + i`, with its bound `bounds[i]`.
