@@ -222,6 +222,20 @@ impl Ivf {
         }
     }
 
+    /// Asks for the first KiB of list `l`'s rows (int8 codes, f32 vectors) while the list before
+    /// it is scanned: the hardware prefetcher follows a list only after missing on its first
+    /// lines. Alternating runs on the hard 100k set (int8 + rerank 20, nprobe 16): 1.02-1.11x.
+    fn prefetch_head(&self, l: usize) {
+        const HEAD_BYTES: usize = 1024;
+        let (a, b) = (self.offsets[l], self.offsets[l + 1]);
+        let (rows, row_bytes) = match self.storage {
+            Storage::Int8 => (self.codes[a * self.dim..].as_ptr(), self.dim),
+            Storage::F32 => (self.vectors[a * self.dim..].as_ptr() as *const u8, 4 * self.dim),
+            Storage::Rabitq(_) | Storage::Binary => return,
+        };
+        crate::distance::prefetch(rows, ((b - a) * row_bytes).min(HEAD_BYTES));
+    }
+
     fn bits(&self) -> usize {
         match self.storage {
             Storage::Rabitq(b) => b as usize,
@@ -544,7 +558,10 @@ impl Ivf {
         let mut short = Shortlist::new(k.max(rerank));
         let mut count = self.nlist() as u64;
         let mut encoded = self.encode_query(q);
-        for &l in &probes {
+        for (i, &l) in probes.iter().enumerate() {
+            if let Some(&next) = probes.get(i + 1) {
+                self.prefetch_head(next as usize);
+            }
             self.scan_list(q, encoded.as_mut(), l as usize, &mut short, scratch);
             count += (self.offsets[l as usize + 1] - self.offsets[l as usize]) as u64;
         }
