@@ -31,7 +31,6 @@ use crate::quant::rotation::Rotation;
 use crate::quant::int8::{self, as_i8};
 use crate::quant::{Scheme, MAX_DIM};
 use crate::simd::{self, Level};
-use crate::topk::TopK;
 use std::sync::{Arc, OnceLock};
 
 pub use crate::storage::Storage;
@@ -417,11 +416,12 @@ impl Ivf {
         }
     }
 
-    /// The `nprobe` lists of least coarse score, nearest first (ties to the lower list).
-    fn probes(scores: &[f32], nprobe: usize) -> Vec<u32> {
-        let mut top = TopK::new(nprobe);
-        top.offer(scores, 0);
-        top.into_sorted().into_iter().map(|(_, l)| l).collect()
+    /// The `nprobe` lists of least coarse score, nearest first (ties to the lower list), selected
+    /// by the top-k kernel of the index's level.
+    fn probes(&self, scores: &[f32], nprobe: usize) -> Vec<u32> {
+        let (mut lists, mut best) = (vec![0u32; nprobe], vec![0f32; nprobe]);
+        crate::topk::smallest_at(self.level, scores, nprobe, &mut lists, &mut best).expect("1 <= nprobe <= nlist, checked by search");
+        lists
     }
 
     /// What every list's scan of one prepared query shares: int8, its codes; rabitq, the rotated
@@ -466,9 +466,7 @@ impl Ivf {
                 unsafe { (self.i8_dots)(codes, as_i8(&self.codes[a * dim..b * dim]), &mut scratch.dists) };
                 int8::distances(self.level, l2, (*scale, *norm), &self.params[a..b], norms, &mut scratch.dists);
                 // No error bound: a rerank re-scores every candidate it is given.
-                scratch.bounds.clear();
-                scratch.bounds.resize(b - a, f32::INFINITY);
-                short.offer(&scratch.dists, &scratch.bounds, a as u32);
+                short.offer(&scratch.dists, a as u32, |_| f32::INFINITY);
             }
             (Storage::Rabitq(bits), Some(Encoded::Rabitq(r))) => {
                 let bits = bits as usize;
@@ -496,13 +494,12 @@ impl Ivf {
                 let ListAux::Packed(packed) = self.aux(l) else { unreachable!("rabitq lists are packed") };
                 let params = &self.params[a * FACTORS..b * FACTORS];
                 fastscan::scan(self.level, prepared, tables, bits, packed, params, DEFAULT_EPS0, &mut scratch.dists, &mut scratch.bounds);
-                short.offer(&scratch.dists, &scratch.bounds, a as u32);
+                let bounds = &scratch.bounds;
+                short.offer(&scratch.dists, a as u32, |i| bounds[i]);
             }
             _ => {
                 self.exact_rows(q, &self.vectors[a * self.dim..b * self.dim], &mut scratch.dists);
-                scratch.bounds.clear();
-                scratch.bounds.resize(b - a, 0.0);
-                short.offer(&scratch.dists, &scratch.bounds, a as u32);
+                short.offer(&scratch.dists, a as u32, |_| 0.0);
             }
         }
     }
@@ -554,7 +551,7 @@ impl Ivf {
     /// One query (prepared), its lists scanned one after the other.
     fn search_one(&self, q: &[f32], k: usize, nprobe: usize, rerank: usize, scratch: &mut Scan) -> Found {
         self.coarse_scores(q, &mut scratch.coarse);
-        let probes = Ivf::probes(&scratch.coarse, nprobe);
+        let probes = self.probes(&scratch.coarse, nprobe);
         let mut short = Shortlist::new(k.max(rerank));
         let mut count = self.nlist() as u64;
         let mut encoded = self.encode_query(q);
@@ -585,7 +582,7 @@ impl Ivf {
                 if self.coarse_ip() {
                     row.iter_mut().for_each(|v| *v = 1.0 - *v);
                 }
-                for l in Ivf::probes(row, nprobe) {
+                for l in self.probes(row, nprobe) {
                     by_list[l as usize].push((b * COARSE_BLOCK + r) as u32);
                 }
             }
@@ -600,8 +597,6 @@ impl Ivf {
         let mut scratch = Scan::default();
         let mut encoded: Vec<Option<Encoded>> = queries.chunks_exact(dim).map(|q| self.encode_query(q)).collect();
         let (mut block, mut scores) = (Vec::new(), Vec::new());
-        let longest = self.offsets.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-        let zeros = vec![0f32; if gemm { longest } else { 0 }];
         for (l, qs) in by_list.iter().enumerate() {
             let (a, b) = (self.offsets[l], self.offsets[l + 1]);
             let len = (b - a) as u64;
@@ -614,7 +609,7 @@ impl Ivf {
                     if self.coarse_ip() {
                         row.iter_mut().for_each(|v| *v = 1.0 - *v);
                     }
-                    shorts[qi as usize].offer(row, &zeros[..b - a], a as u32);
+                    shorts[qi as usize].offer(row, a as u32, |_| 0.0);
                     counts[qi as usize] += len;
                 }
                 continue;
@@ -861,8 +856,11 @@ struct Candidate {
 /// Offers tested together by `Shortlist::offer`.
 const GROUP: usize = 8;
 
+/// A shortlist is cut back to its `cap` when it holds `SLACK` times that.
+const SLACK: usize = 4;
+
 /// The `cap` candidates of least (estimate, position) among all those offered. Offers are appended while they can still make it (at most the
-/// `cap`-th estimate so far), and cut back to `cap` when they reach four times that: linear time,
+/// `cap`-th estimate so far), and cut back to `cap` when they reach `SLACK` times that: linear time,
 /// where a heap paid a sift for each of the many early offers.
 struct Shortlist {
     cap: usize,
@@ -875,30 +873,32 @@ struct Shortlist {
 
 impl Shortlist {
     fn new(cap: usize) -> Shortlist {
-        Shortlist { cap, approximate: false, items: Vec::with_capacity(4 * cap), bar: f32::INFINITY }
+        Shortlist { cap, approximate: false, items: Vec::with_capacity(SLACK * cap), bar: f32::INFINITY }
     }
 
-    /// Offers `dists[i]` at position `first + i`, with its bound `bounds[i]`.
-    fn offer(&mut self, dists: &[f32], bounds: &[f32], first: u32) {
+    /// Offers `dists[i]` at position `first + i`, with its error bound `bound(i)`.
+    #[inline(always)]
+    fn offer(&mut self, dists: &[f32], first: u32, bound: impl Fn(usize) -> f32) {
         // Once the bar has come down most offers miss it: eight at a time are tested in one
         // branch-free step (vectorized), and only a group that holds a candidate is looked at.
-        let (groups, rest) = (dists.chunks_exact(GROUP), dists.len() / GROUP * GROUP);
-        for (g, ds) in groups.enumerate() {
+        let rest = dists.len() / GROUP * GROUP;
+        for (g, ds) in dists.chunks_exact(GROUP).enumerate() {
             let ds: &[f32; GROUP] = ds.try_into().expect("chunks_exact gives whole groups");
-            if ds.iter().fold(false, |any, &d| any | (d <= self.bar) | d.is_nan()) {
-                let at = g * GROUP;
-                self.offer_each(ds, &bounds[at..at + GROUP], first + at as u32);
+            if ds.iter().fold(false, |any, &d| any | !(d > self.bar)) {
+                self.offer_each(ds, first, g * GROUP, &bound);
             }
         }
-        self.offer_each(&dists[rest..], &bounds[rest..], first + rest as u32);
+        self.offer_each(&dists[rest..], first, rest, &bound);
     }
 
-    fn offer_each(&mut self, dists: &[f32], bounds: &[f32], first: u32) {
-        for (i, (&d, &bound)) in dists.iter().zip(bounds).enumerate() {
+    /// Offers `dists[i]` at position `first + at + i`, with its bound `bound(at + i)`.
+    #[inline(always)]
+    fn offer_each(&mut self, dists: &[f32], first: u32, at: usize, bound: &impl Fn(usize) -> f32) {
+        for (i, &d) in dists.iter().enumerate() {
             let d = if d.is_nan() { f32::INFINITY } else { d };
             if d <= self.bar {
-                self.items.push(Candidate { d, pos: first + i as u32, bound });
-                if self.items.len() >= 4 * self.cap {
+                self.items.push(Candidate { d, pos: first + (at + i) as u32, bound: bound(at + i) });
+                if self.items.len() >= SLACK * self.cap {
                     self.cut();
                 }
             }
