@@ -905,14 +905,19 @@ impl Shortlist {
         }
     }
 
-    /// By estimate, then position (no NaN here; -0 and +0 count as equal, as in the js baseline).
-    fn order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
-        a.d.partial_cmp(&b.d).unwrap_or(std::cmp::Ordering::Equal).then(a.pos.cmp(&b.pos))
+    /// The sort key: by estimate, then position (no NaN here; -0 and +0 count as equal, as in the
+    /// js baseline). One integer, so selection compares without branching on float order.
+    #[inline(always)]
+    fn key(c: &Candidate) -> u64 {
+        // +0 for -0; then the float's bits in an order that integers keep (negatives flipped).
+        let bits = (c.d + 0.0).to_bits();
+        let ordered = if bits >> 31 == 1 { !bits } else { bits | 1 << 31 };
+        (ordered as u64) << 32 | c.pos as u64
     }
 
     fn cut(&mut self) {
         if self.items.len() > self.cap {
-            self.items.select_nth_unstable_by(self.cap - 1, Shortlist::order);
+            self.items.select_nth_unstable_by_key(self.cap - 1, Shortlist::key);
             self.items.truncate(self.cap);
             self.bar = self.items.iter().fold(f32::NEG_INFINITY, |m, c| m.max(c.d));
         }
@@ -921,7 +926,7 @@ impl Shortlist {
     /// The candidates in order.
     fn into_sorted(mut self) -> Vec<Candidate> {
         self.cut();
-        self.items.sort_unstable_by(Shortlist::order);
+        self.items.sort_unstable_by_key(Shortlist::key);
         self.items
     }
 }

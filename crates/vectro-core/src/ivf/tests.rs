@@ -498,3 +498,13 @@ fn int8_lists_measure_the_int8_distance_and_rerank_to_exact() {
         assert_eq!(search(&back, &q, 10, 2, 30, true), search(&index, &q, 10, 2, 30, false));
     }
 }
+
+#[test]
+fn shortlist_orders_by_estimate_then_position_with_signed_zeros_equal() {
+    // Nine offers (a group of eight, then one): -1 first, then the zeros by position whatever their
+    // sign, as the js baseline orders them; NaN counts as +inf.
+    let mut short = Shortlist::new(4);
+    short.offer(&[0.5, -0.0, -1.0, 0.0, f32::NAN, -0.0, 2.0, 0.25, 0.0], 10, |i| i as f32);
+    let got: Vec<(u32, f32)> = short.into_sorted().iter().map(|c| (c.pos, c.bound)).collect();
+    assert_eq!(got, vec![(12, 2.0), (11, 1.0), (13, 3.0), (15, 5.0)]);
+}
