@@ -3,6 +3,7 @@ import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { UsageError } from '../errors.js';
+import { firstNonFinite } from '../formats/finite.js';
 import { indexFileBytes, readIndex, readIvfDirectory, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
 import { JsIvf } from './js-ivf.js';
 import { JsKMeans } from './js-kmeans.js';
@@ -246,7 +247,7 @@ export class IvfIndex implements VectorIndex {
     const n = rowsOf(x, this.dim, 'training vectors');
     if (this.trained) throw new RangeError('the index is trained already');
     if (n < this.nlist) throw new RangeError(`nlist (${this.nlist}) must not exceed the number of vectors (${n}): k-means needs at least one vector per list`);
-    const firstBad = x.findIndex((v) => !Number.isFinite(v));
+    const firstBad = firstNonFinite(x);
     if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
     const trainer = this.trainer(x, Math.min(n, this.trainSize ?? TRAIN_PER_LIST * this.nlist));
     for (let i = 1; i <= this.iterations; i++) {
@@ -268,7 +269,7 @@ export class IvfIndex implements VectorIndex {
   add(x: Float32Array, options: { threads?: number } = {}): void {
     rowsOf(x, this.dim, 'vectors');
     const engine = this.trainedEngine();
-    const firstBad = x.findIndex((v) => !Number.isFinite(v));
+    const firstBad = firstNonFinite(x);
     if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
     engine.add(x, options.threads ?? 1);
   }
@@ -302,7 +303,7 @@ export class IvfIndex implements VectorIndex {
       throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8 and rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
-    if (queries.some((v) => !Number.isFinite(v))) throw new RangeError('queries hold NaN or infinite values');
+    if (firstNonFinite(queries) >= 0) throw new RangeError('queries hold NaN or infinite values');
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
     const distanceComputations = engine.search(queries, k, nprobe, rerank, options.batch ?? false, ids, distances, options.threads ?? 0);
