@@ -38,12 +38,21 @@ async function run(job: RecallJob): Promise<void> {
     const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
     const sweep = sweepOf(config, backend);
     const values = sweep === 'ef' ? job.efs.filter((ef) => ef >= k) : sweep === 'nprobe' ? job.nprobes.filter((p) => p <= (config.nlist || nlistOf(config.factory ?? '') || Infinity)) : [null];
-    for (const value of values) {
-      await send({ type: 'stage', stage: value === null ? 'searching' : `searching at ${sweep}=${value}` });
-      const timing = engine.timedSearch
-        ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
-        : timeLocally(engine, job, value ?? 0);
-      await send({ type: 'point', point: pointOf(timing, judge, job, value, sweep) });
+    // Every round sweeps all the settings, and a setting keeps its fastest round: a burst of the
+    // machine's other load then has to hit the same setting in every round to sink its figure.
+    const best = new Map<number | null, TimedSearch>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const value of values) {
+        const of = ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : '';
+        await send({ type: 'stage', stage: (value === null ? 'searching' : `searching at ${sweep}=${value}`) + of });
+        const timing = engine.timedSearch
+          ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
+          : timeLocally(engine, job, value ?? 0);
+        const kept = best.get(value);
+        if (!kept || timing.qps > kept.qps) best.set(value, { ...timing, batchQps: fastest(timing.batchQps, kept?.batchQps ?? null) });
+        else kept.batchQps = fastest(kept.batchQps, timing.batchQps);
+        if (round === ROUNDS) await send({ type: 'point', point: pointOf(best.get(value)!, judge, job, value, sweep) });
+      }
     }
   } finally {
     engine.close?.();
@@ -59,6 +68,11 @@ async function run(job: RecallJob): Promise<void> {
  * FAISS's worker runs the same plan around its own calls.
  */
 const PASSES: PassPlan = { min: 3, max: 50, minSeconds: 1, maxSeconds: 10, passSeconds: 20, passQueries: 200 };
+
+/** Sweeps over all the settings; each reports its fastest (single-query and batch, separately). */
+const ROUNDS = 2;
+
+const fastest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** One setting of an in-process engine: single queries on one thread, then one batch on all threads. */
 function timeLocally(engine: Engine, job: RecallJob, ef: number): TimedSearch {
