@@ -43,8 +43,8 @@ async function run(job: RecallJob): Promise<void> {
     const best = new Map<number | null, TimedSearch>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const value of values) {
-        const of = ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : '';
-        await send({ type: 'stage', stage: (value === null ? 'searching' : `searching at ${sweep}=${value}`) + of });
+        const setting = value === null ? 'searching' : `searching at ${sweep}=${value}`;
+        await send({ type: 'stage', stage: `${setting} (round ${round} of ${ROUNDS})` });
         const timing = engine.timedSearch
           ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
           : timeLocally(engine, job, value ?? 0);
