@@ -25,8 +25,19 @@ const napiPackage = require.resolve('@napi-rs/cli/package.json');
 const napiBin = join(dirname(napiPackage), require(napiPackage).bin.napi);
 const status = run(
   process.execPath,
-  [napiBin, 'build', '--release', '--platform', '--manifest-path', 'crates/vectro-node/Cargo.toml',
-    '--package-json-path', 'package.json', '--output-dir', 'native', '--no-js'],
+  [
+    napiBin,
+    'build',
+    '--release',
+    '--platform',
+    '--manifest-path',
+    'crates/vectro-node/Cargo.toml',
+    '--package-json-path',
+    'package.json',
+    '--output-dir',
+    'native',
+    '--no-js',
+  ],
   cargoDir,
 );
 if (status !== 0) {

@@ -99,14 +99,24 @@ for (const dim of [128, 768]) {
 }
 
 const faiss = (await probeFaiss()).ok;
-const lines = ['# RaBitQ flat-scan accuracy: vectro against FAISS', '', `recall@10 keeping the 10·r best estimates and re-scoring them exactly; one thread; ${new Date().toISOString()}.`, 'FAISS: IndexRaBitQ (`RaBitQ`, `RaBitQB`) inside IndexRefineFlat with k_factor r. vectro: `rabitqB`, `vectro quantize` codes, exact re-scoring of the 10·r best.', ''];
+const lines = [
+  '# RaBitQ flat-scan accuracy: vectro against FAISS',
+  '',
+  `recall@10 keeping the 10·r best estimates and re-scoring them exactly; one thread; ${new Date().toISOString()}.`,
+  'FAISS: IndexRaBitQ (`RaBitQ`, `RaBitQB`) inside IndexRefineFlat with k_factor r. vectro: `rabitqB`, `vectro quantize` codes, exact re-scoring of the 10·r best.',
+  '',
+];
 for (const set of sets) {
   const truth = exactTopK(set.base, set.queries, set.dim);
   lines.push(`## ${set.name}`, '', '| bits | r | vectro | FAISS | vectro - FAISS |', '| ---: | ---: | ---: | ---: | ---: |');
   for (const bits of BITS) {
     const v = vectroRecalls(bits, set.base, set.queries, set.dim, truth);
     const f = faiss ? await faissRecalls(bits, set.base, set.queries, set.dim, truth) : RS.map(() => NaN);
-    RS.forEach((r, i) => lines.push(`| ${bits} | ${r} | ${v[i].toFixed(3)} | ${faiss ? f[i].toFixed(3) : '-'} | ${faiss ? (v[i] - f[i] >= 0 ? '+' : '') + (v[i] - f[i]).toFixed(3) : '-'} |`));
+    RS.forEach((r, i) =>
+      lines.push(
+        `| ${bits} | ${r} | ${v[i].toFixed(3)} | ${faiss ? f[i].toFixed(3) : '-'} | ${faiss ? (v[i] - f[i] >= 0 ? '+' : '') + (v[i] - f[i]).toFixed(3) : '-'} |`,
+      ),
+    );
     console.error(`${set.name} bits ${bits}: vectro ${v.map((x) => x.toFixed(3))} faiss ${f.map((x) => x.toFixed(3))}`);
   }
   lines.push('');

@@ -15,7 +15,10 @@ if (process.argv.includes('--long')) {
 }
 
 const testDir = join(root, 'dist', 'test');
-const files = readdirSync(testDir).filter((f) => f.endsWith('.test.js')).sort().map((f) => join('dist', 'test', f));
+const files = readdirSync(testDir)
+  .filter((f) => f.endsWith('.test.js'))
+  .sort()
+  .map((f) => join('dist', 'test', f));
 const tsStatus = run(process.execPath, ['--test', '--test-concurrency=1', ...files]);
 
 let rustStatus = 0;

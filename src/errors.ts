@@ -57,6 +57,7 @@ export function describeSystemError(err: unknown): string {
  * through this before they reach a terminal.
  */
 export function printable(text: string, max = Infinity): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   const escaped = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

@@ -3,7 +3,7 @@
  * backend: benchmark inputs, synthetic datasets, samples.
  */
 export function seeded(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
+  let s = seed >>> 0 || 0x9e3779b9;
   return () => {
     s ^= s << 13;
     s >>>= 0;

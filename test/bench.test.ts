@@ -30,7 +30,7 @@ describe('statistics', () => {
   });
 });
 
-test('a self-timed run counts its own seconds; any other return value is the run\'s business', async () => {
+test("a self-timed run counts its own seconds; any other return value is the run's business", async () => {
   const limits = { warmup: 1, minRuns: 3, minSeconds: 0, maxSeconds: 5 };
   const c = { name: 'x', unit: 'queries/s' as const, work: 10 };
   const own = await measure('s', c, () => ({ ownSeconds: 0.5 }), 'faiss', limits, null);
@@ -49,8 +49,11 @@ describe('suites declare stable, unique case names', () => {
       }
     });
   }
-  test('the issue\'s named cases exist', () => {
-    const names = (suite: string) => SUITES.find((s) => s.name === suite)!.cases({ size: 'default', threads: 2, seed: 1 }).map((c) => c.name);
+  test("the issue's named cases exist", () => {
+    const names = (suite: string) =>
+      SUITES.find((s) => s.name === suite)!
+        .cases({ size: 'default', threads: 2, seed: 1 })
+        .map((c) => c.name);
     assert.ok(names('quantize').includes('int8.encode 10000x128'));
     assert.ok(names('quantize').includes('copy 1000000x128'));
     assert.ok(names('distance').includes('l2sq.f32 one-to-many 768'));
@@ -89,7 +92,13 @@ describe('vectro bench, end to end', () => {
     const r = cli(['bench', '--quick', 'topk', '--backend', 'js', '--json', '-']);
     assert.equal(r.code, 0, r.stderr);
     const file = benchFileSchema.parse(JSON.parse(r.stdout));
-    assert.deepEqual(file.results.map((x) => [x.case, x.backend]), [['k=10 of 100000', 'js'], ['k=100 of 100000', 'js']]);
+    assert.deepEqual(
+      file.results.map((x) => [x.case, x.backend]),
+      [
+        ['k=10 of 100000', 'js'],
+        ['k=100 of 100000', 'js'],
+      ],
+    );
     assert.match(r.stderr, /topk: the k smallest/);
   });
 
@@ -110,15 +119,47 @@ describe('vectro bench, end to end', () => {
   });
 
   test('compareRuns pairs by suite, case and backend', () => {
-    const base: BenchResult = { suite: 's', case: 'c', backend: 'js', unit: 'vec/s', median: 10, mean: 10, stddev: 0, min: 9, max: 11, runs: 5, outliers: 0, noisy: false, first_run_slow: false, threads: 1 };
+    const base: BenchResult = {
+      suite: 's',
+      case: 'c',
+      backend: 'js',
+      unit: 'vec/s',
+      median: 10,
+      mean: 10,
+      stddev: 0,
+      min: 9,
+      max: 11,
+      runs: 5,
+      outliers: 0,
+      noisy: false,
+      first_run_slow: false,
+      threads: 1,
+    };
     const file = (results: BenchResult[]): BenchFile => ({ machine: quick.machine, results });
-    const out = compareRuns(file([base, { ...base, case: 'gone' }]), file([{ ...base, median: 20, min: 12, max: 22 }, { ...base, case: 'new' }]));
-    assert.deepEqual(out.map((c) => [c.case, c.verdict, c.ratio]), [['c', 'faster', 2], ['gone', 'only in old', null], ['new', 'only in new', null]]);
+    const out = compareRuns(
+      file([base, { ...base, case: 'gone' }]),
+      file([
+        { ...base, median: 20, min: 12, max: 22 },
+        { ...base, case: 'new' },
+      ]),
+    );
+    assert.deepEqual(
+      out.map((c) => [c.case, c.verdict, c.ratio]),
+      [
+        ['c', 'faster', 2],
+        ['gone', 'only in old', null],
+        ['new', 'only in new', null],
+      ],
+    );
   });
 
   test('bad options and files: one error line, exit 2 or 1', () => {
     const cases: [string[], number, RegExp][] = [
-      [['bench', 'nosuch'], 2, /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk, scan, hnsw-build, hnsw-search, ivf-build, ivf-search\)$/],
+      [
+        ['bench', 'nosuch'],
+        2,
+        /^error: unknown suite 'nosuch' \(suites: quantize, distance, matrix, topk, scan, hnsw-build, hnsw-search, ivf-build, ivf-search\)$/,
+      ],
       [['bench', '--backend', 'gpu'], 2, /^error: --backend: unknown backend 'gpu' \(backends: native, js, hnswlib, usearch, faiss\)$/],
       [['bench', '--quick', '--full'], 2, /^error: --quick and --full: choose one$/],
       [['bench', '--dim', '0'], 2, /^error: --dim: must be at least 1, got 0$/],
@@ -177,7 +218,9 @@ describe('index suites', () => {
     assert.ok(at(256) >= at(16), 'recall grows with ef');
   });
 
-  test('ivf-build and ivf-search: native-int8 and native-rabitq4 run with native; recall grows with nprobe; native and js agree', { skip: native.ok ? false : 'native addon not loaded' }, () => {
+  test('ivf-build and ivf-search: native-int8 and native-rabitq4 run with native; recall grows with nprobe; native and js agree', {
+    skip: native.ok ? false : 'native addon not loaded',
+  }, () => {
     const r = cli(['bench', 'ivf-build', 'ivf-search', '--quick', '--count', '2000', '--backend', 'native,js', '--json', '-']);
     assert.equal(r.code, 0, r.stderr);
     const file = benchFileSchema.parse(JSON.parse(r.stdout));
@@ -187,7 +230,8 @@ describe('index suites', () => {
     const searches = file.results.filter((x) => x.suite === 'ivf-search' && !x.case.startsWith('batch'));
     const recall = (backend: string, nprobe: number) => searches.find((x) => x.backend === backend && x.nprobe === nprobe)!.recall!;
     assert.deepEqual([...new Set(searches.map((x) => x.nprobe))], [1, 2, 4, 8, 16, 32]);
-    for (const backend of ['native', 'js', 'native-int8', 'native-rabitq4']) assert.ok(recall(backend, 32) >= recall(backend, 1) && recall(backend, 32) > 0.9, backend);
+    for (const backend of ['native', 'js', 'native-int8', 'native-rabitq4'])
+      assert.ok(recall(backend, 32) >= recall(backend, 1) && recall(backend, 32) > 0.9, backend);
     // The same k-means lists on both backends; only the probe order's float32 near-ties may differ.
     for (const nprobe of [1, 4, 16]) assert.ok(Math.abs(recall('js', nprobe) - recall('native', nprobe)) <= 0.02, `nprobe ${nprobe}`);
     const batch = file.results.filter((x) => x.case.startsWith('batch'));

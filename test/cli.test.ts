@@ -36,7 +36,25 @@ describe('vectro quantize', () => {
     const dir = tempDir();
     const r = cli(['quantize', SIFTSMALL, '-o', `${dir}/s.vq`, '--scheme', 'int4']);
     assert.equal(r.code, 0, r.stderr);
-    for (const label of ['vectors', '10,000', 'dim', '128', 'scheme', 'int4', 'input bytes', '5,160,000 bytes', 'output bytes', 'compression', 'time', 'throughput', 'vectors/s', 'mean abs error', 'max abs error', 'MSE', 'mean relative error']) {
+    for (const label of [
+      'vectors',
+      '10,000',
+      'dim',
+      '128',
+      'scheme',
+      'int4',
+      'input bytes',
+      '5,160,000 bytes',
+      'output bytes',
+      'compression',
+      'time',
+      'throughput',
+      'vectors/s',
+      'mean abs error',
+      'max abs error',
+      'MSE',
+      'mean relative error',
+    ]) {
       assert.ok(r.stdout.includes(label), `summary lacks '${label}':\n${r.stdout}`);
     }
   });
@@ -85,7 +103,10 @@ describe('vectro quantize', () => {
 
   test('integer inputs are converted to float32 first', () => {
     const dir = tempDir();
-    const rows = [[0, 255, 7, 9], [128, 1, 64, 3]];
+    const rows = [
+      [0, 255, 7, 9],
+      [128, 1, 64, 3],
+    ];
     const a = cli(['quantize', writeFile(dir, 'a.u8bin', bigAnnBytes(rows, 'u1')), '-o', `${dir}/a.vq`, '--quiet']);
     const b = cli(['quantize', writeFile(dir, 'b.fvecs', texmexBytes(rows, 'f4')), '-o', `${dir}/b.vq`, '--quiet']);
     assert.equal(a.code, 0, a.stderr);
@@ -121,7 +142,16 @@ describe('vectro dequantize and inspect', () => {
     cli(['quantize', SIFTSMALL, '-o', `${dir}/s.vq`, '--scheme', 'binary', '--quiet']);
     const vq = JSON.parse(cli(['inspect', `${dir}/s.vq`, '--json']).stdout);
     assert.deepEqual(
-      { format: vq.format, version: vq.version, scheme: vq.scheme, vectors: vq.vectors, dim: vq.dim, codeBytes: vq.codeBytesPerVector, center: vq.paramsPerFile, bytes: vq.bytes },
+      {
+        format: vq.format,
+        version: vq.version,
+        scheme: vq.scheme,
+        vectors: vq.vectors,
+        dim: vq.dim,
+        codeBytes: vq.codeBytesPerVector,
+        center: vq.paramsPerFile,
+        bytes: vq.bytes,
+      },
       { format: 'vq', version: 1, scheme: 'binary', vectors: 10_000, dim: 128, codeBytes: 16, center: 128, bytes: statSync(`${dir}/s.vq`).size },
     );
     assert.match(vq.checksum, /^ok \(crc32 0x[0-9a-f]{8}\)$/);
@@ -154,7 +184,17 @@ describe('vectro info, --help and --version', () => {
     assert.equal(top.code, 0);
     for (const cmd of ['quantize', 'dequantize', 'inspect', 'info']) assert.match(top.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'));
     const q = cli(['quantize', '--help']).stdout.replace(/\s+/g, ' ');
-    for (const text of ['--output <file>', '--scheme <name>', '(default: "int8")', '--format <name>', '--backend <name>', '(default: "auto")', '--threads <n>', '--json', '--quiet']) {
+    for (const text of [
+      '--output <file>',
+      '--scheme <name>',
+      '(default: "int8")',
+      '--format <name>',
+      '--backend <name>',
+      '(default: "auto")',
+      '--threads <n>',
+      '--json',
+      '--quiet',
+    ]) {
       assert.ok(q.includes(text), `quantize --help lacks ${text}`);
     }
   });
@@ -168,8 +208,28 @@ describe('bad input: one error line, the right exit code, nothing left behind', 
   nan.writeFloatLE(Infinity, 12 + 4);
   const inputs = {
     empty: writeFile(dir, 'empty.fvecs', Buffer.alloc(0)),
-    truncated: writeFile(dir, 'truncated.fvecs', texmexBytes([[1, 2, 3], [4, 5, 6]], 'f4').subarray(0, 25)),
-    mixed: writeFile(dir, 'mixed.fvecs', texmexBytes([[1, 2, 3], [4, 5]], 'f4')),
+    truncated: writeFile(
+      dir,
+      'truncated.fvecs',
+      texmexBytes(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        'f4',
+      ).subarray(0, 25),
+    ),
+    mixed: writeFile(
+      dir,
+      'mixed.fvecs',
+      texmexBytes(
+        [
+          [1, 2, 3],
+          [4, 5],
+        ],
+        'f4',
+      ),
+    ),
     dim0: writeFile(dir, 'dim0.fvecs', texmexBytes([[]], 'f4')),
     huge: writeFile(dir, 'huge.fbin', bigAnnBytes([], 'f4', [0, 65_537])),
     inf: writeFile(dir, 'inf.fvecs', nan),
@@ -185,18 +245,38 @@ describe('bad input: one error line, the right exit code, nothing left behind', 
     ['dimension 0', ['quantize', inputs.dim0, '-o', `${dir}/o.vq`], 1, /dim0\.fvecs: dimension 0 is out of range \(1 to 65536\)$/],
     ['dimension over 65,536', ['quantize', inputs.huge, '-o', `${dir}/o.vq`], 1, /huge\.fbin: dimension 65537 is out of range/],
     ['an infinite value', ['quantize', inputs.inf, '-o', `${dir}/o.vq`], 1, /inf\.fvecs: vector 1, dimension 0 is Infinity \(indexes from 0\)/],
-    ['NaN with binary (first pass)', ['quantize', inputs.inf, '-o', `${dir}/o.vq`, '--scheme', 'binary', '--backend', 'js'], 1, /vector 1, dimension 0 is Infinity/],
-    ['output in a missing folder', ['quantize', SIFTSMALL, '-o', `${dir}/no/such/dir/o.vq`], 2, /^error: -o .*no\/such\/dir\/o\.vq: the folder .*no\/such\/dir does not exist; create it first$/],
+    [
+      'NaN with binary (first pass)',
+      ['quantize', inputs.inf, '-o', `${dir}/o.vq`, '--scheme', 'binary', '--backend', 'js'],
+      1,
+      /vector 1, dimension 0 is Infinity/,
+    ],
+    [
+      'output in a missing folder',
+      ['quantize', SIFTSMALL, '-o', `${dir}/no/such/dir/o.vq`],
+      2,
+      /^error: -o .*no\/such\/dir\/o\.vq: the folder .*no\/such\/dir does not exist; create it first$/,
+    ],
     ['output is a directory', ['quantize', SIFTSMALL, '-o', `${dir}/sub.vq`], 2, /-o .*sub\.vq: is a directory; give a file name$/],
     ['output without .vq', ['quantize', SIFTSMALL, '-o', `${dir}/o.fvecs`], 2, /quantize writes \.vq files/],
-    ['unknown scheme', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--scheme', 'int3'], 2, /^error: --scheme: expected one of int8, int4, int2, binary, rabitq1, rabitq2, .*, rabitq8, rabitq, got 'int3'$/],
+    [
+      'unknown scheme',
+      ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--scheme', 'int3'],
+      2,
+      /^error: --scheme: expected one of int8, int4, int2, binary, rabitq1, rabitq2, .*, rabitq8, rabitq, got 'int3'$/,
+    ],
     ['unknown backend', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--backend', 'gpu'], 2, /--backend: expected one of auto, native, js, got 'gpu'/],
     ['bad thread count', ['quantize', SIFTSMALL, '-o', `${dir}/o.vq`, '--threads', 'many'], 2, /--threads: expected a whole number/],
     ['missing -o', ['quantize', SIFTSMALL], 2, /-o, --output: required/],
     ['unknown option', ['quantize', SIFTSMALL, '--colour'], 2, /^error: unknown option '--colour'$/],
     ['missing argument', ['quantize'], 2, /^error: missing required argument 'input'$/],
     ['truncated .vq', ['dequantize', `${dir}/x.vq`, '-o', `${dir}/o.fvecs`], 1, /x\.vq: truncated: 8 bytes, a \.vq header alone is 64$/],
-    ['dequantize to an unknown format', ['dequantize', `${dir}/x.vq`, '-o', `${dir}/o.csv`], 2, /-o .*o\.csv: cannot write '\.csv' files; use one of \.fvecs, \.fbin, \.npy$/],
+    [
+      'dequantize to an unknown format',
+      ['dequantize', `${dir}/x.vq`, '-o', `${dir}/o.csv`],
+      2,
+      /-o .*o\.csv: cannot write '\.csv' files; use one of \.fvecs, \.fbin, \.npy$/,
+    ],
   ];
   writeFileSync(`${dir}/x.vq`, 'VECTROVQ');
   mkdirSync(`${dir}/sub.vq`);
@@ -233,7 +313,11 @@ describe('signals stop cleanly: exit 128 + signal, no partial output', () => {
   for (let i = 0; i < floats.length; i++) floats[i] = (i * 7919) % 1000;
   writeFileSync(`${dir}/big.fbin`, body);
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     test(signal, async () => {
       const child = cliSpawn(['quantize', `${dir}/big.fbin`, '-o', `${dir}/big.vq`, '--backend', 'js']);
       let stderr = '';

@@ -32,7 +32,11 @@ async function hdf5Of(out: string): Promise<Buffer> {
     for (let r = 0; r < n; r++) for (let j = 0; j < dim; j++) words[r * dim + j] = b.readInt32LE(r * (4 + 4 * dim) + 4 + 4 * j);
     return { words, n, dim };
   };
-  for (const [name, file, float] of [['train', NAMES[0], true], ['test', NAMES[1], true], ['neighbors', NAMES[2], false]] as const) {
+  for (const [name, file, float] of [
+    ['train', NAMES[0], true],
+    ['test', NAMES[1], true],
+    ['neighbors', NAMES[2], false],
+  ] as const) {
     const { words, n, dim } = rows(file);
     f.create_dataset({ name, data: float ? new Float32Array(words.buffer) : words, shape: [n, dim] });
   }
@@ -91,7 +95,8 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     mkdirSync(dir);
     return dir;
   };
-  const download = (cache: string, ...urls: string[]) => cliAsync(['datasets', 'download', 'siftsmall', '--url', ...urls.map((u) => base + u)], { VECTRO_DATA_DIR: cache });
+  const download = (cache: string, ...urls: string[]) =>
+    cliAsync(['datasets', 'download', 'siftsmall', '--url', ...urls.map((u) => base + u)], { VECTRO_DATA_DIR: cache });
 
   test('downloads, unpacks and checks every file against the published digests', async () => {
     const cache = freshCache();
@@ -137,7 +142,10 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     const cache = freshCache();
     const r = await download(cache, '/broken.tar.gz');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: could not download siftsmall: http:\/\/127\.0\.0\.1:\d+\/broken\.tar\.gz: the server answered 500 Internal Server Error\. Without network: .*pass --data DIR to `vectro recall siftsmall`\n$/);
+    assert.match(
+      r.stderr,
+      /^error: could not download siftsmall: http:\/\/127\.0\.0\.1:\d+\/broken\.tar\.gz: the server answered 500 Internal Server Error\. Without network: .*pass --data DIR to `vectro recall siftsmall`\n$/,
+    );
     assert.ok(!existsSync(join(cache, 'siftsmall')));
     const fallback = await download(cache, '/broken.tar.gz', '/siftsmall.tar.gz');
     assert.equal(fallback.code, 0, fallback.stderr);
@@ -149,7 +157,10 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     const r = await cliAsync(['datasets', 'download', 'siftsmall', '--url', `${base}/siftsmall.hdf5`, '--json'], { VECTRO_DATA_DIR: cache });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.deepEqual(out.files.map((f: { verified: boolean }) => f.verified), [true, true, true]);
+    assert.deepEqual(
+      out.files.map((f: { verified: boolean }) => f.verified),
+      [true, true, true],
+    );
     for (const n of NAMES) assert.deepEqual(readFileSync(join(cache, 'siftsmall', n)), readFileSync(join(FIXTURE, n)));
   });
 
@@ -162,7 +173,10 @@ describe('vectro datasets download (against a local HTTP server)', () => {
     const started = performance.now();
     const r = await cliAsync(['datasets', 'download', 'siftsmall', '--url', `http://127.0.0.1:${port}/siftsmall.tar.gz`], { VECTRO_DATA_DIR: cache });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: could not download siftsmall: .*ECONNREFUSED.*put siftsmall_base\.fvecs, siftsmall_query\.fvecs, siftsmall_groundtruth\.ivecs in a folder and pass --data DIR to `vectro recall siftsmall`\n$/);
+    assert.match(
+      r.stderr,
+      /^error: could not download siftsmall: .*ECONNREFUSED.*put siftsmall_base\.fvecs, siftsmall_query\.fvecs, siftsmall_groundtruth\.ivecs in a folder and pass --data DIR to `vectro recall siftsmall`\n$/,
+    );
     assert.ok(performance.now() - started < 10_000);
   });
 

@@ -19,7 +19,8 @@ function randomBits(n: number, seed: number): Uint8Array {
 /** Sum of |terms| of a float32 distance: the scale its rounding error is relative to. */
 function magnitude(metric: MetricName, a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += metric === 'dot' ? Math.abs(a[i] * b[i]) : metric === 'cosine' ? 1 / a.length : (a[i] - b[i]) ** 2 + Math.abs(a[i] - b[i]);
+  for (let i = 0; i < a.length; i++)
+    s += metric === 'dot' ? Math.abs(a[i] * b[i]) : metric === 'cosine' ? 1 / a.length : (a[i] - b[i]) ** 2 + Math.abs(a[i] - b[i]);
   return s;
 }
 
@@ -96,7 +97,12 @@ describe('native against js', { skip: skipWithoutNative }, () => {
   });
 
   test('distance matrix, awkward shapes', () => {
-    for (const [m, n, dim] of [[1, 1, 1], [13, 70, 7], [9, 33, 129], [17, 300, 128]]) {
+    for (const [m, n, dim] of [
+      [1, 1, 1],
+      [13, 70, 7],
+      [9, 33, 129],
+      [17, 300, 128],
+    ]) {
       const q = randomVectors(m, dim, m);
       const b = randomVectors(n, dim, n);
       for (const metric of ['l2sq', 'dot', 'cosine', 'manhattan'] as const) {

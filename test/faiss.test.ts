@@ -33,8 +33,14 @@ const recall = (args: string[], env: Record<string, string>) =>
 test('without Python or faiss, recall runs the rest and says in one line that FAISS was skipped', () => {
   const noFaiss = fakePython('no-faiss', `echo '{"type":"error","kind":"import","message":"ModuleNotFoundError: No module named '"'"'faiss'"'"'"}'; exit 3`);
   const cases: [Record<string, string>, RegExp][] = [
-    [{ VECTRO_PYTHON: join(dir, 'no-such-python') }, /^note: skipping FAISS: .*no-such-python not found; FAISS needs Python 3 with faiss-cpu \(pip install faiss-cpu numpy, or point VECTRO_PYTHON at a Python that has them\)$/m],
-    [{ VECTRO_PYTHON: noFaiss }, /^note: skipping FAISS: faiss is not importable by .*no-faiss \(ModuleNotFoundError: No module named 'faiss'\); pip install faiss-cpu/m],
+    [
+      { VECTRO_PYTHON: join(dir, 'no-such-python') },
+      /^note: skipping FAISS: .*no-such-python not found; FAISS needs Python 3 with faiss-cpu \(pip install faiss-cpu numpy, or point VECTRO_PYTHON at a Python that has them\)$/m,
+    ],
+    [
+      { VECTRO_PYTHON: noFaiss },
+      /^note: skipping FAISS: faiss is not importable by .*no-faiss \(ModuleNotFoundError: No module named 'faiss'\); pip install faiss-cpu/m,
+    ],
   ];
   for (const [env, note] of cases) {
     const r = recall(['--configs', 'hnsw,m=8,efc=40', '--backend', 'js,faiss', '--json', join(dir, 'r.json')], env);
@@ -53,15 +59,26 @@ test('a FAISS worker that crashes or hangs costs its own run: one line, the rest
   const crash = fakePython('crash', `${READY}\nread line\necho 'Segmentation fault (stub)' >&2\nexit 7`);
   const hang = fakePython('hang', `${READY}\nread line\nsleep 30`);
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['crash', { VECTRO_PYTHON: crash }, /^skipped hnsw,m=8,efc=40,storage=f32 on faiss: the FAISS worker stopped during 'build' \(exit code 7\): Segmentation fault \(stub\)$/m],
-    ['hang', { VECTRO_PYTHON: hang, VECTRO_FAISS_TIMEOUT: '2' }, /^skipped hnsw,m=8,efc=40,storage=f32 on faiss: the FAISS worker did not answer 'build' within 2 s$/m],
+    [
+      'crash',
+      { VECTRO_PYTHON: crash },
+      /^skipped hnsw,m=8,efc=40,storage=f32 on faiss: the FAISS worker stopped during 'build' \(exit code 7\): Segmentation fault \(stub\)$/m,
+    ],
+    [
+      'hang',
+      { VECTRO_PYTHON: hang, VECTRO_FAISS_TIMEOUT: '2' },
+      /^skipped hnsw,m=8,efc=40,storage=f32 on faiss: the FAISS worker did not answer 'build' within 2 s$/m,
+    ],
   ];
   for (const [what, env, line] of cases) {
     const r = recall(['--configs', 'hnsw,m=8,efc=40', 'flat', '--backend', 'faiss,js', '--json', join(dir, `${what}.json`)], env);
     assert.equal(r.code, 0, `${what}: ${r.stderr}`);
     assert.match(r.stdout, line, what);
     const f = JSON.parse(readFileSync(join(dir, `${what}.json`), 'utf8')) as RecallFile;
-    assert.ok(f.points.some((p) => p.backend === 'js' && p.config === 'flat'), `${what}: the js runs still ran`);
+    assert.ok(
+      f.points.some((p) => p.backend === 'js' && p.config === 'flat'),
+      `${what}: the js runs still ran`,
+    );
   }
 });
 
@@ -81,17 +98,51 @@ test('faiss: configurations need the faiss backend; their keys are checked', () 
   }
 });
 
-test('FAISS for real: exact Flat agrees with vectro\'s ground truth; HNSW and IVF sweep; a refused factory is one line', { skip: skipWithoutFaiss }, () => {
+test("FAISS for real: exact Flat agrees with vectro's ground truth; HNSW and IVF sweep; a refused factory is one line", { skip: skipWithoutFaiss }, () => {
   const out = join(dir, 'real.json');
-  const r = recall(['--configs', 'faiss:Flat', 'faiss:HNSW16,efc=100', 'faiss:IVF32,Flat', 'faiss:IVF32,RaBitQfs4,refine=5', 'faiss:NOPE', '--backend', 'faiss',
-    '--ef', '16,64', '--nprobe', '1,8,32,64', '--queries', '100', '--json', out], {});
+  const r = recall(
+    [
+      '--configs',
+      'faiss:Flat',
+      'faiss:HNSW16,efc=100',
+      'faiss:IVF32,Flat',
+      'faiss:IVF32,RaBitQfs4,refine=5',
+      'faiss:NOPE',
+      '--backend',
+      'faiss',
+      '--ef',
+      '16,64',
+      '--nprobe',
+      '1,8,32,64',
+      '--queries',
+      '100',
+      '--json',
+      out,
+    ],
+    {},
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^skipped faiss:NOPE on faiss: FAISS refuses the factory string 'NOPE': could not parse index string NOPE$/m);
   const f = JSON.parse(readFileSync(out, 'utf8')) as RecallFile;
   const of = (config: string) => f.points.filter((p) => p.config === config);
-  assert.deepEqual(of('faiss:Flat').map((p) => [p.ef, p.recall_1, p.recall_10]), [[null, 1, 1]], 'exact search finds the true neighbours (ties within 1e-3)');
-  assert.deepEqual(of('faiss:HNSW16,efc=100').map((p) => p.ef), [16, 64]);
-  assert.deepEqual(of('faiss:IVF32,Flat').map((p) => [p.sweep, p.ef]), [['nprobe', 1], ['nprobe', 8], ['nprobe', 32]], 'nprobe above nlist is skipped');
+  assert.deepEqual(
+    of('faiss:Flat').map((p) => [p.ef, p.recall_1, p.recall_10]),
+    [[null, 1, 1]],
+    'exact search finds the true neighbours (ties within 1e-3)',
+  );
+  assert.deepEqual(
+    of('faiss:HNSW16,efc=100').map((p) => p.ef),
+    [16, 64],
+  );
+  assert.deepEqual(
+    of('faiss:IVF32,Flat').map((p) => [p.sweep, p.ef]),
+    [
+      ['nprobe', 1],
+      ['nprobe', 8],
+      ['nprobe', 32],
+    ],
+    'nprobe above nlist is skipped',
+  );
   assert.equal(of('faiss:IVF32,Flat').at(-1)!.recall_10, 1, 'every list probed: exact');
   assert.ok(of('faiss:IVF32,RaBitQfs4,refine=5').at(-1)!.recall_10! >= 0.95);
   for (const b of f.builds) {
@@ -116,5 +167,8 @@ test('vectro bench: FAISS HNSW beside the others in the index suites; a failing 
   assert.ok(results.some((x) => x.suite === 'hnsw-build' && (x.index_bytes as number) > 0));
   const search = results.filter((x) => x.suite === 'hnsw-search');
   assert.equal(search.length, 6, 'every ef');
-  assert.ok(search.every((x) => x.median > 0 && (x.recall as number) > 0.8), JSON.stringify(search.map((x) => x.recall)));
+  assert.ok(
+    search.every((x) => x.median > 0 && (x.recall as number) > 0.8),
+    JSON.stringify(search.map((x) => x.recall)),
+  );
 });

@@ -21,10 +21,22 @@ async function readAll(path: string, format?: Parameters<typeof VectorReader.ope
   }
 }
 
-const FLOATS = [[0.5, -1.25, 3], [1e-3, 2, -0]];
-const BYTES = [[0, 255, 7], [128, 1, 64]];
-const INT8S = [[-128, 127, 0], [5, -5, 1]];
-const INT32S = [[1 << 20, -7, 0], [999, 1, -1]];
+const FLOATS = [
+  [0.5, -1.25, 3],
+  [1e-3, 2, -0],
+];
+const BYTES = [
+  [0, 255, 7],
+  [128, 1, 64],
+];
+const INT8S = [
+  [-128, 127, 0],
+  [5, -5, 1],
+];
+const INT32S = [
+  [1 << 20, -7, 0],
+  [999, 1, -1],
+];
 
 describe('readers, against files written independently', () => {
   const cases: [string, Buffer, number[][], string][] = [
@@ -84,7 +96,18 @@ describe('bad input files', () => {
     ['empty.fvecs', Buffer.alloc(0), /empty\.fvecs: file is empty$/],
     ['short.fvecs', Buffer.from([4, 0]), /short\.fvecs: truncated: 2 bytes/],
     ['truncated.fvecs', texmexBytes(FLOATS, 'f4').subarray(0, 20), /truncated\.fvecs: truncated: record 1 needs 16 bytes but the file ends 4 bytes into it/],
-    ['mixed.fvecs', texmexBytes([[1, 2, 3], [1, 2], [1, 2, 3]], 'f4'), /mixed\.fvecs: record 1 has dimension 2, but record 0 has 3/],
+    [
+      'mixed.fvecs',
+      texmexBytes(
+        [
+          [1, 2, 3],
+          [1, 2],
+          [1, 2, 3],
+        ],
+        'f4',
+      ),
+      /mixed\.fvecs: record 1 has dimension 2, but record 0 has 3/,
+    ],
     ['zero.fvecs', texmexBytes([[]], 'f4'), /zero\.fvecs: dimension 0 is out of range \(1 to 65536\)/],
     ['huge.fvecs', texmexBytes([[1]], 'f4', [65_537]), /huge\.fvecs: dimension 65537 is out of range/],
     ['negative.bvecs', texmexBytes([[1]], 'u1', [-1]), /dimension -1 is out of range/],
@@ -101,11 +124,14 @@ describe('bad input files', () => {
   for (const [name, bytes, message] of bad) {
     test(name, async () => {
       const path = writeFile(dir, name, bytes);
-      await assert.rejects(VectorReader.open(path).then((r) => readAll(r.info.path)), (err: Error) => {
-        assert.ok(err instanceof DataError, `${err}`);
-        assert.match(err.message, message);
-        return true;
-      });
+      await assert.rejects(
+        VectorReader.open(path).then((r) => readAll(r.info.path)),
+        (err: Error) => {
+          assert.ok(err instanceof DataError, `${err}`);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 

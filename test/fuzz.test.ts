@@ -82,9 +82,35 @@ function corrupt(bytes: Buffer, kind: Kind, r: () => number, fields: [number, nu
 }
 
 /** `.vq` header fields (offset, bytes), from docs/format.md. */
-const VQ_FIELDS: [number, number][] = [[8, 4], [12, 4], [16, 4], [20, 4], [24, 8], [32, 4], [36, 4], [40, 8], [48, 8], [56, 8]];
+const VQ_FIELDS: [number, number][] = [
+  [8, 4],
+  [12, 4],
+  [16, 4],
+  [20, 4],
+  [24, 8],
+  [32, 4],
+  [36, 4],
+  [40, 8],
+  [48, 8],
+  [56, 8],
+];
 /** `.vidx` header fields. */
-const VIDX_FIELDS: [number, number][] = [[8, 4], [12, 4], [16, 4], [20, 4], [24, 4], [28, 4], [32, 4], [36, 4], [40, 8], [48, 4], [60, 4], [64, 8], [72, 4], [124, 4]];
+const VIDX_FIELDS: [number, number][] = [
+  [8, 4],
+  [12, 4],
+  [16, 4],
+  [20, 4],
+  [24, 4],
+  [28, 4],
+  [32, 4],
+  [36, 4],
+  [40, 8],
+  [48, 4],
+  [60, 4],
+  [64, 8],
+  [72, 4],
+  [124, 4],
+];
 
 interface Target {
   name: string;
@@ -108,7 +134,9 @@ function outcome(r: CliResult, what: string): void {
 
 /** Every file below dir that a run might have left: vectro's temporary names. */
 function leftovers(): string[] {
-  return readdirSync(dir, { recursive: true }).map(String).filter((f) => /vectro-tmp|\.tmp-\d/.test(f));
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => /vectro-tmp|\.tmp-\d/.test(f));
 }
 
 describe('fuzz: every format through every command', () => {
@@ -126,16 +154,25 @@ describe('fuzz: every format through every command', () => {
       ['hnsw-int8.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'int8', '--keep-vectors']],
       ['hnsw-binary.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'binary', '--metric', 'cosine']],
       ['hnsw-rabitq2.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq2']],
-      ['hnsw-rabitq1.vidx', ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq1', '--keep-vectors', '--metric', 'cosine']],
+      [
+        'hnsw-rabitq1.vidx',
+        ['index', 'build', base, '-o', '@', '--m', '4', '--ef-construction', '8', '--storage', 'rabitq1', '--keep-vectors', '--metric', 'cosine'],
+      ],
       ['flat.vidx', ['index', 'build', base, '-o', '@', '--type', 'flat']],
       // IVF runs on the native backend only (no TypeScript baseline yet).
       ...((native.ok
         ? [
             ['ivf-f32.vidx', ['index', 'build', base, '-o', '@', '--type', 'ivf', '--nlist', '4']],
-            ['ivf-rabitq4.vidx', ['index', 'build', base, '-o', '@', '--type', 'ivf', '--nlist', '3', '--storage', 'rabitq4', '--keep-vectors', '--metric', 'cosine']],
+            [
+              'ivf-rabitq4.vidx',
+              ['index', 'build', base, '-o', '@', '--type', 'ivf', '--nlist', '3', '--storage', 'rabitq4', '--keep-vectors', '--metric', 'cosine'],
+            ],
           ]
         : []) as [string, string[]][]),
-      ...(['int8', 'int4', 'int2', 'binary', 'rabitq1', 'rabitq3'].map((s) => [`${s}.vq`, ['quantize', base, '-o', '@', '--scheme', s]]) as [string, string[]][]),
+      ...(['int8', 'int4', 'int2', 'binary', 'rabitq1', 'rabitq3'].map((s) => [`${s}.vq`, ['quantize', base, '-o', '@', '--scheme', s]]) as [
+        string,
+        string[],
+      ][]),
     ];
     for (const [name, args] of made) {
       const r = await host.run([...args.map((a) => (a === '@' ? join(dir, name) : a)), '-q']);
@@ -166,27 +203,49 @@ describe('fuzz: every format through every command', () => {
           { args: ['quantize', '@', '-o', out('o.vq')], output: out('o.vq'), backends: true },
           { args: ['groundtruth', '@', queries, '-k', '3', '-o', out('g.ivecs')], output: out('g.ivecs'), backends: true },
           { args: ['index', 'search', index, '@', '-k', '3'], backends: true },
-          ...(name === 'base.fvecs' ? [{ args: ['index', 'build', '@', '-o', out('b.vidx'), '--m', '4', '--ef-construction', '8'], output: out('b.vidx'), backends: true }] : []),
+          ...(name === 'base.fvecs'
+            ? [{ args: ['index', 'build', '@', '-o', out('b.vidx'), '--m', '4', '--ef-construction', '8'], output: out('b.vidx'), backends: true }]
+            : []),
         ],
         // The leading dimension or count and dim; npy's header length and first shape digits.
-        fields: name.endsWith('vecs') ? [[0, 4]] : name.endsWith('.npy') ? [[8, 4], [40, 4]] : [[0, 4], [4, 4]],
+        fields: name.endsWith('vecs')
+          ? [[0, 4]]
+          : name.endsWith('.npy')
+            ? [
+                [8, 4],
+                [40, 4],
+              ]
+            : [
+                [0, 4],
+                [4, 4],
+              ],
         payloadFrom: 0,
         checksummed: false,
       });
     }
     targets.push({
       name: 'truth.ivecs',
-      bytes: texmexBytes(queryRows.map((_, q) => [q, q + 1, q + 2, q + 3]), 'i4'),
+      bytes: texmexBytes(
+        queryRows.map((_, q) => [q, q + 1, q + 2, q + 3]),
+        'i4',
+      ),
       kinds: ['flip', 'truncate', 'extend', 'field'],
       commands: [{ args: ['index', 'search', index, queries, '-k', '3', '--groundtruth', '@', '-q'] }],
-      fields: [[0, 4], [8, 4]],
+      fields: [
+        [0, 4],
+        [8, 4],
+      ],
       payloadFrom: 0,
       checksummed: false,
     });
   });
 
   test(`seed ${SEED}, ${CASES} case(s) per target and kind${LONG ? ' (long)' : ''}`, async () => {
-    const fixtures = Object.fromEntries(listDir(dir).filter((f) => !f.startsWith('out')).map((f) => [f, readFileSync(join(dir, f))]));
+    const fixtures = Object.fromEntries(
+      listDir(dir)
+        .filter((f) => !f.startsWith('out'))
+        .map((f) => [f, readFileSync(join(dir, f))]),
+    );
     let runs = 0;
     let refusedAll = 0;
     for (const target of targets) {
@@ -213,7 +272,11 @@ describe('fuzz: every format through every command', () => {
               results.push(res);
             }
             if (results.length === 2) {
-              assert.deepEqual([results[1].code, results[1].stderr], [results[0].code, results[0].stderr], `${what}: ${args.join(' ')}: native and js disagree`);
+              assert.deepEqual(
+                [results[1].code, results[1].stderr],
+                [results[0].code, results[0].stderr],
+                `${what}: ${args.join(' ')}: native and js disagree`,
+              );
             }
             verdicts.push(results[0]);
           }
@@ -222,7 +285,10 @@ describe('fuzz: every format through every command', () => {
           if (target.checksummed) {
             const [reader, ...others] = verdicts;
             if (kind !== 'field' && kind !== 'value') {
-              assert.ok(verdicts.every((v) => v.code === 1), `${what}: bytes that fail their checksum must be refused: ${verdicts.map((v) => v.stderr || 'accepted').join(' | ')}`);
+              assert.ok(
+                verdicts.every((v) => v.code === 1),
+                `${what}: bytes that fail their checksum must be refused: ${verdicts.map((v) => v.stderr || 'accepted').join(' | ')}`,
+              );
             }
             if (reader.code === 1) {
               refusedAll++;

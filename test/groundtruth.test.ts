@@ -23,12 +23,28 @@ describe('vectro groundtruth', () => {
   test('siftsmall: the published neighbours, in order up to exact ties; native and js write the same bytes', () => {
     const backends = native.ok ? ['native', 'js'] : ['js'];
     for (const backend of backends) {
-      const r = cli(['groundtruth', `${SIFT}/siftsmall_base.fvecs`, `${SIFT}/siftsmall_query.fvecs`, '-k', '100', '-o', `${dir}/${backend}.ivecs`, '--distances', `${dir}/${backend}.fvecs`, '--backend', backend, '--json']);
+      const r = cli([
+        'groundtruth',
+        `${SIFT}/siftsmall_base.fvecs`,
+        `${SIFT}/siftsmall_query.fvecs`,
+        '-k',
+        '100',
+        '-o',
+        `${dir}/${backend}.ivecs`,
+        '--distances',
+        `${dir}/${backend}.fvecs`,
+        '--backend',
+        backend,
+        '--json',
+      ]);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(
-        (({ queries, base, dim, k, metric }) => ({ queries, base, dim, k, metric }))(JSON.parse(r.stdout)),
-        { queries: 100, base: 10_000, dim: 128, k: 100, metric: 'l2' },
-      );
+      assert.deepEqual((({ queries, base, dim, k, metric }) => ({ queries, base, dim, k, metric }))(JSON.parse(r.stdout)), {
+        queries: 100,
+        base: 10_000,
+        dim: 128,
+        k: 100,
+        metric: 'l2',
+      });
     }
     if (native.ok) assert.ok(readFileSync(`${dir}/native.ivecs`).equals(readFileSync(`${dir}/js.ivecs`)));
     const ours = records(`${dir}/js.ivecs`, false);
@@ -36,7 +52,11 @@ describe('vectro groundtruth', () => {
     const published = records(`${SIFT}/siftsmall_groundtruth.ivecs`, false);
     let reordered = 0;
     for (let q = 0; q < 100; q++) {
-      assert.deepEqual([...ours[q]].sort((a, b) => a - b), [...published[q]].sort((a, b) => a - b), `query ${q}: neighbour sets differ`);
+      assert.deepEqual(
+        [...ours[q]].sort((a, b) => a - b),
+        [...published[q]].sort((a, b) => a - b),
+        `query ${q}: neighbour sets differ`,
+      );
       for (let j = 0; j < 100; j++) {
         if (ours[q][j] === published[q][j]) continue;
         reordered++;
@@ -63,7 +83,11 @@ describe('vectro groundtruth', () => {
       rows(queries).forEach((q, i) => {
         const scored = rows(base).map((b, id) => ({ id, d: metric === 'ip' ? 1 - dot(q, b) : 1 - dot(q, b) / Math.sqrt(dot(q, q) * dot(b, b)) }));
         scored.sort((a, b) => a.d - b.d || a.id - b.id);
-        assert.deepEqual(got[i], scored.slice(0, 3).map((s) => s.id), `${metric} query ${i}`);
+        assert.deepEqual(
+          got[i],
+          scored.slice(0, 3).map((s) => s.id),
+          `${metric} query ${i}`,
+        );
       });
     }
   });
@@ -76,7 +100,11 @@ describe('vectro groundtruth', () => {
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-k', '301', '-o', `${dir}/x.ivecs`], 2, /^error: -k 301: the base has only 300 vectors$/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-k', '0', '-o', `${dir}/x.ivecs`], 2, /^error: -k: must be at least 1, got 0$/],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '-o', `${dir}/x.txt`], 2, /ground truth is written as \.ivecs$/],
-      [['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '--metric', 'hamming', '-o', `${dir}/x.ivecs`], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
+      [
+        ['groundtruth', `${dir}/b.fvecs`, `${dir}/q.fvecs`, '--metric', 'hamming', '-o', `${dir}/x.ivecs`],
+        2,
+        /--metric: expected one of l2, ip, cosine, got 'hamming'/,
+      ],
       [['groundtruth', `${dir}/b.fvecs`, `${dir}/missing.fvecs`, '-o', `${dir}/x.ivecs`], 2, /missing\.fvecs: no such file$/],
     ];
     expectCliErrors(cases);

@@ -24,7 +24,9 @@ describe('int8 and binary storage', () => {
 
   for (const storage of ['int8', 'binary'] as Storage[]) {
     for (const metric of ['l2', 'cosine'] as const) {
-      test(`${storage} ${metric}: native and js build byte-identical files, search alike, and read each other's`, { skip: !native.ok && 'needs the native addon' }, async () => {
+      test(`${storage} ${metric}: native and js build byte-identical files, search alike, and read each other's`, {
+        skip: !native.ok && 'needs the native addon',
+      }, async () => {
         const x = base.subarray(0, 2000 * 128);
         for (const backend of ['native', 'js'] as const) {
           const index = HnswIndex.create({ dim: 128, metric, m: 8, efConstruction: 48, seed: 9, storage, keepVectors: true, backend });
@@ -73,7 +75,11 @@ describe('int8 and binary storage', () => {
       const ratio = statSync(`${dir}/int8-${backend}.vidx`).size / statSync(`${dir}/f32-${backend}.vidx`).size;
       assert.ok(ratio <= 0.35, `int8 index is ${ratio.toFixed(3)} of the f32 one`);
       const back = HnswIndex.fromData(await readIndex(`${dir}/int8-${backend}.vidx`), backend);
-      assert.deepEqual(back.search(queries, 10, { ef: 64 }).ids, int8.search(queries, 10, { ef: 64 }).ids, 'dropping the kept vectors keeps the graph and the codes');
+      assert.deepEqual(
+        back.search(queries, 10, { ef: 64 }).ids,
+        int8.search(queries, 10, { ef: 64 }).ids,
+        'dropping the kept vectors keeps the graph and the codes',
+      );
       assert.throws(() => back.search(queries, 10, { rerank: 20 }), /rerank needs the float32 vectors: build the index with keepVectors/);
     });
 
@@ -89,7 +95,10 @@ describe('int8 and binary storage', () => {
       }
       assert.equal(d.codes.length, 3000 * 16);
       const plain = index.search(queries, 10, { ef: 100 });
-      assert.ok(plain.distances.every((v) => Number.isInteger(v) && v >= 0 && v <= 128), 'hamming distances');
+      assert.ok(
+        plain.distances.every((v) => Number.isInteger(v) && v >= 0 && v <= 128),
+        'hamming distances',
+      );
       const t = exactTruth(x, queries, 10);
       const [r0, r1] = [recallAtK(plain.ids, t, 10), recallAtK(index.search(queries, 10, { ef: 100, rerank: 100 }).ids, t, 10)];
       assert.ok(r1 > r0 + 0.3 && r1 >= 0.8, `binary recall ${r0}, with rerank ${r1}`);
@@ -158,7 +167,7 @@ test('graph codec: round trip of random sorted lists, and every kind of damage r
   [unsorted[first + 1], unsorted[first + 2]] = [unsorted[first + 2], unsorted[first + 1]];
   assert.throws(() => encodeGraph({ m, levels, links0: unsorted, upper }), /increasing order/);
   // An upper-layer link to a node that is not on that layer.
-  const low = levels.findIndex((l) => l === 0);
+  const low = levels.indexOf(0);
   const up = upper.slice();
   up[0] = 1;
   up[1] = low;
@@ -168,14 +177,39 @@ test('graph codec: round trip of random sorted lists, and every kind of damage r
 describe('vectro index with int8 and binary storage, end to end', () => {
   const dir = tempDir();
   test('build --storage int8 --keep-vectors, info, search --rerank with recall', () => {
-    const built = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/i8.vidx`, '--storage', 'int8', '--keep-vectors', '--ef-construction', '100', '--json']);
+    const built = cli([
+      'index',
+      'build',
+      `${SIFT}/siftsmall_base.fvecs`,
+      '-o',
+      `${dir}/i8.vidx`,
+      '--storage',
+      'int8',
+      '--keep-vectors',
+      '--ef-construction',
+      '100',
+      '--json',
+    ]);
     assert.equal(built.code, 0, built.stderr);
     const b = JSON.parse(built.stdout);
     assert.deepEqual([b.storage, b.keepVectors, b.count], ['int8', true, 10_000]);
     const info = cli(['index', 'info', `${dir}/i8.vidx`]);
     assert.match(info.stdout, /hnsw, l2, int8 \+ float32 vectors/);
     const search = (extra: string[]) => {
-      const r = cli(['index', 'search', `${dir}/i8.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--ef', '64', '--groundtruth', `${SIFT}/siftsmall_groundtruth.ivecs`, '--json', ...extra]);
+      const r = cli([
+        'index',
+        'search',
+        `${dir}/i8.vidx`,
+        `${SIFT}/siftsmall_query.fvecs`,
+        '-k',
+        '10',
+        '--ef',
+        '64',
+        '--groundtruth',
+        `${SIFT}/siftsmall_groundtruth.ivecs`,
+        '--json',
+        ...extra,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       return JSON.parse(r.stdout);
     };
@@ -191,7 +225,11 @@ describe('vectro index with int8 and binary storage, end to end', () => {
     assert.ok(statSync(`${dir}/b.vidx`).size < 10_000 * 16 + 10_000 * 40, 'bits, not floats');
     const before = listDir(dir);
     expectCliErrors([
-      [['index', 'search', `${dir}/b.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '50'], 2, /^error: --rerank 50: .*b\.vidx was built without --keep-vectors$/],
+      [
+        ['index', 'search', `${dir}/b.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '50'],
+        2,
+        /^error: --rerank 50: .*b\.vidx was built without --keep-vectors$/,
+      ],
     ]);
     assert.deepEqual(listDir(dir), before);
   });
@@ -213,7 +251,12 @@ test('a random-data int8 index round-trips through its file on every backend', a
 test('fileBytes() is the size save() writes, without copying the vectors (every storage, both backends, flat)', async () => {
   const dir = tempDir();
   const x = randomVectors(300, 20, 9);
-  const kinds: [Storage, boolean][] = [['f32', false], ['int8', false], ['int8', true], ['binary', true]];
+  const kinds: [Storage, boolean][] = [
+    ['f32', false],
+    ['int8', false],
+    ['int8', true],
+    ['binary', true],
+  ];
   for (const backend of backends) {
     for (const [storage, keepVectors] of kinds) {
       const index = HnswIndex.create({ dim: 20, m: 6, efConstruction: 30, storage, keepVectors, backend });
@@ -245,7 +288,9 @@ describe('rabitq storage', () => {
   };
 
   for (const storage of ['rabitq1', 'rabitq4'] as Storage[]) {
-    test(`${storage}: native and js build byte-identical files from whole numbers, and search alike`, { skip: !native.ok && 'needs the native addon' }, async () => {
+    test(`${storage}: native and js build byte-identical files from whole numbers, and search alike`, {
+      skip: !native.ok && 'needs the native addon',
+    }, async () => {
       for (const backend of ['native', 'js'] as const) {
         const index = HnswIndex.create({ dim: 128, metric: 'l2', m: 8, efConstruction: 48, seed: 9, storage, keepVectors: true, backend });
         index.add(x);
@@ -297,7 +342,10 @@ describe('rabitq storage', () => {
     new Uint32Array(d.center.buffer, d.center.byteOffset, 8)[0] = 9;
     const { writeIndex } = await import('../src/index/format.js');
     await writeIndex(`${dir}/bad.vidx`, d);
-    for (const cmd of [['index', 'info', `${dir}/bad.vidx`], ['index', 'search', `${dir}/bad.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-o', `${dir}/r.ivecs`]]) {
+    for (const cmd of [
+      ['index', 'info', `${dir}/bad.vidx`],
+      ['index', 'search', `${dir}/bad.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-o', `${dir}/r.ivecs`],
+    ]) {
       const bad = cli(cmd);
       assert.equal(bad.code, 1, bad.stderr);
       assert.match(bad.stderr, /bad rabitq2 parameters: unknown rotation kind 9/);

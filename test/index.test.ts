@@ -68,7 +68,7 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
     assert.throws(() => HnswIndex.create({ dim: 4, m: 1, backend: 'js' }), /M must be between 2 and 256/);
   });
 
-  test('on data with exact distances, native and js build byte-identical indexes, and read each other\'s', async () => {
+  test("on data with exact distances, native and js build byte-identical indexes, and read each other's", async () => {
     const base = (await readAll(`${SIFT}/siftsmall_base.fvecs`)).subarray(0, 3000 * 128);
     const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
     for (const backend of ['native', 'js'] as const) {
@@ -96,7 +96,17 @@ describe('HnswIndex', { skip: skipWithoutNative }, () => {
     for (const storage of ['f32', 'rabitq4'] as const) {
       const file = (name: string) => `${dir}/guide-${storage}-${name}.vidx`;
       const make = (backend: 'native' | 'js', from: number) =>
-        HnswIndex.create({ dim: 128, m: 8, efConstruction: 64, seed: 3, storage, keepVectors: storage !== 'f32', center: storage === 'f32' ? undefined : center, guideFromBytes: from, backend });
+        HnswIndex.create({
+          dim: 128,
+          m: 8,
+          efConstruction: 64,
+          seed: 3,
+          storage,
+          keepVectors: storage !== 'f32',
+          center: storage === 'f32' ? undefined : center,
+          guideFromBytes: from,
+          backend,
+        });
       const native = make('native', guideFromBytes);
       for (let at = 0; at < 3000; at += 700) native.add(base.subarray(at * 128, Math.min(3000, at + 700) * 128));
       await native.save(file('native'));
@@ -133,7 +143,7 @@ test('js HNSW alone: recall on siftsmall, cosine and ip', async () => {
 
 describe('FlatIndex', () => {
   const dir = tempDir();
-  test('both backends find the published neighbour sets, and read each other\'s files', async () => {
+  test("both backends find the published neighbour sets, and read each other's files", async () => {
     const base = await readAll(`${SIFT}/siftsmall_base.fvecs`);
     const queries = await readAll(`${SIFT}/siftsmall_query.fvecs`);
     const truth = await readTruthFile(`${SIFT}/siftsmall_groundtruth.ivecs`);
@@ -165,20 +175,32 @@ describe('corrupt index files are refused by both backends', () => {
     ['bad magic', (b) => (b.write('VECTROXX', 0, 'latin1'), b), /not a vectro index \(bad magic\)/],
     ['version', (b) => (b.writeUInt32LE(9, 8), b), /unsupported index version 9/],
     ['truncated', (b) => b.subarray(0, b.length - 100), /truncated: 100 vectors need \d+ bytes but the file has \d+/],
-    ['flipped byte', (b) => (b[200] ^= 0xff, b), /checksum mismatch: the file is corrupt/],
+    ['flipped byte', (b) => ((b[200] ^= 0xff), b), /checksum mismatch: the file is corrupt/],
     // The graph starts with node 0's bottom-layer list: a LEB128 count, then its first id (< 128 here).
-    ['neighbour id past the end, checksum fixed', (b) => {
-      b[readIndexOffsets(b).graph + 1] = 127; // 100 nodes: there is no node 127
-      return resealed(b);
-    }, /corrupt graph: node 0 links to 127 on layer 0, which is not a node there/],
-    ['too many links, checksum fixed', (b) => {
-      b[readIndexOffsets(b).graph] = 9; // 2M = 8 at most
-      return resealed(b);
-    }, /corrupt graph: node 0 has 9 links on layer 0, at most 8/],
-    ['a number past 32 bits, checksum fixed', (b) => {
-      b.fill(0xff, readIndexOffsets(b).graph, readIndexOffsets(b).graph + 6);
-      return resealed(b);
-    }, /corrupt graph: a number in the graph at byte 5 does not fit 32 bits/],
+    [
+      'neighbour id past the end, checksum fixed',
+      (b) => {
+        b[readIndexOffsets(b).graph + 1] = 127; // 100 nodes: there is no node 127
+        return resealed(b);
+      },
+      /corrupt graph: node 0 links to 127 on layer 0, which is not a node there/,
+    ],
+    [
+      'too many links, checksum fixed',
+      (b) => {
+        b[readIndexOffsets(b).graph] = 9; // 2M = 8 at most
+        return resealed(b);
+      },
+      /corrupt graph: node 0 has 9 links on layer 0, at most 8/,
+    ],
+    [
+      'a number past 32 bits, checksum fixed',
+      (b) => {
+        b.fill(0xff, readIndexOffsets(b).graph, readIndexOffsets(b).graph + 6);
+        return resealed(b);
+      },
+      /corrupt graph: a number in the graph at byte 5 does not fit 32 bits/,
+    ],
   ];
   for (const [name, corrupt, message] of cases) {
     test(name, async () => {
@@ -211,7 +233,23 @@ describe('vectro index, end to end', () => {
     assert.ok(b.meanDegree > 5 && b.meanDegree <= 24);
     const info = JSON.parse(cli(['index', 'info', `${dir}/s.vidx`, '--json']).stdout);
     assert.deepEqual(info.levels, b.levels);
-    const s = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--ef', '100', '--groundtruth', `${SIFT}/siftsmall_groundtruth.ivecs`, '-o', `${dir}/r.ivecs`, '--distances', `${dir}/r.fvecs`, '--json']);
+    const s = cli([
+      'index',
+      'search',
+      `${dir}/s.vidx`,
+      `${SIFT}/siftsmall_query.fvecs`,
+      '-k',
+      '10',
+      '--ef',
+      '100',
+      '--groundtruth',
+      `${SIFT}/siftsmall_groundtruth.ivecs`,
+      '-o',
+      `${dir}/r.ivecs`,
+      '--distances',
+      `${dir}/r.fvecs`,
+      '--json',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     const r = JSON.parse(s.stdout);
     assert.ok(r.recall >= 0.99, `recall ${r.recall}`);
@@ -235,11 +273,31 @@ describe('vectro index, end to end', () => {
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '0'], 2, /^error: -k: must be at least 1, got 0$/],
       [['index', 'search', `${dir}/missing.vidx`, `${SIFT}/siftsmall_query.fvecs`], 2, /missing\.vidx: no such file$/],
       [['index', 'search', `${dir}/junk.vidx`, `${SIFT}/siftsmall_query.fvecs`], 1, /junk\.vidx: not a vectro index \(bad magic\)$/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--metric', 'hamming'], 2, /--metric: expected one of l2, ip, cosine, got 'hamming'/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int4'], 2, /^error: --storage: expected one of f32, int8, binary, rabitq1, .*, rabitq8, got 'int4'$/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--keep-vectors'], 2, /^error: --keep-vectors: applies to --storage int8, binary or rabitq1..8/],
-      [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'flat', '--storage', 'int8'], 2, /^error: --storage int8: flat indexes store f32 vectors/],
-      [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '40'], 2, /^error: --rerank 40: .*s\.vidx measures exact float32 distances already \(hnsw, f32\)$/],
+      [
+        ['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--metric', 'hamming'],
+        2,
+        /--metric: expected one of l2, ip, cosine, got 'hamming'/,
+      ],
+      [
+        ['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--storage', 'int4'],
+        2,
+        /^error: --storage: expected one of f32, int8, binary, rabitq1, .*, rabitq8, got 'int4'$/,
+      ],
+      [
+        ['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--keep-vectors'],
+        2,
+        /^error: --keep-vectors: applies to --storage int8, binary or rabitq1..8/,
+      ],
+      [
+        ['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'flat', '--storage', 'int8'],
+        2,
+        /^error: --storage int8: flat indexes store f32 vectors/,
+      ],
+      [
+        ['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--rerank', '40'],
+        2,
+        /^error: --rerank 40: .*s\.vidx measures exact float32 distances already \(hnsw, f32\)$/,
+      ],
       [['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '-k', '10', '--rerank', '5'], 2, /^error: --rerank 5: must be at least k \(10\)$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.idx`], 2, /indexes are written as \.vidx$/],
       [['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/x.vidx`, '--m', '1'], 2, /--m: must be at least 2, got 1$/],
@@ -271,8 +329,12 @@ describe('Promise versions: off the main thread, with progress', () => {
       const progress: number[] = [];
       await async.addAsync(base, { onProgress: (done, total) => progress.push(done / total) });
       assert.equal(progress.at(-1), 1);
-      assert.ok(progress.every((p, i) => i === 0 || p > progress[i - 1]), 'progress only grows');
-      const bytes = (d: ReturnType<HnswIndex['toData']>) => [d.vectors, d.codes, d.scales, d.levels, d.links0, d.upper].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'));
+      assert.ok(
+        progress.every((p, i) => i === 0 || p > progress[i - 1]),
+        'progress only grows',
+      );
+      const bytes = (d: ReturnType<HnswIndex['toData']>) =>
+        [d.vectors, d.codes, d.scales, d.levels, d.links0, d.upper].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'));
       assert.deepEqual(bytes(async.toData()), bytes(sync.toData()), 'one thread, same order: same index');
       const [a, b] = [await async.searchAsync(queries, 10, { ef: 32 }), sync.search(queries, 10, { ef: 32 })];
       assert.deepEqual(a.ids, b.ids);

@@ -30,7 +30,10 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
     const index = IvfIndex.create({ dim: 128, nlist: 32, seed: 3 });
     await index.addAsync(base, { threads: 2, onTrainStep: (s) => steps.push(s.objective) });
     assert.equal(steps.length, 10);
-    assert.ok(steps.every((o, i) => i === 0 || o <= steps[i - 1] * (1 + 1e-6)), `k-means objective never rises: ${steps}`);
+    assert.ok(
+      steps.every((o, i) => i === 0 || o <= steps[i - 1] * (1 + 1e-6)),
+      `k-means objective never rises: ${steps}`,
+    );
     assert.equal(index.count, 10_000);
 
     const all = index.search(queries, 10, { nprobe: 32 });
@@ -59,7 +62,10 @@ describe('IvfIndex', { skip: skipWithoutNative }, () => {
 
   test('siftsmall, rabitq lists with rerank on kept vectors reach the exact neighbours', async () => {
     const { base, queries, truth } = await siftsmall();
-    for (const [storage, rerank, floor] of [['rabitq4', 20, 0.95], ['rabitq1', 100, 0.95]] as const) {
+    for (const [storage, rerank, floor] of [
+      ['rabitq4', 20, 0.95],
+      ['rabitq1', 100, 0.95],
+    ] as const) {
       const index = IvfIndex.create({ dim: 128, nlist: 32, storage, keepVectors: true });
       await index.addAsync(base, { threads: 2 });
       const estimated = recallAtK(index.search(queries, 10, { nprobe: 8 }).ids, truth, 10);
@@ -94,17 +100,30 @@ describe('IvfIndex: the TypeScript baseline', () => {
     // siftsmall's values are whole numbers, so float32 distances are exact on both backends.
     const base = (await readAllVectors(`${SIFT}/siftsmall_base.fvecs`)).subarray(0, 3000 * 128);
     const queries = (await readAllVectors(`${SIFT}/siftsmall_query.fvecs`)).subarray(0, 20 * 128);
-    const cases = [['f32', 'l2', 0], ['rabitq4', 'l2', 20], ['rabitq1', 'cosine', 40], ['rabitq2', 'ip', 0], ['int8', 'l2', 0], ['int8', 'l2', 20], ['int8', 'cosine', 20]] as const;
+    const cases = [
+      ['f32', 'l2', 0],
+      ['rabitq4', 'l2', 20],
+      ['rabitq1', 'cosine', 40],
+      ['rabitq2', 'ip', 0],
+      ['int8', 'l2', 0],
+      ['int8', 'l2', 20],
+      ['int8', 'cosine', 20],
+    ] as const;
     for (const [storage, metric, rerank] of cases) {
-      const built = await Promise.all((['native', 'js'] as const).map(async (backend) => {
-        const index = IvfIndex.create({ dim: 128, metric, nlist: 12, storage, keepVectors: rerank > 0, seed: 5, backend });
-        await index.addAsync(base.subarray(0, 1000 * 128));
-        index.add(base.subarray(1000 * 128));
-        await index.save(`${dir}/${storage}-${metric}-${backend}.vidx`);
-        return index;
-      }));
+      const built = await Promise.all(
+        (['native', 'js'] as const).map(async (backend) => {
+          const index = IvfIndex.create({ dim: 128, metric, nlist: 12, storage, keepVectors: rerank > 0, seed: 5, backend });
+          await index.addAsync(base.subarray(0, 1000 * 128));
+          index.add(base.subarray(1000 * 128));
+          await index.save(`${dir}/${storage}-${metric}-${backend}.vidx`);
+          return index;
+        }),
+      );
       const label = `${storage} ${metric}`;
-      assert.deepEqual(built.map((i) => i.backend), ['native', 'js']);
+      assert.deepEqual(
+        built.map((i) => i.backend),
+        ['native', 'js'],
+      );
       assert.ok(readFileSync(`${dir}/${storage}-${metric}-native.vidx`).equals(readFileSync(`${dir}/${storage}-${metric}-js.vidx`)), `${label}: the same file`);
       const [a, b] = built.map((i) => i.search(queries, 10, { nprobe: 12, rerank }));
       if (metric === 'l2') assert.deepEqual(b, a, `${label}: every list probed, the same results`);
@@ -139,7 +158,10 @@ describe('IvfIndex: the TypeScript baseline', () => {
     }
     const flat = FlatIndex.create({ dim: 128, backend: 'js' });
     flat.add(x);
-    assert.deepEqual(index.search(q, 10, { nprobe: 8, rerank: 2000 }), { ...flat.search(q, 10), distanceComputations: index.search(q, 10, { nprobe: 8, rerank: 2000 }).distanceComputations });
+    assert.deepEqual(index.search(q, 10, { nprobe: 8, rerank: 2000 }), {
+      ...flat.search(q, 10),
+      distanceComputations: index.search(q, 10, { nprobe: 8, rerank: 2000 }).distanceComputations,
+    });
   });
 
   test('alone: recall on siftsmall', async () => {
@@ -170,7 +192,10 @@ describe('corrupt IVF files are refused', { skip: skipWithoutNative }, () => {
   /** The directory checksum (header byte 76: header bytes 0..75, centroids, sizes, ids) made right, then the file's. */
   const redirected = (b: Buffer) => {
     const parts = [b.subarray(0, 76), b.subarray(centroidsAt, centroidsAt + 64), b.subarray(sizesAt, sizesAt + 16), b.subarray(idsAt, idsAt + 400)];
-    b.writeUInt32LE(parts.reduce((crc, p) => crc32(p, crc), 0), 76);
+    b.writeUInt32LE(
+      parts.reduce((crc, p) => crc32(p, crc), 0),
+      76,
+    );
     return resealed(b);
   };
   // [case, corruption, message, whether a mapped open sees it (it reads the header and directory only)]
@@ -178,11 +203,31 @@ describe('corrupt IVF files are refused', { skip: skipWithoutNative }, () => {
     ['flipped byte', (b) => ((b[300] ^= 0xff), b), /checksum mismatch: the file is corrupt/, false],
     ['truncated', (b) => b.subarray(0, b.length - 8), /truncated/, true],
     ['nlist 0 in the header', (b) => (b.writeUInt32LE(0, 72), b), /nlist = 0 does not fit an ivf index \(1 to 16,777,216\)/, true],
-    ['a centroid changed, file checksum fixed', (b) => (b.writeFloatLE(0.5, centroidsAt), resealed(b)), /directory checksum mismatch: the header, centroids or list directory is corrupt/, true],
-    ['list sizes that do not add up, checksums fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(sizesAt) + 1, sizesAt), redirected(b)), /corrupt list directory: the lists hold 101 vectors, the header says 100/, true],
-    ['an id stored twice, checksums fixed', (b) => (b.writeUInt32LE(b.readUInt32LE(idsAt), idsAt + 4), redirected(b)), /corrupt list directory: id \d+ is out of range or stored twice/, true],
+    [
+      'a centroid changed, file checksum fixed',
+      (b) => (b.writeFloatLE(0.5, centroidsAt), resealed(b)),
+      /directory checksum mismatch: the header, centroids or list directory is corrupt/,
+      true,
+    ],
+    [
+      'list sizes that do not add up, checksums fixed',
+      (b) => (b.writeUInt32LE(b.readUInt32LE(sizesAt) + 1, sizesAt), redirected(b)),
+      /corrupt list directory: the lists hold 101 vectors, the header says 100/,
+      true,
+    ],
+    [
+      'an id stored twice, checksums fixed',
+      (b) => (b.writeUInt32LE(b.readUInt32LE(idsAt), idsAt + 4), redirected(b)),
+      /corrupt list directory: id \d+ is out of range or stored twice/,
+      true,
+    ],
     ['an id past the end, checksums fixed', (b) => (b.writeUInt32LE(100, idsAt), redirected(b)), /id 100 is out of range/, true],
-    ['a NaN centroid, checksums fixed', (b) => (b.writeFloatLE(NaN, centroidsAt + 8), redirected(b)), /centroid 0, dimension 2 is NaN; it must be finite/, true],
+    [
+      'a NaN centroid, checksums fixed',
+      (b) => (b.writeFloatLE(NaN, centroidsAt + 8), redirected(b)),
+      /centroid 0, dimension 2 is NaN; it must be finite/,
+      true,
+    ],
   ];
   for (const [name, corrupt, message, mapped] of cases) {
     test(name, async () => {
@@ -211,7 +256,8 @@ describe('IvfIndex.open with mmap', { skip: skipWithoutNative }, () => {
       const loaded = await IvfIndex.open(path);
       assert.deepEqual([mapped.mapped, loaded.mapped, mapped.count, mapped.storage], [true, false, 4000, storage]);
       const rerank = storage === 'rabitq4' ? 30 : 0;
-      for (const batch of [false, true]) assert.deepEqual(mapped.search(queries, 10, { nprobe: 4, rerank, batch }), loaded.search(queries, 10, { nprobe: 4, rerank, batch }));
+      for (const batch of [false, true])
+        assert.deepEqual(mapped.search(queries, 10, { nprobe: 4, rerank, batch }), loaded.search(queries, 10, { nprobe: 4, rerank, batch }));
       await mapped.save(`${dir}/again.vidx`);
       assert.ok(readFileSync(`${dir}/again.vidx`).equals(readFileSync(path)), `${storage}: a mapped index saves the file it maps`);
     }
@@ -250,22 +296,77 @@ describe('IvfIndex.open with mmap', { skip: skipWithoutNative }, () => {
 describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () => {
   const dir = tempDir();
   test('build, info, search with recall', () => {
-    const built = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/s.vidx`, '--type', 'ivf', '--nlist', '32', '--storage', 'rabitq4', '--keep-vectors', '--json']);
+    const built = cli([
+      'index',
+      'build',
+      `${SIFT}/siftsmall_base.fvecs`,
+      '-o',
+      `${dir}/s.vidx`,
+      '--type',
+      'ivf',
+      '--nlist',
+      '32',
+      '--storage',
+      'rabitq4',
+      '--keep-vectors',
+      '--json',
+    ]);
     assert.equal(built.code, 0, built.stderr);
     const b = JSON.parse(built.stdout);
     assert.deepEqual([b.type, b.storage, b.keepVectors, b.count, b.nlist], ['ivf', 'rabitq4', true, 10_000, 32]);
     assert.ok(b.listSizes.min > 0 && b.listSizes.max < 10_000 && b.listSizes.empty === 0);
     const info = JSON.parse(cli(['index', 'info', `${dir}/s.vidx`, '--json']).stdout);
     assert.deepEqual(info.listSizes, b.listSizes);
-    const s = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '--groundtruth', `${SIFT}/siftsmall_groundtruth.ivecs`, '--json']);
+    const s = cli([
+      'index',
+      'search',
+      `${dir}/s.vidx`,
+      `${SIFT}/siftsmall_query.fvecs`,
+      '--nprobe',
+      '8',
+      '--rerank',
+      '20',
+      '--groundtruth',
+      `${SIFT}/siftsmall_groundtruth.ivecs`,
+      '--json',
+    ]);
     assert.equal(s.code, 0, s.stderr);
     const r = JSON.parse(s.stdout);
     assert.equal(r.nprobe, 8);
     assert.ok(r.recall >= 0.95, `recall ${r.recall}`);
-    assert.ok(['before', 'loaded', 'searched'].every((k) => r.rss_bytes[k] > 1e6) && r.index_bytes === b.bytes, 'resident memory and the file size are reported');
+    assert.ok(
+      ['before', 'loaded', 'searched'].every((k) => r.rss_bytes[k] > 1e6) && r.index_bytes === b.bytes,
+      'resident memory and the file size are reported',
+    );
 
-    const plain = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '-o', `${dir}/plain.ivecs`, '-q']);
-    const mapped = cli(['index', 'search', `${dir}/s.vidx`, `${SIFT}/siftsmall_query.fvecs`, '--nprobe', '8', '--rerank', '20', '-o', `${dir}/mapped.ivecs`, '--mmap', '--cold', '--json']);
+    const plain = cli([
+      'index',
+      'search',
+      `${dir}/s.vidx`,
+      `${SIFT}/siftsmall_query.fvecs`,
+      '--nprobe',
+      '8',
+      '--rerank',
+      '20',
+      '-o',
+      `${dir}/plain.ivecs`,
+      '-q',
+    ]);
+    const mapped = cli([
+      'index',
+      'search',
+      `${dir}/s.vidx`,
+      `${SIFT}/siftsmall_query.fvecs`,
+      '--nprobe',
+      '8',
+      '--rerank',
+      '20',
+      '-o',
+      `${dir}/mapped.ivecs`,
+      '--mmap',
+      '--cold',
+      '--json',
+    ]);
     assert.deepEqual([plain.code, mapped.code], [0, 0], plain.stderr + mapped.stderr);
     assert.deepEqual([JSON.parse(mapped.stdout).mmap, JSON.parse(mapped.stdout).cold], [true, true]);
     assert.ok(readFileSync(`${dir}/mapped.ivecs`).equals(readFileSync(`${dir}/plain.ivecs`)), '--mmap finds the same');
@@ -287,7 +388,18 @@ describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () 
 
   test('bad input: one error line, exit code, nothing left behind', () => {
     const q = `${SIFT}/siftsmall_query.fvecs`;
-    writeFile(dir, 'tiny.fvecs', texmexBytes([[1, 2], [3, 4], [5, 6]], 'f4'));
+    writeFile(
+      dir,
+      'tiny.fvecs',
+      texmexBytes(
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        'f4',
+      ),
+    );
     const f32 = cli(['index', 'build', `${SIFT}/siftsmall_base.fvecs`, '-o', `${dir}/f.vidx`, '--type', 'ivf', '--nlist', '16', '-q']);
     assert.equal(f32.code, 0, f32.stderr);
     const hnsw = cli(['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/h.vidx`, '-q']);
@@ -297,17 +409,29 @@ describe('vectro index --type ivf, end to end', { skip: skipWithoutNative }, () 
     expectCliErrors([
       [build(), 2, /^error: --nlist: required for --type ivf/],
       [build('--nlist', '0'), 2, /^error: --nlist: must be at least 1, got 0$/],
-      [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'ivf', '--nlist', '4'], 2, /^error: --nlist 4: .*tiny\.fvecs holds 3 vectors; k-means needs at least one per list$/],
+      [
+        ['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--type', 'ivf', '--nlist', '4'],
+        2,
+        /^error: --nlist 4: .*tiny\.fvecs holds 3 vectors; k-means needs at least one per list$/,
+      ],
       [build('--nlist', '64', '--train-size', '10'), 2, /^error: --train-size 10: too small for --nlist 64; it needs at least 64 vectors/],
       [build('--nlist', '8', '--storage', 'binary'), 2, /^error: --storage binary: an ivf index stores f32, int8, rabitq1, .*rabitq8$/],
       [['index', 'build', `${dir}/tiny.fvecs`, '-o', `${dir}/x.vidx`, '--nlist', '2'], 2, /^error: --nlist and --train-size: apply to --type ivf$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--nprobe', '17'], 2, /^error: --nprobe 17: .*f\.vidx has 16 lists$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--rerank', '20'], 2, /^error: --rerank 20: .*f\.vidx measures exact float32 distances already \(ivf, f32\)$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--ef', '20'], 2, /^error: --ef: applies to HNSW indexes \(.*f\.vidx is ivf: use --nprobe\)$/],
-      [['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--nprobe', '2'], 2, /^error: --nprobe: applies to IVF indexes \(.*h\.vidx is hnsw\)$/],
+      [
+        ['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--nprobe', '2'],
+        2,
+        /^error: --nprobe: applies to IVF indexes \(.*h\.vidx is hnsw\)$/,
+      ],
       [['index', 'search', `${dir}/h.vidx`, `${dir}/tiny.fvecs`, '-k', '1', '--mmap'], 2, /^error: --mmap: applies to IVF indexes \(.*h\.vidx is hnsw\)$/],
       [['index', 'search', `${dir}/f.vidx`, q, '--cold'], 2, /^error: --cold: applies with --mmap$/],
-      [['index', 'search', `${dir}/f.vidx`, q, '--mmap', '--backend', 'js'], 2, /^error: --mmap: needs the native backend \(the js baseline reads the whole index\)$/],
+      [
+        ['index', 'search', `${dir}/f.vidx`, q, '--mmap', '--backend', 'js'],
+        2,
+        /^error: --mmap: needs the native backend \(the js baseline reads the whole index\)$/,
+      ],
     ]);
     assert.deepEqual(listDir(dir), before);
   });

@@ -15,7 +15,10 @@ test('a bad VECTRO_NATIVE_PATH: --backend native says why; auto falls back to js
   const env = { VECTRO_NATIVE_PATH: '/nonexistent/vectro.node' };
   const forced = cli(['quantize', 'fixtures/worked-example.fvecs', '-o', '/tmp/never.vq', '--backend', 'native'], env);
   assert.equal(forced.code, 1);
-  assert.equal(forced.stderr.trim(), 'error: --backend native: the native addon could not be loaded: VECTRO_NATIVE_PATH=/nonexistent/vectro.node: no such file');
+  assert.equal(
+    forced.stderr.trim(),
+    'error: --backend native: the native addon could not be loaded: VECTRO_NATIVE_PATH=/nonexistent/vectro.node: no such file',
+  );
 
   const dir = tempDir();
   const ran = cli(['quantize', 'fixtures/worked-example.fvecs', '-o', `${dir}/w.vq`], env);

@@ -58,7 +58,17 @@ function edgeRows(dim: number, seed: number): Float32Array {
 
 describe('js baseline against hand-computed values', () => {
   test('round half to even', () => {
-    const cases: [number, number][] = [[0.5, 0], [1.5, 2], [2.5, 2], [-0.5, 0], [-1.5, -2], [-2.5, -2], [2.4999998, 2], [126.5, 126], [3, 3]];
+    const cases: [number, number][] = [
+      [0.5, 0],
+      [1.5, 2],
+      [2.5, 2],
+      [-0.5, 0],
+      [-1.5, -2],
+      [-2.5, -2],
+      [2.4999998, 2],
+      [126.5, 126],
+      [3, 3],
+    ];
     for (const [v, want] of cases) assert.equal(roundHalfEven(v) + 0, want, `rhe(${v})`);
   });
 
@@ -140,8 +150,14 @@ describe('js baseline against hand-computed values', () => {
   });
 
   test('buffers of the wrong size are refused', () => {
-    assert.throws(() => jsBackend.encode(SCHEMES.int8, new Float32Array(4), 3, new Float32Array(0), new Uint8Array(4), new Float32Array(1), 1), /not a multiple of dim 3/);
-    assert.throws(() => jsBackend.encode(SCHEMES.int4, new Float32Array(4), 4, new Float32Array(0), new Uint8Array(4), new Float32Array(2), 1), /codes buffer holds 4 bytes/);
+    assert.throws(
+      () => jsBackend.encode(SCHEMES.int8, new Float32Array(4), 3, new Float32Array(0), new Uint8Array(4), new Float32Array(1), 1),
+      /not a multiple of dim 3/,
+    );
+    assert.throws(
+      () => jsBackend.encode(SCHEMES.int4, new Float32Array(4), 4, new Float32Array(0), new Uint8Array(4), new Float32Array(2), 1),
+      /codes buffer holds 4 bytes/,
+    );
   });
 });
 
@@ -216,9 +232,15 @@ describe('native against js, bit for bit', { skip: skipWithoutNative }, () => {
     if (!native.ok) return;
     const { addon } = native;
     const x = new Float32Array(8);
-    assert.throws(() => addon.encode(1, x, 4, new Float32Array(0), new Uint8Array(3), new Float32Array(2), 1), (e: Error) => e instanceof RangeError && /codes buffer holds 3 bytes/.test(e.message));
+    assert.throws(
+      () => addon.encode(1, x, 4, new Float32Array(0), new Uint8Array(3), new Float32Array(2), 1),
+      (e: Error) => e instanceof RangeError && /codes buffer holds 3 bytes/.test(e.message),
+    );
     assert.throws(() => addon.encode(1, x, 4, new Float32Array(0), new Uint8Array(8), new Float32Array(x.buffer, 0, 2), 1), /overlaps x/);
-    assert.throws(() => addon.encode(1, [1, 2] as unknown as Float32Array, 2, new Float32Array(0), new Uint8Array(2), new Float32Array(1), 1), (e: Error) => e instanceof TypeError);
+    assert.throws(
+      () => addon.encode(1, [1, 2] as unknown as Float32Array, 2, new Float32Array(0), new Uint8Array(2), new Float32Array(1), 1),
+      (e: Error) => e instanceof TypeError,
+    );
     assert.throws(() => addon.encode(13, x, 4, new Float32Array(0), new Uint8Array(8), new Float32Array(2), 1), /unknown scheme id 13/);
     assert.throws(() => addon.encode(1, x, 4.5, new Float32Array(0), new Uint8Array(8), new Float32Array(2), 1), /whole number/);
     assert.throws(() => addon.decode(1, new Uint8Array(8), new Float32Array(2), new Float32Array(0), 4, new Float32Array(7), 1), /not a multiple/);

@@ -29,7 +29,10 @@ describe('rabitq: rotation and estimator (js baseline, independent checks)', () 
       rot.apply(ry);
       assert.ok(Math.abs(dot(rx, ry) - dot(x, y)) < 1e-9, `dim ${dim}`);
       rot.invert(rx);
-      assert.ok(rx.every((v, i) => Math.abs(v - x[i]) < 1e-12), `inverse at dim ${dim}`);
+      assert.ok(
+        rx.every((v, i) => Math.abs(v - x[i]) < 1e-12),
+        `inverse at dim ${dim}`,
+      );
     }
   });
 
@@ -83,9 +86,18 @@ describe('rabitq: native against js', { skip: skipWithoutNative }, () => {
   test('bad arguments are refused by both', () => {
     const q = quantize(randomVectors(4, 8, 1), 8, 'rabitq2', { backend: 'js' });
     for (const b of [nb, jsBackend]) {
-      assert.throws(() => b.rabitqEstimate(9, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1), /bits must be (1 to 8|a whole number from 0 to 8)/);
-      assert.throws(() => b.rabitqEstimate(2, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(3), new Float32Array(4), 1), /queries x rows/);
-      assert.throws(() => b.rabitqEstimate(2, q.center.subarray(1), 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1), /rabitq parameters hold/);
+      assert.throws(
+        () => b.rabitqEstimate(9, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1),
+        /bits must be (1 to 8|a whole number from 0 to 8)/,
+      );
+      assert.throws(
+        () => b.rabitqEstimate(2, q.center, 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(3), new Float32Array(4), 1),
+        /queries x rows/,
+      );
+      assert.throws(
+        () => b.rabitqEstimate(2, q.center.subarray(1), 8, new Float32Array(8), true, q.codes, q.params, 1.9, new Float32Array(4), new Float32Array(4), 1),
+        /rabitq parameters hold/,
+      );
     }
   });
 });
@@ -112,7 +124,11 @@ describe('rabitq FastScan: packed codes give the row-major estimates', () => {
   });
 
   test('every bit count, odd dims and partial blocks: the same bits as rabitqEstimate, on each backend and across them', () => {
-    for (const [dim, rows] of [[100, 70], [7, 32], [200, 5]] as const) {
+    for (const [dim, rows] of [
+      [100, 70],
+      [7, 32],
+      [200, 5],
+    ] as const) {
       const x = randomVectors(rows, dim, dim);
       const queries = randomVectors(2, dim, dim + 1);
       for (const name of RABITQ_NAMES) {
@@ -173,7 +189,10 @@ describe('vectro quantize with rabitq', () => {
       const r = reportOf([SIFTSMALL, '-o', `${dir}/${scheme}.vq`, '--scheme', scheme]);
       const s = r.searchReport;
       assert.equal(s.queries, 100);
-      assert.deepEqual(s.recallAt10.map((x: { rerank: number }) => x.rerank), [0, 20, 50, 100]);
+      assert.deepEqual(
+        s.recallAt10.map((x: { rerank: number }) => x.rerank),
+        [0, 20, 50, 100],
+      );
       assert.ok(s.pairs > 99_000 && s.meanRelativeDistanceError > 0 && s.p99RelativeDistanceError >= s.meanRelativeDistanceError, scheme);
       recalls[scheme] = s.recallAt10.map((x: { recall: number }) => x.recall);
       for (let i = 1; i < 4; i++) assert.ok(recalls[scheme][i] >= recalls[scheme][i - 1], `${scheme}: deeper rerank recalls less`);
@@ -206,7 +225,17 @@ describe('vectro quantize with rabitq', () => {
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1);
     }
-    const nan = writeFile(dir, 'nan.fvecs', texmexBytes([[1, 2, 3], [4, NaN, 6]], 'f4'));
+    const nan = writeFile(
+      dir,
+      'nan.fvecs',
+      texmexBytes(
+        [
+          [1, 2, 3],
+          [4, NaN, 6],
+        ],
+        'f4',
+      ),
+    );
     const r = cli(['quantize', nan, '-o', `${dir}/nan.vq`, '--scheme', 'rabitq2']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: .*nan\.fvecs: vector 1, dimension 1 is NaN/);
@@ -228,7 +257,10 @@ describe('vectro quantize with rabitq', () => {
       bad.writeUInt32LE(value, VQ_HEADER_BYTES + 4 * word);
       bad.writeUInt32LE(crc32(bad.subarray(0, bad.length - 4)), bad.length - 4);
       writeFileSync(`${dir}/bad.vq`, bad);
-      for (const cmd of [['inspect', `${dir}/bad.vq`], ['dequantize', `${dir}/bad.vq`, '-o', `${dir}/bad.fvecs`]]) {
+      for (const cmd of [
+        ['inspect', `${dir}/bad.vq`],
+        ['dequantize', `${dir}/bad.vq`, '-o', `${dir}/bad.fvecs`],
+      ]) {
         const r = cli(cmd);
         assert.equal(r.code, 1, `${cmd[0]} word ${word}: ${r.stderr}`);
         assert.match(r.stderr, message);
@@ -243,6 +275,11 @@ describe('the in-memory API', () => {
     const q = quantize(x, 20, 'rabitq4', { backend: 'js' });
     assert.equal(q.center.length, 8 + 20);
     assert.equal(q.codes.length, 50 * 32);
-    assert.throws(() => fileParamsFor(SCHEMES.rabitq4, new Float32Array(20)).subarray(1).length && jsBackend.decode(SCHEMES.rabitq4, q.codes, q.params, q.center.subarray(1), 20, new Float32Array(1000), 1), /center holds 27 floats/);
+    assert.throws(
+      () =>
+        fileParamsFor(SCHEMES.rabitq4, new Float32Array(20)).subarray(1).length &&
+        jsBackend.decode(SCHEMES.rabitq4, q.codes, q.params, q.center.subarray(1), 20, new Float32Array(1000), 1),
+      /center holds 27 floats/,
+    );
   });
 });

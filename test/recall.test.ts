@@ -22,7 +22,15 @@ describe('configuration specs', () => {
     }
     assert.equal(formatConfig(parseConfig('hnsw,rerank=20,storage=int8')), 'hnsw,m=16,efc=200,storage=int8,rerank=20');
     // FAISS factory strings keep their own commas; vectro's lower-case keys come out in a fixed order.
-    assert.deepEqual(parseConfig('faiss:IVF1024,RaBitQfs4,refine=5'), { type: 'faiss', m: 0, efConstruction: 0, storage: 'f32', rerank: 0, factory: 'IVF1024,RaBitQfs4', refine: 5 });
+    assert.deepEqual(parseConfig('faiss:IVF1024,RaBitQfs4,refine=5'), {
+      type: 'faiss',
+      m: 0,
+      efConstruction: 0,
+      storage: 'f32',
+      rerank: 0,
+      factory: 'IVF1024,RaBitQfs4',
+      refine: 5,
+    });
     assert.equal(formatConfig(parseConfig('faiss:refine=10,IVF1024,PQ64x4fs')), 'faiss:IVF1024,PQ64x4fs,refine=10');
     assert.equal(formatConfig(parseConfig('faiss:HNSW16,efc=200')), 'faiss:HNSW16,efc=200');
     assert.deepEqual(parseConfig('ivf,nlist=64'), { type: 'ivf', m: 0, efConstruction: 0, nlist: 64, storage: 'f32', rerank: 0 });
@@ -126,7 +134,10 @@ function bruteForce(base: Float32Array, queries: Float32Array, dim: number, k: n
       for (let j = 0; j < dim; j++) s += (base[i * dim + j] - queries[q * dim + j]) ** 2;
       return [s, i];
     });
-    return d.sort((x, y) => x[0] - y[0] || x[1] - y[1]).slice(0, k).map((x) => x[1]);
+    return d
+      .sort((x, y) => x[0] - y[0] || x[1] - y[1])
+      .slice(0, k)
+      .map((x) => x[1]);
   });
 }
 
@@ -137,18 +148,47 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
   test('siftsmall (bundled): JSON, CSV, Markdown and SVG exports from one run', () => {
     const out = join(dir, 'out');
     mkdirSync(out);
-    const r = cli(['recall', '--configs', 'flat', 'hnsw,m=8,efc=40', 'hnsw,m=8,efc=40,storage=int8,rerank=20', '--ef', '10,16,64', '--queries', '40',
-      '--json', join(out, 'r.json'), '--csv', join(out, 'r.csv'), '--markdown', join(out, 'r.md'), '--plot', join(out, 'r.svg')], { VECTRO_DATA_DIR: cache });
+    const r = cli(
+      [
+        'recall',
+        '--configs',
+        'flat',
+        'hnsw,m=8,efc=40',
+        'hnsw,m=8,efc=40,storage=int8,rerank=20',
+        '--ef',
+        '10,16,64',
+        '--queries',
+        '40',
+        '--json',
+        join(out, 'r.json'),
+        '--csv',
+        join(out, 'r.csv'),
+        '--markdown',
+        join(out, 'r.md'),
+        '--plot',
+        join(out, 'r.svg'),
+      ],
+      { VECTRO_DATA_DIR: cache },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(listDir(out), ['r.csv', 'r.json', 'r.md', 'r.svg']);
     const f = readJson(join(out, 'r.json'));
     const { difficulty, ...dataset } = f.dataset;
     assert.deepEqual(dataset, { name: 'siftsmall', metric: 'l2', count: 10_000, dim: 128, queries: 40, k: 10, truth: 'file' });
     // Measured on all 100 of siftsmall's queries, as in shared/guide/datasets.md (RC 3.16, LID 15.6 / 14.4).
-    assert.deepEqual([difficulty!.queries, difficulty!.relative_contrast.toFixed(2), difficulty!.lid_20.toFixed(1), difficulty!.lid_100!.toFixed(1)], [100, '3.16', '15.6', '14.4']);
-    assert.deepEqual(f.builds.map((b) => b.config), ['flat', 'hnsw,m=8,efc=40,storage=f32', 'hnsw,m=8,efc=40,storage=int8,rerank=20']);
+    assert.deepEqual(
+      [difficulty!.queries, difficulty!.relative_contrast.toFixed(2), difficulty!.lid_20.toFixed(1), difficulty!.lid_100!.toFixed(1)],
+      [100, '3.16', '15.6', '14.4'],
+    );
+    assert.deepEqual(
+      f.builds.map((b) => b.config),
+      ['flat', 'hnsw,m=8,efc=40,storage=f32', 'hnsw,m=8,efc=40,storage=int8,rerank=20'],
+    );
     // flat gives one exact point; each HNSW config one point per ef at least k (10, 16, 64).
-    assert.deepEqual(f.points.map((p) => p.ef), [null, 10, 16, 64, 10, 16, 64]);
+    assert.deepEqual(
+      f.points.map((p) => p.ef),
+      [null, 10, 16, 64, 10, 16, 64],
+    );
     const flat = f.points[0];
     assert.equal(flat.recall, 1);
     assert.equal(flat.recall_1, 1);
@@ -179,7 +219,11 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
   test('sift1m --data DIR takes the TEXMEX file names from a folder', () => {
     const data = join(dir, 'sift');
     mkdirSync(data);
-    for (const [from, to] of [['siftsmall_base.fvecs', 'sift_base.fvecs'], ['siftsmall_query.fvecs', 'sift_query.fvecs'], ['siftsmall_groundtruth.ivecs', 'sift_groundtruth.ivecs']]) {
+    for (const [from, to] of [
+      ['siftsmall_base.fvecs', 'sift_base.fvecs'],
+      ['siftsmall_query.fvecs', 'sift_query.fvecs'],
+      ['siftsmall_groundtruth.ivecs', 'sift_groundtruth.ivecs'],
+    ]) {
       copyFileSync(join(ROOT, 'fixtures', 'siftsmall', from), join(data, to));
     }
     const out = join(dir, 'sift.json');
@@ -191,11 +235,37 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
 
   test('hnswlib-node and usearch join the ef sweep, each searching at the ef asked', () => {
     const out = join(dir, 'peers.json');
-    const r = cli(['recall', '--configs', 'hnsw,m=8,efc=40', 'hnsw,m=8,efc=40,storage=int8,rerank=20', '--backend', 'native,hnswlib,usearch', '--ef', '10,200', '--queries', '40', '--threads', '1', '--json', out], { VECTRO_DATA_DIR: cache });
+    const r = cli(
+      [
+        'recall',
+        '--configs',
+        'hnsw,m=8,efc=40',
+        'hnsw,m=8,efc=40,storage=int8,rerank=20',
+        '--backend',
+        'native,hnswlib,usearch',
+        '--ef',
+        '10,200',
+        '--queries',
+        '40',
+        '--threads',
+        '1',
+        '--json',
+        out,
+      ],
+      { VECTRO_DATA_DIR: cache },
+    );
     assert.equal(r.code, 0, r.stderr);
     const f = readJson(out);
     const f32 = 'hnsw,m=8,efc=40,storage=f32';
-    assert.deepEqual(f.builds.map((b) => [b.config, b.backend, b.threads]), [[f32, 'native', 1], [f32, 'hnswlib', 1], [f32, 'usearch', 1], ['hnsw,m=8,efc=40,storage=int8,rerank=20', 'native', 1]]);
+    assert.deepEqual(
+      f.builds.map((b) => [b.config, b.backend, b.threads]),
+      [
+        [f32, 'native', 1],
+        [f32, 'hnswlib', 1],
+        [f32, 'usearch', 1],
+        ['hnsw,m=8,efc=40,storage=int8,rerank=20', 'native', 1],
+      ],
+    );
     for (const backend of ['hnswlib', 'usearch']) {
       const [narrow, wide] = f.points.filter((p) => p.backend === backend);
       assert.deepEqual([narrow.ef, wide.ef], [10, 200]);
@@ -209,7 +279,27 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
 
   test('usearch measures the metric asked (cosine on the hard synthetic preset)', () => {
     const out = join(dir, 'usearch-cosine.json');
-    const r = cli(['recall', 'synthetic', '--preset', 'hard', '--n', '3000', '--queries', '50', '--configs', 'hnsw,m=16,efc=100', '--backend', 'usearch', '--ef', '200', '--json', out], { VECTRO_DATA_DIR: cache });
+    const r = cli(
+      [
+        'recall',
+        'synthetic',
+        '--preset',
+        'hard',
+        '--n',
+        '3000',
+        '--queries',
+        '50',
+        '--configs',
+        'hnsw,m=16,efc=100',
+        '--backend',
+        'usearch',
+        '--ef',
+        '200',
+        '--json',
+        out,
+      ],
+      { VECTRO_DATA_DIR: cache },
+    );
     assert.equal(r.code, 0, r.stderr);
     const [point] = readJson(out).points;
     assert.ok(point.recall >= 0.97, `recall@10 ${point.recall}`);
@@ -220,7 +310,13 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
     const r = cli(['recall', '--configs', 'flat', '--backend', 'native,js', '--queries', '20', '-k', '100', '--json', out], { VECTRO_DATA_DIR: cache });
     assert.equal(r.code, 0, r.stderr);
     const f = readJson(out);
-    assert.deepEqual(f.points.map((p) => [p.backend, p.recall, p.recall_1, p.recall_10, p.recall_100]), [['native', 1, 1, 1, 1], ['js', 1, 1, 1, 1]]);
+    assert.deepEqual(
+      f.points.map((p) => [p.backend, p.recall, p.recall_1, p.recall_10, p.recall_100]),
+      [
+        ['native', 1, 1, 1, 1],
+        ['js', 1, 1, 1, 1],
+      ],
+    );
     assert.equal(f.points[1].batch_threads, 1, 'the js baseline searches a batch on one thread');
   });
 
@@ -294,11 +390,15 @@ describe('vectro recall, end to end', { skip: skipWithoutNative }, () => {
       const row = Array.from({ length: 10 }, (_, j) => truth.readInt32LE(q * 101 * 4 + 4 + 4 * j));
       assert.deepEqual(new Set(row), new Set(brute[q]), `query ${q}`);
     }
-    const sum = createHash('sha256').update(readFileSync(join(folder, 'synthetic_base.fbin'))).digest('hex');
+    const sum = createHash('sha256')
+      .update(readFileSync(join(folder, 'synthetic_base.fbin')))
+      .digest('hex');
     const manifest = JSON.parse(readFileSync(join(folder, 'vectro-dataset.json'), 'utf8'));
     assert.equal(manifest.files[0].sha256, sum);
     const list = cli(['datasets', 'list', '--json'], { VECTRO_DATA_DIR: cache });
-    assert.ok(JSON.parse(list.stdout).datasets.some((d: { name: string; status: string }) => d.name === 'synthetic-2000x16-q15-seed42' && d.status === 'generated'));
+    assert.ok(
+      JSON.parse(list.stdout).datasets.some((d: { name: string; status: string }) => d.name === 'synthetic-2000x16-q15-seed42' && d.status === 'generated'),
+    );
   });
 
   test('Ctrl-C stops the run, keeps the points measured so far, and exits 130', async () => {
@@ -329,7 +429,11 @@ test('vectro recall refuses bad input with one line, before any work', () => {
   try {
     expectCliErrors([
       [['recall', 'nope', '--json', outputs], 2, /^error: nope: not a known dataset \(siftsmall, sift1m, synthetic\), a dataset folder or an HDF5 file$/],
-      [['recall', 'sift1m', '--json', outputs], 2, /^error: sift1m is not in the cache \(.*\): run `vectro datasets download sift1m`, or put sift_base\.fvecs, sift_query\.fvecs and sift_groundtruth\.ivecs in a folder and pass --data DIR$/],
+      [
+        ['recall', 'sift1m', '--json', outputs],
+        2,
+        /^error: sift1m is not in the cache \(.*\): run `vectro datasets download sift1m`, or put sift_base\.fvecs, sift_query\.fvecs and sift_groundtruth\.ivecs in a folder and pass --data DIR$/,
+      ],
       [['recall', 'sift1m', '--data', emptyFolder, '--json', outputs], 2, /^error: --data .*: no sift_base\.fvecs or sift_query\.fvecs in /],
       [['recall', emptyFolder, '--json', outputs], 2, /^error: .*empty: no base vectors found; a dataset folder holds \*_base\.fvecs/],
       [['recall', '--configs', 'hnsw,m=1', '--json', outputs], 2, /^error: --configs 'hnsw,m=1': m: must be at least 2, got 1$/],
@@ -341,7 +445,11 @@ test('vectro recall refuses bad input with one line, before any work', () => {
       [['recall', '--n', '10', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],
       [['recall', '--preset', 'hard', '--json', outputs], 2, /^error: --n, --dim and --preset are for the synthetic dataset$/],
       [['recall', 'synthetic', '--preset', 'easy', '--json', outputs], 2, /^error: --preset: expected one of sift, hard, got 'easy'$/],
-      [['recall', 'synthetic', '--preset', 'hard', '--metric', 'l2', '--json', outputs], 2, /^error: --metric: the hard synthetic dataset is measured with cosine$/],
+      [
+        ['recall', 'synthetic', '--preset', 'hard', '--metric', 'l2', '--json', outputs],
+        2,
+        /^error: --metric: the hard synthetic dataset is measured with cosine$/,
+      ],
       [['recall', '--nprobe', '0,4', '--json', outputs], 2, /^error: --nprobe: expected a comma-separated list of whole numbers from 1 to 100000, got '0,4'$/],
       [['recall', '-k', '20000', '--configs', 'flat', '--json', outputs], 2, /^error: -k: must be at most 10000, got 20000$/],
     ]);
@@ -354,19 +462,54 @@ test('vectro recall refuses bad input with one line, before any work', () => {
 
 test('the SVG plot draws each run through its Pareto frontier, inside the axes, with escaped text', () => {
   const point = (config: string, ef: number | null, recall: number, qps: number) => ({
-    config, backend: 'native', k: 10, ef, recall, recall_1: null, recall_10: recall, recall_100: null, qps, timed_queries: 100,
-    batch_qps: null, batch_threads: 1, p50_ms: 1, p95_ms: 1, p99_ms: 1, distances_per_query: null,
+    config,
+    backend: 'native',
+    k: 10,
+    ef,
+    recall,
+    recall_1: null,
+    recall_10: recall,
+    recall_100: null,
+    qps,
+    timed_queries: 100,
+    batch_qps: null,
+    batch_threads: 1,
+    p50_ms: 1,
+    p95_ms: 1,
+    p99_ms: 1,
+    distances_per_query: null,
   });
   const file: RecallFile = {
-    machine: { cpu: 'cpu', cores: 2, platform: 'linux-x64', simd: 'avx2', peak_gflops_per_core: null, node: 'v20', vectro: '0', commit: null, date: 'd', seed: 1, threads: 2 },
+    machine: {
+      cpu: 'cpu',
+      cores: 2,
+      platform: 'linux-x64',
+      simd: 'avx2',
+      peak_gflops_per_core: null,
+      node: 'v20',
+      vectro: '0',
+      commit: null,
+      date: 'd',
+      seed: 1,
+      threads: 2,
+    },
     dataset: { name: 'a&b<c>', metric: 'l2', count: 100, dim: 4, queries: 10, k: 10, truth: 'file' },
     builds: [],
-    points: [point('flat', null, 1, 350), point('hnsw', 16, 0.82, 52_000), point('hnsw', 32, 0.93, 30_000), point('hnsw', 64, 0.9, 20_000), point('hnsw', 128, 0.99, 9_000)],
+    points: [
+      point('flat', null, 1, 350),
+      point('hnsw', 16, 0.82, 52_000),
+      point('hnsw', 32, 0.93, 30_000),
+      point('hnsw', 64, 0.9, 20_000),
+      point('hnsw', 128, 0.99, 9_000),
+    ],
   };
   const svg = renderRecallSvg(file);
   assert.match(svg, /a&amp;b&lt;c&gt;: recall@10 against queries per second/);
   const plotted = [...svg.matchAll(/<g><title>([^<]*)<\/title>([\s\S]*?)<\/g>/g)];
-  assert.deepEqual(plotted.map((m) => m[1]), ['flat [native]', 'hnsw [native]']);
+  assert.deepEqual(
+    plotted.map((m) => m[1]),
+    ['flat [native]', 'hnsw [native]'],
+  );
   // ef=64 (0.90 at 20k) is beaten by ef=32 (0.93 at 30k): three hnsw points are drawn, not four.
   const hnswMarkers = plotted[1][2].match(/<rect /g) ?? [];
   assert.equal(hnswMarkers.length, 3);

@@ -44,7 +44,7 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
 const dir = tempDir();
 
-describe('no input can lose a user\'s data', () => {
+describe("no input can lose a user's data", () => {
   let base: string;
   let queries: string;
   let index: string;
@@ -60,7 +60,10 @@ describe('no input can lose a user\'s data', () => {
     const before = [sha(base), sha(queries), sha(index)];
     mkdirSync(join(dir, 'sub'), { recursive: true });
     const cases: [string[], RegExp][] = [
-      [['index', 'search', index, queries, '-k', '5', '--distances', queries], /^error: --distances .*q\.fvecs: is the input file .*q\.fvecs; choose another output$/],
+      [
+        ['index', 'search', index, queries, '-k', '5', '--distances', queries],
+        /^error: --distances .*q\.fvecs: is the input file .*q\.fvecs; choose another output$/,
+      ],
       [['index', 'search', index, queries, '-k', '5', '--distances', join(dir, 'sub', '..', 'q.fvecs')], /is the input file/],
       [['groundtruth', base, queries, '-k', '5', '-o', join(dir, 'gt.ivecs'), '--distances', base], /^error: --distances .*base\.fvecs: is the input file/],
     ];
@@ -127,9 +130,18 @@ describe('no input can lose a user\'s data', () => {
     rows[7][4] = Infinity;
     const inf = writeFile(dir, 'inf.fvecs', texmexBytes(rows, 'f4'));
     for (const backend of BACKENDS) {
-      assertFails(await host.run(['groundtruth', bad, queries, '-k', '5', '-o', join(dir, 'g.ivecs'), '--backend', backend]), 1,
-        /^error: .*nan\.fvecs: vector 7, dimension 4 is NaN \(indexes from 0\); vectro does not take NaN or infinite values$/, backend);
-      assertFails(await host.run(['groundtruth', base, inf, '-k', '5', '-o', join(dir, 'g.ivecs'), '--backend', backend]), 1, /inf\.fvecs: vector 7, dimension 4 is Infinity/, backend);
+      assertFails(
+        await host.run(['groundtruth', bad, queries, '-k', '5', '-o', join(dir, 'g.ivecs'), '--backend', backend]),
+        1,
+        /^error: .*nan\.fvecs: vector 7, dimension 4 is NaN \(indexes from 0\); vectro does not take NaN or infinite values$/,
+        backend,
+      );
+      assertFails(
+        await host.run(['groundtruth', base, inf, '-k', '5', '-o', join(dir, 'g.ivecs'), '--backend', backend]),
+        1,
+        /inf\.fvecs: vector 7, dimension 4 is Infinity/,
+        backend,
+      );
     }
     assert.ok(!listDir(dir).includes('g.ivecs'));
   });
@@ -140,7 +152,12 @@ describe('no input can lose a user\'s data', () => {
     const cases: [string, Buffer | string, number, RegExp][] = [
       ['a float file by extension', 'q.fvecs', 2, /ground truth holds neighbour ids, as \.ivecs or \.ibin \(not '\.fvecs'\)$/],
       ['a float file renamed .ivecs', readFileSync(queries), 1, /^error: --groundtruth .*: record 0 names vector \d+, but the base holds ids 0 to 299$/],
-      ['an id past the base', ids(good.map((r, i) => (i === 3 ? [0, 1, 999999, 3, 4] : r))), 1, /record 3 names vector 999999, but the base holds ids 0 to 299$/],
+      [
+        'an id past the base',
+        ids(good.map((r, i) => (i === 3 ? [0, 1, 999999, 3, 4] : r))),
+        1,
+        /record 3 names vector 999999, but the base holds ids 0 to 299$/,
+      ],
       ['a negative id', ids(good.map((r, i) => (i === 5 ? [-5, 1, 2, 3, 4] : r))), 1, /record 5 names vector -5/],
       ['too few records', ids(good.slice(0, 19)), 1, /has 19 records for 20 queries$/],
       ['too many records', ids([...good, [0, 1, 2, 3, 4]]), 1, /has 21 records for 20 queries$/],
@@ -157,7 +174,10 @@ describe('no input can lose a user\'s data', () => {
   /** The index files of every storage, for the crafted-field tests. */
   async function indexes(): Promise<Record<string, string>> {
     const made: Record<string, string> = { f32: index };
-    for (const [name, extra] of [['int8', ['--storage', 'int8', '--keep-vectors']], ['binary', ['--storage', 'binary']]] as const) {
+    for (const [name, extra] of [
+      ['int8', ['--storage', 'int8', '--keep-vectors']],
+      ['binary', ['--storage', 'binary']],
+    ] as const) {
       made[name] = join(dir, `${name}.vidx`);
       const r = await host.run(['index', 'build', base, '-o', made[name], '--m', '4', '--ef-construction', '16', '-q', ...extra]);
       assert.equal(r.code, 0, r.stderr);
@@ -180,13 +200,25 @@ describe('no input can lose a user\'s data', () => {
       ['entry point -1', craft(f32, (v) => v.setInt32(48, -1, true)), /entry point -1 in the header is not a node of this 300-vector index$/],
       ['entry point past the end', craft(f32, (v) => v.setInt32(48, 300, true)), /entry point 300 in the header/],
       ['NaN vector', craft(f32, (v) => v.setFloat32(128 + 4 * (5 * dim + 2), NaN, true)), /vector 5, dimension 2 is NaN; an index holds finite values only$/],
-      ['NaN int8 scale', craft(int8, (v) => v.setFloat32(scalesAt + 4 * 9, NaN, true)), /the int8 scale of vector 9 is NaN; it must be finite and not negative$/],
+      [
+        'NaN int8 scale',
+        craft(int8, (v) => v.setFloat32(scalesAt + 4 * 9, NaN, true)),
+        /the int8 scale of vector 9 is NaN; it must be finite and not negative$/,
+      ],
       ['negative int8 scale', craft(int8, (v) => v.setFloat32(scalesAt, -1, true)), /the int8 scale of vector 0 is -1/],
       ['NaN binary center', craft(binary, (v) => v.setFloat32(centerAt + 4 * 3, NaN, true)), /the binary center's dimension 3 is NaN; it must be finite$/],
       ['efConstruction 0', craft(f32, (v) => v.setUint32(32, 0, true)), /efConstruction = 0 does not fit a hnsw index \(1 to 100000\)$/],
       ['efConstruction 2^32-1', craft(f32, (v) => v.setUint32(32, 2 ** 32 - 1, true)), /efConstruction = 4294967295 does not fit/],
-      ['top level above any node', craft(f32, (v) => v.setUint32(36, topLevel + 1, true)), new RegExp(`header's top level is ${topLevel + 1}, but no node is above level ${topLevel}$`)],
-      ['a node above the top level', craft(f32, (v) => v.setUint32(36, topLevel - 1, true)), new RegExp(`a node has level ${topLevel}, above the header's top level ${topLevel - 1}$`)],
+      [
+        'top level above any node',
+        craft(f32, (v) => v.setUint32(36, topLevel + 1, true)),
+        new RegExp(`header's top level is ${topLevel + 1}, but no node is above level ${topLevel}$`),
+      ],
+      [
+        'a node above the top level',
+        craft(f32, (v) => v.setUint32(36, topLevel - 1, true)),
+        new RegExp(`a node has level ${topLevel}, above the header's top level ${topLevel - 1}$`),
+      ],
       ['top level 2^32-1', craft(f32, (v) => v.setUint32(36, 2 ** 32 - 1, true)), /top level 4294967295 in the header is out of range \(0 to 15\)$/],
       ['reserved bytes', craft(f32, (v) => v.setUint8(100, 1)), /reserved header bytes \(80 to 127\) are not zero$/],
       ['nlist on an hnsw file', craft(f32, (v) => v.setUint32(72, 4, true)), /nlist = 4 does not fit a hnsw index \(0\)$/],
@@ -196,17 +228,33 @@ describe('no input can lose a user\'s data', () => {
       const runs = [await host.run(['index', 'info', path])];
       for (const backend of BACKENDS) runs.push(await host.run(['index', 'search', path, queries, '-k', '5', '-q', '--backend', backend]));
       for (const r of runs) assertFails(r, 1, message, what);
-      assert.ok(runs.every((r) => r.stderr === runs[0].stderr), `${what}: the same message everywhere: ${runs.map((r) => r.stderr).join(' | ')}`);
+      assert.ok(
+        runs.every((r) => r.stderr === runs[0].stderr),
+        `${what}: the same message everywhere: ${runs.map((r) => r.stderr).join(' | ')}`,
+      );
     }
   });
 
   test('9. exit codes: bounds name their flag and exit 2; spec errors exit 2 before any work', async () => {
-    assertFails(await host.run(['index', 'build', base, '-o', join(dir, 'x.vidx'), '--ef-construction', '1000000000']), 2,
-      /^error: --ef-construction: must be at most 100000, got 1000000000$/, 'efc');
-    assertFails(await host.run(['index', 'build', base, '-o', join(dir, 'x.vidx'), '--ef-construction', '0']), 2, /^error: --ef-construction: must be at least 1, got 0$/, 'efc 0');
+    assertFails(
+      await host.run(['index', 'build', base, '-o', join(dir, 'x.vidx'), '--ef-construction', '1000000000']),
+      2,
+      /^error: --ef-construction: must be at most 100000, got 1000000000$/,
+      'efc',
+    );
+    assertFails(
+      await host.run(['index', 'build', base, '-o', join(dir, 'x.vidx'), '--ef-construction', '0']),
+      2,
+      /^error: --ef-construction: must be at least 1, got 0$/,
+      'efc 0',
+    );
     const started = performance.now();
-    assertFails(await host.run(['recall', '--configs', 'hnsw,storage=int8,rerank=5', '-k', '10', '--ef', '16', '-q']), 2,
-      /^error: --configs 'hnsw,m=16,efc=200,storage=int8,rerank=5': rerank \(5\) must be at least k \(10\)$/, 'rerank < k');
+    assertFails(
+      await host.run(['recall', '--configs', 'hnsw,storage=int8,rerank=5', '-k', '10', '--ef', '16', '-q']),
+      2,
+      /^error: --configs 'hnsw,m=16,efc=200,storage=int8,rerank=5': rerank \(5\) must be at least k \(10\)$/,
+      'rerank < k',
+    );
     assert.ok(performance.now() - started < 3000, 'refused before building');
     assert.ok(!listDir(dir).includes('x.vidx'));
   });
@@ -220,8 +268,13 @@ describe('no input can lose a user\'s data', () => {
     assertFails(await host.run(['inspect', path]), 1, /malformed \.npy header: \{'descr': '<f4', \\x00\\x00\\x00\\x0a'shape': \(2, 2\), \}$/, 'npy');
   });
 
-  test('11. recall --queries has a bound; a killed run\'s temporary files are cleaned by the next run', async () => {
-    assertFails(await host.run(['recall', 'synthetic', '--queries', '1000000000']), 2, /^error: --queries: must be at most 1000000, got 1000000000$/, 'queries');
+  test("11. recall --queries has a bound; a killed run's temporary files are cleaned by the next run", async () => {
+    assertFails(
+      await host.run(['recall', 'synthetic', '--queries', '1000000000']),
+      2,
+      /^error: --queries: must be at most 1000000, got 1000000000$/,
+      'queries',
+    );
     assertFails(await host.run(['recall', 'synthetic', '--n', '1000000000']), 2, /^error: --n: must be at most 100000000, got 1000000000$/, 'n');
     // A dead process's leftovers (pid 2^22 + 1 is above Linux's default pid_max), and a live one's.
     const out = join(dir, 'stale');
@@ -241,11 +294,21 @@ describe('no input can lose a user\'s data', () => {
     rows[2][0] = NaN;
     const nanQueries = writeFile(dir, 'nan-q.fvecs', texmexBytes(rows, 'f4'));
     for (const backend of BACKENDS) {
-      assertFails(await host.run(['index', 'search', index, nanQueries, '-k', '5', '--backend', backend]), 1, /^error: .*nan-q\.fvecs: vector 2, dimension 0 is NaN/, backend);
+      assertFails(
+        await host.run(['index', 'search', index, nanQueries, '-k', '5', '--backend', backend]),
+        1,
+        /^error: .*nan-q\.fvecs: vector 2, dimension 0 is NaN/,
+        backend,
+      );
     }
     assertFails(await host.run(['index', 'search', index, queries, '-k', '301']), 2, /^error: -k 301: the index holds only 300 vectors$/, 'k > count');
     for (const k of ['0x10', '1e1', ' 5', '16.5', '10abc', '-3', '']) {
-      assertFails(await host.run(['index', 'search', index, queries, '-k', k]), 2, /^error: -k: expected a whole number from 1 to 10000 in decimal digits, got '.*'$/, `-k '${k}'`);
+      assertFails(
+        await host.run(['index', 'search', index, queries, '-k', k]),
+        2,
+        /^error: -k: expected a whole number from 1 to 10000 in decimal digits, got '.*'$/,
+        `-k '${k}'`,
+      );
     }
     for (const spec of ['hnsw,m=1e2', 'hnsw,m=0x10', 'hnsw,efc= 5']) {
       assertFails(await host.run(['recall', '--configs', spec]), 2, /^error: --configs '.*': (m|efc): expected a whole number/, spec);
@@ -275,6 +338,9 @@ describe('no input can lose a user\'s data', () => {
   });
 
   test('nothing is left in the folder but what succeeded', () => {
-    assert.ok(readdirSync(dir).every((f) => !f.includes('vectro-tmp')), listDir(dir).join(', '));
+    assert.ok(
+      readdirSync(dir).every((f) => !f.includes('vectro-tmp')),
+      listDir(dir).join(', '),
+    );
   });
 });

@@ -78,7 +78,7 @@ describe('.vq format', () => {
       ['truncated body', (b) => b.subarray(0, 130), /truncated: 1 int8 vectors need 136 bytes but the file has 130/],
       ['truncated header', (b) => b.subarray(0, 40), /truncated: 40 bytes, a \.vq header alone is 64/],
       ['trailing bytes', (b) => Buffer.concat([b, Buffer.from([0])]), /1 unexpected bytes after the data/],
-      ['flipped code byte', (b) => (b[129] ^= 1, b), /checksum mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/],
+      ['flipped code byte', (b) => ((b[129] ^= 1), b), /checksum mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/],
     ];
     for (const [name, corrupt, message] of variants) {
       test(name, async () => {
@@ -95,7 +95,10 @@ describe('.vq format', () => {
     for (let r = 0; r < 3; r++) b.writeInt32LE(2, r * 12);
     b.writeFloatLE(NaN, 2 * 12 + 8);
     writeFileSync(input, b);
-    await assert.rejects(quantizeFile(input, `${sub}/out.vq`, { scheme: SCHEMES.int8, backend: jsBackend, threads: 1 }), /in\.fvecs: vector 2, dimension 1 is NaN \(indexes from 0\)/);
+    await assert.rejects(
+      quantizeFile(input, `${sub}/out.vq`, { scheme: SCHEMES.int8, backend: jsBackend, threads: 1 }),
+      /in\.fvecs: vector 2, dimension 1 is NaN \(indexes from 0\)/,
+    );
     assert.deepEqual(listDir(sub), ['in.fvecs']);
   });
 });

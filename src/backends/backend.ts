@@ -15,24 +15,8 @@ export interface Backend {
   /** Threads the backend can use (1 for js). */
   readonly maxThreads: number;
   /** Encodes rows; returns the first row that cannot be encoded (NaN, Inf, overflow), or -1. */
-  encode(
-    scheme: Scheme,
-    x: Float32Array,
-    dim: number,
-    center: Float32Array,
-    codes: Uint8Array,
-    params: Float32Array,
-    threads: number,
-  ): number;
-  decode(
-    scheme: Scheme,
-    codes: Uint8Array,
-    params: Float32Array,
-    center: Float32Array,
-    dim: number,
-    out: Float32Array,
-    threads: number,
-  ): void;
+  encode(scheme: Scheme, x: Float32Array, dim: number, center: Float32Array, codes: Uint8Array, params: Float32Array, threads: number): number;
+  decode(scheme: Scheme, codes: Uint8Array, params: Float32Array, center: Float32Array, dim: number, out: Float32Array, threads: number): void;
   /** Adds each row to `acc` (float64, in row order); returns the first non-finite row, or -1. */
   columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
   /** Accumulates `[sum|e|, max|e|, sum e^2, sum ||e||/||x||, rows with ||x|| > 0]`, e = x - y. */
@@ -52,7 +36,16 @@ export interface Backend {
    * Exact k nearest base rows of every query, nearest first, ties to the smaller id;
    * `ids` and `dists` hold queries x k entries.
    */
-  flatSearch(metric: IndexMetricName, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
+  flatSearch(
+    metric: IndexMetricName,
+    base: Float32Array,
+    dim: number,
+    queries: Float32Array,
+    k: number,
+    ids: Uint32Array,
+    dists: Float32Array,
+    threads: number,
+  ): void;
   /**
    * rabitqB's estimated distances, and their error bounds at `eps0`, from each query to each coded
    * row (`dists[q * rows + j]`): l2 when `l2`, else `1 - <x, q>`. `words` is the file-parameter

@@ -58,6 +58,15 @@ export function compareRuns(oldFile: BenchFile, newFile: BenchFile): Comparison[
     else if (!n) verdict = 'only in old';
     else if (n.min > o.max) verdict = 'faster';
     else if (n.max < o.min) verdict = 'slower';
-    return { suite: either.suite, case: either.case, backend: either.backend, unit: either.unit, old: o, new: n, ratio: o && n ? n.median / o.median : null, verdict };
+    return {
+      suite: either.suite,
+      case: either.case,
+      backend: either.backend,
+      unit: either.unit,
+      old: o,
+      new: n,
+      ratio: o && n ? n.median / o.median : null,
+      verdict,
+    };
   });
 }

@@ -27,12 +27,9 @@ export function runPlan(plan: BenchPlan, onEvent: (event: BenchEvent) => void, s
       if (settled) return;
       onEvent(event);
       if (event.type === 'done') settle('done'); // the worker exits by itself
-
     });
     worker.on('error', (err) => settle(err));
     // An exit before `done` is an interruption when we asked for it, and a failure otherwise.
-    worker.on('exit', (code) =>
-      settle(aborting ? 'interrupted' : new Error(`the benchmark worker stopped before finishing (exit code ${code})`)),
-    );
+    worker.on('exit', (code) => settle(aborting ? 'interrupted' : new Error(`the benchmark worker stopped before finishing (exit code ${code})`)));
   });
 }

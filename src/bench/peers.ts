@@ -17,7 +17,10 @@ const require = createRequire(import.meta.url);
 
 /** The parts of hnswlib-node 3 that vectro uses. */
 interface HnswlibModule {
-  HierarchicalNSW: new (space: 'l2', dim: number) => {
+  HierarchicalNSW: new (
+    space: 'l2',
+    dim: number,
+  ) => {
     initIndex(maxElements: number, m: number, efConstruction: number, seed: number): void;
     addPoint(point: number[], label: number): void;
     setEf(ef: number): void;
@@ -89,7 +92,15 @@ export async function buildWith(name: string, base: Float32Array, p: HnswParams)
   if (name === 'native' || name === 'js' || name === 'native-int8') {
     const int8 = name === 'native-int8';
     const backend = int8 ? 'native' : name;
-    const index = HnswIndex.create({ dim: p.dim, m: p.m, efConstruction: p.efConstruction, seed: p.seed, backend, storage: int8 ? 'int8' : 'f32', keepVectors: int8 });
+    const index = HnswIndex.create({
+      dim: p.dim,
+      m: p.m,
+      efConstruction: p.efConstruction,
+      seed: p.seed,
+      backend,
+      storage: int8 ? 'int8' : 'f32',
+      keepVectors: int8,
+    });
     index.add(base, { threads: p.threads });
     let ef = 64;
     return {

@@ -23,7 +23,14 @@ const MIN_SAMPLE_SECONDS = 1e-3;
  * faster than a millisecond is repeated within each sample (as Google Benchmark does), and the
  * sample's work scaled to match.
  */
-export async function measure(suite: string, c: BenchCase, run: () => RunOutcome | Promise<RunOutcome>, target: string, limits: RunLimits, peakGflops: number | null): Promise<BenchResult> {
+export async function measure(
+  suite: string,
+  c: BenchCase,
+  run: () => RunOutcome | Promise<RunOutcome>,
+  target: string,
+  limits: RunLimits,
+  peakGflops: number | null,
+): Promise<BenchResult> {
   const time = async (repeat: number) => {
     const t0 = performance.now();
     let own = 0;
@@ -44,10 +51,7 @@ export async function measure(suite: string, c: BenchCase, run: () => RunOutcome
     repeat = Math.min(10_000, Math.max(1, Math.ceil(MIN_SAMPLE_SECONDS / Math.max(first, 1e-7))));
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
-    while (
-      seconds.length < 2 ||
-      ((seconds.length < limits.minRuns || elapsed() < limits.minSeconds) && elapsed() < limits.maxSeconds)
-    ) {
+    while (seconds.length < 2 || ((seconds.length < limits.minRuns || elapsed() < limits.minSeconds) && elapsed() < limits.maxSeconds)) {
       seconds.push(await time(repeat));
     }
   }

@@ -13,9 +13,7 @@ import { suiteByName } from './suites/index.js';
 const plan = workerData as BenchPlan;
 const post = (event: BenchEvent) => parentPort!.postMessage(event);
 /** Kernel backends by name; index suites also name peers (hnswlib, usearch). */
-const kernels = new Map<string, Backend>(
-  plan.backends.filter((n): n is 'native' | 'js' => n === 'native' || n === 'js').map((n) => [n, selectBackend(n)]),
-);
+const kernels = new Map<string, Backend>(plan.backends.filter((n): n is 'native' | 'js' => n === 'native' || n === 'js').map((n) => [n, selectBackend(n)]));
 
 for (const suiteName of plan.suites) {
   const suite = suiteByName(suiteName)!;

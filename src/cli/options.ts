@@ -34,7 +34,9 @@ export const quantizeOptions = commonOptions
     searchReport: z.boolean().default(true),
     format: choice('--format', VECTOR_FORMATS).optional(),
   })
-  .refine((o) => o.bits === undefined || o.scheme === 'rabitq', { error: '--bits: only with --scheme rabitq (the other schemes have fixed bits; rabitq1..rabitq8 name theirs)' })
+  .refine((o) => o.bits === undefined || o.scheme === 'rabitq', {
+    error: '--bits: only with --scheme rabitq (the other schemes have fixed bits; rabitq1..rabitq8 name theirs)',
+  })
   .transform(({ bits, ...o }) => ({ ...o, scheme: (o.scheme === 'rabitq' ? `rabitq${bits ?? 1}` : o.scheme) as SchemeName }));
 
 export const dequantizeOptions = commonOptions.extend({
@@ -60,7 +62,10 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.in
  * at least one.
  */
 export function parseNameList(flag: string, list: string, known: readonly string[], noun = 'backend'): string[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError(`${flag}: name at least one ${noun}`);
   const unknown = names.find((n) => !known.includes(n));
   if (unknown) throw new UsageError(`${flag}: unknown ${noun} '${unknown}' (${noun}s: ${known.join(', ')})`);

@@ -144,7 +144,6 @@ export function describeDifficulty(d: Difficulty): string {
   return `relative contrast ${f(d.relative_contrast)}, LID ${f(d.lid_20)} (k=20; median ${f(d.lid_20_median)}), ${f(d.lid_100)} (k=100), over ${d.queries} queries`;
 }
 
-
 /**
  * The difficulty of dataset `d`, measured in a worker thread the first time and cached in the data
  * folder (keyed by its files, the metric, the seed and the sample sizes).
@@ -155,11 +154,19 @@ export async function datasetDifficulty(
 ): Promise<Difficulty> {
   const how = `difficulty\0${d.metric}\0${options.seed}\0${DIFFICULTY_SAMPLE.queries}\0${DIFFICULTY_SAMPLE.base}`;
   const path = join(dataDir(), 'difficulty', `${await datasetCacheKey(d, how)}.json`);
-  const cached = await readFile(path, 'utf8').then((t) => difficultySchema.safeParse(JSON.parse(t)), () => undefined);
+  const cached = await readFile(path, 'utf8').then(
+    (t) => difficultySchema.safeParse(JSON.parse(t)),
+    () => undefined,
+  );
   if (cached?.success) return cached.data;
   const job: DifficultyJob = { base: d.base, queries: d.queries, metric: d.metric, seed: options.seed, threads: options.threads };
-  const result = await runWorker<Difficulty>('../datasets/difficulty-worker.js', job, (done, total, stage) => options.onProgress?.(stage ?? 'difficulty', done, total), options.signal);
+  const result = await runWorker<Difficulty>(
+    '../datasets/difficulty-worker.js',
+    job,
+    (done, total, stage) => options.onProgress?.(stage ?? 'difficulty', done, total),
+    options.signal,
+  );
   await mkdir(join(dataDir(), 'difficulty'), { recursive: true });
-  await writeFileAtomic(path, JSON.stringify(result, null, 2) + '\n');
+  await writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }

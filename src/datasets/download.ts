@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { DataError, InterruptedError } from '../errors.js';
 import { signalExitCode } from '../signals.js';
@@ -94,7 +94,12 @@ async function fetchFtp(url: string, part: string, have: number, hooks: Download
   const onAbort = () => client.close();
   hooks.signal?.addEventListener('abort', onAbort);
   try {
-    await client.access({ host: u.hostname, port: u.port ? Number(u.port) : 21, user: decodeURIComponent(u.username) || 'anonymous', password: decodeURIComponent(u.password) || 'anonymous@vectro' });
+    await client.access({
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 21,
+      user: decodeURIComponent(u.username) || 'anonymous',
+      password: decodeURIComponent(u.password) || 'anonymous@vectro',
+    });
     const remote = decodeURIComponent(u.pathname);
     const total = await client.size(remote).catch(() => undefined);
     if (total !== undefined && have >= total) return;

@@ -65,7 +65,7 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
       hooks.onStage?.(`unpacking and checking ${basename(archive)}`);
       const files = source.kind === 'tar.gz' ? await unpackTar(archive, known, tmp, hooks) : await convertHdf5(archive, known, tmp, hooks);
       const manifest: Manifest = { name: known.name, source: source.url, created: new Date().toISOString(), files };
-      await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+      await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
       await unlink(archive).catch(() => undefined);
@@ -78,8 +78,9 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
     }
   }
   throw new DataError(
-    `could not download ${known.name}: ${failures.join('; ')}. Without network: put ${Object.values(known.files).map((f) => f.name).join(', ')} ` +
-      `in a folder and pass --data DIR to \`vectro recall ${known.name}\``,
+    `could not download ${known.name}: ${failures.join('; ')}. Without network: put ${Object.values(known.files)
+      .map((f) => f.name)
+      .join(', ')} ` + `in a folder and pass --data DIR to \`vectro recall ${known.name}\``,
   );
 }
 

@@ -92,13 +92,19 @@ export async function resolveDataset(arg: string | undefined, options: { data?: 
   const name = arg ?? 'siftsmall';
   const known = knownDataset(name);
   if (!known) {
-    if (data) throw new UsageError(`--data is for the known datasets (${KNOWN_DATASETS.map((d) => d.name).join(', ')}); give the folder or file as the dataset instead`);
+    if (data)
+      throw new UsageError(
+        `--data is for the known datasets (${KNOWN_DATASETS.map((d) => d.name).join(', ')}); give the folder or file as the dataset instead`,
+      );
     return resolvePath(name, metric, 'dataset');
   }
   const withMetric = (d: Dataset) => ({ ...d, metric: metric ?? d.metric });
   if (data) {
     const found = await knownIn(data, known);
-    if (typeof found === 'string') throw new UsageError(`--data ${data}: ${found} (${name} needs ${known.files.base.name} and ${known.files.query.name}; ${known.files.groundtruth.name} is optional)`);
+    if (typeof found === 'string')
+      throw new UsageError(
+        `--data ${data}: ${found} (${name} needs ${known.files.base.name} and ${known.files.query.name}; ${known.files.groundtruth.name} is optional)`,
+      );
     return withMetric(found);
   }
   const cached = join(dataDir(), name);

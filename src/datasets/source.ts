@@ -88,4 +88,3 @@ export async function readTruth(src: VectorSource): Promise<Truth> {
   }
   return readTruthFile(src.path);
 }
-

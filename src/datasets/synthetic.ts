@@ -62,7 +62,7 @@ function makeModel(dim: number, seed: number): Model {
   const basis = new Float32Array(MODEL.rank * dim);
   for (let j = 0; j < MODEL.rank; j++) {
     const s = MODEL.lowRankScale / Math.sqrt(1 + j);
-    for (let d = 0; d < dim; d++) basis[j * dim + d] = s * g() / Math.sqrt(dim / 16);
+    for (let d = 0; d < dim; d++) basis[j * dim + d] = (s * g()) / Math.sqrt(dim / 16);
   }
   return { centres, basis };
 }
@@ -113,7 +113,7 @@ function randomRotation(dim: number, g: () => number): Float64Array {
 /** Rows of the hard model into `out`: z_j ~ N(0, (j+1)^-2 HARD_DECAY), x = R^T z. */
 function drawHardRows(rotation: Float64Array, dim: number, g: () => number, out: Float32Array): void {
   const z = new Float64Array(dim);
-  const scale = Float64Array.from({ length: dim }, (_, j) => Math.pow(j + 1, -HARD_DECAY));
+  const scale = Float64Array.from({ length: dim }, (_, j) => (j + 1) ** -HARD_DECAY);
   for (let r = 0; r < out.length / dim; r++) {
     for (let j = 0; j < dim; j++) z[j] = g() * scale[j];
     for (let d = 0; d < dim; d++) {
@@ -161,7 +161,13 @@ export interface GenerateHooks {
 export function syntheticDataset(o: SyntheticOptions): Dataset {
   const name = syntheticName(o);
   const dir = join(dataDir(), name);
-  return { name, metric: PRESET_METRIC[o.preset], base: { path: join(dir, FILES.base) }, queries: { path: join(dir, FILES.query) }, truth: { path: join(dir, FILES.truth) } };
+  return {
+    name,
+    metric: PRESET_METRIC[o.preset],
+    base: { path: join(dir, FILES.base) },
+    queries: { path: join(dir, FILES.query) },
+    truth: { path: join(dir, FILES.truth) },
+  };
 }
 
 /** Bytes the generated files take: base and queries as .fbin, the true neighbours as .ivecs. */
@@ -189,16 +195,26 @@ export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks)
     await writeRows(join(tmp, FILES.query), o.dim, o.queries, gen.queries, 'generating queries', hooks);
     const k = Math.min(TRUTH_K, o.n);
     const gt = await computeGroundTruth(join(tmp, FILES.base), join(tmp, FILES.query), {
-      metric: dataset.metric, k, backend: 'auto', threads: hooks.threads, signal: hooks.signal,
+      metric: dataset.metric,
+      k,
+      backend: 'auto',
+      threads: hooks.threads,
+      signal: hooks.signal,
       onProgress: (done, total) => hooks.onProgress?.('computing the ground truth', done, total),
     });
     await writeIvecs(join(tmp, FILES.truth), gt.ids, k);
-    const manifest: Manifest = { name: dataset.name, source: `vectro synthetic generator (${o.preset} preset, n ${o.n}, dim ${o.dim}, queries ${o.queries}, seed ${o.seed})`, created: new Date().toISOString(), metric: dataset.metric, files: [] };
+    const manifest: Manifest = {
+      name: dataset.name,
+      source: `vectro synthetic generator (${o.preset} preset, n ${o.n}, dim ${o.dim}, queries ${o.queries}, seed ${o.seed})`,
+      created: new Date().toISOString(),
+      metric: dataset.metric,
+      files: [],
+    };
     for (const file of Object.values(FILES)) {
       const { bytes, sha256 } = await sha256File(join(tmp, file));
       manifest.files.push({ name: file, bytes, sha256, verified: false });
     }
-    await writeFileAtomic(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
     return dataset;

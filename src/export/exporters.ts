@@ -17,16 +17,16 @@ export function renderTerminalTable(t: TableModel): string {
 }
 
 export function renderJson(file: BenchFile): string {
-  return JSON.stringify(file, null, 2) + '\n';
+  return `${JSON.stringify(file, null, 2)}\n`;
 }
 
 /** A table as Markdown lines: the first `leftColumns` columns left-aligned, the rest (numbers) right. */
 export function markdownTable(t: TableModel, leftColumns: number): string[] {
-  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const escapePipes = (s: string) => s.replace(/\|/g, '\\|');
   return [
-    `| ${t.header.map(escape).join(' | ')} |`,
+    `| ${t.header.map(escapePipes).join(' | ')} |`,
     `| ${t.header.map((_, i) => (i < leftColumns ? '---' : '---:')).join(' | ')} |`,
-    ...t.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+    ...t.rows.map((row) => `| ${row.map(escapePipes).join(' | ')} |`),
   ];
 }
 
@@ -47,7 +47,24 @@ export function renderMarkdown(file: BenchFile, descriptions: Record<string, str
   return parts.join('\n');
 }
 
-const CSV_COLUMNS: (keyof BenchResult)[] = ['suite', 'case', 'backend', 'unit', 'median', 'mean', 'stddev', 'min', 'max', 'runs', 'outliers', 'noisy', 'first_run_slow', 'threads', 'gb_per_s', 'peak_share'];
+const CSV_COLUMNS: (keyof BenchResult)[] = [
+  'suite',
+  'case',
+  'backend',
+  'unit',
+  'median',
+  'mean',
+  'stddev',
+  'min',
+  'max',
+  'runs',
+  'outliers',
+  'noisy',
+  'first_run_slow',
+  'threads',
+  'gb_per_s',
+  'peak_share',
+];
 const MACHINE_COLUMNS: (keyof Machine)[] = ['cpu', 'simd', 'node', 'vectro', 'commit', 'date', 'seed'];
 
 export function renderCsv(file: BenchFile): string {
@@ -56,7 +73,7 @@ export function renderCsv(file: BenchFile): string {
   for (const r of file.results) {
     lines.push([...CSV_COLUMNS.map((c) => quote(r[c])), ...MACHINE_COLUMNS.map((c) => quote(file.machine[c]))].join(','));
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

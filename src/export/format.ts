@@ -1,6 +1,11 @@
 /** 48_300_000 -> "48.3M"; 213.4 -> "213"; 0.0123 -> "0.0123". */
 export function formatRate(v: number): string {
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [scale, suffix] of units) if (Math.abs(v) >= scale) return `${Number((v / scale).toPrecision(3))}${suffix}`;
   return String(Number(v.toPrecision(3)));
 }

@@ -11,19 +11,22 @@ export interface TableModel {
 export const FLAG_LEGEND = '* outliers among the runs, ~ noisy (wide spread), ! first timed run much slower than the rest';
 
 const BACKEND_ORDER = ['native', 'native-int8', 'js', 'hnswlib', 'usearch'];
-const byBackendOrder = (a: string, b: string) =>
-  (BACKEND_ORDER.indexOf(a) + 1 || 99) - (BACKEND_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
+const byBackendOrder = (a: string, b: string) => (BACKEND_ORDER.indexOf(a) + 1 || 99) - (BACKEND_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
 
 /** `median [min-max]`, the case's natural extra (GB/s or share of peak), and flags. */
 export function cell(r: BenchResult): string {
   const extra =
-    r.recall !== undefined ? ` recall ${r.recall.toFixed(3)}`
-    : r.index_bytes !== undefined ? ` ${formatRate(r.index_bytes)}B`
-    : r.peak_share !== undefined ? ` ${Math.round(r.peak_share * 100)}% of peak`
-    : r.gb_per_s !== undefined ? ` ${formatRate(r.gb_per_s)} GB/s`
-    : '';
+    r.recall !== undefined
+      ? ` recall ${r.recall.toFixed(3)}`
+      : r.index_bytes !== undefined
+        ? ` ${formatRate(r.index_bytes)}B`
+        : r.peak_share !== undefined
+          ? ` ${Math.round(r.peak_share * 100)}% of peak`
+          : r.gb_per_s !== undefined
+            ? ` ${formatRate(r.gb_per_s)} GB/s`
+            : '';
   const flags = `${r.outliers > 0 ? '*' : ''}${r.noisy ? '~' : ''}${r.first_run_slow ? '!' : ''}`;
-  return `${formatRate(r.median)} [${formatRate(r.min)}-${formatRate(r.max)}]${extra}${flags ? ' ' + flags : ''}`;
+  return `${formatRate(r.median)} [${formatRate(r.min)}-${formatRate(r.max)}]${extra}${flags ? ` ${flags}` : ''}`;
 }
 
 /** One table per suite: rows are cases, columns each backend's median, then native's speedup over each. */

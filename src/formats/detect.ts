@@ -28,14 +28,12 @@ export function vectorFormatOf(path: string, override?: VectorFormat): VectorFor
   const ext = extname(path).slice(1).toLowerCase();
   if ((VECTOR_FORMATS as readonly string[]).includes(ext)) return ext as VectorFormat;
   const shown = ext ? `'.${ext}'` : 'none';
-  throw new UsageError(
-    `${path}: unknown file extension (${shown}); pass --format with one of ${VECTOR_FORMATS.join(', ')}`,
-  );
+  throw new UsageError(`${path}: unknown file extension (${shown}); pass --format with one of ${VECTOR_FORMATS.join(', ')}`);
 }
 
 /** The output format of `path`, from its extension. */
 export function outputFormatOf(path: string, flag = '-o'): OutputFormat {
   const ext = extname(path).slice(1).toLowerCase();
   if ((OUTPUT_FORMATS as readonly string[]).includes(ext)) return ext as OutputFormat;
-  throw new UsageError(`${flag} ${path}: cannot write '.${ext}' files; use one of ${OUTPUT_FORMATS.map((f) => '.' + f).join(', ')}`);
+  throw new UsageError(`${flag} ${path}: cannot write '.${ext}' files; use one of ${OUTPUT_FORMATS.map((f) => `.${f}`).join(', ')}`);
 }

@@ -21,4 +21,3 @@ export function checkDim(path: string, dim: number): void {
     throw new DataError(`${path}: dimension ${dim} is out of range (1 to ${MAX_DIM})`);
   }
 }
-

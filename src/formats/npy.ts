@@ -35,7 +35,11 @@ export async function layoutNpy(input: InputFile): Promise<RowLayout> {
   const dtype = DESCR[descr];
   if (!dtype) throw new DataError(`${path}: .npy dtype '${printable(descr, 20)}' is not supported (use float32, uint8, int8 or int32, little-endian)`);
   if (fortran === 'True') throw new DataError(`${path}: .npy array is in Fortran order; save it in C order (np.ascontiguousarray)`);
-  const dims = shape.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   if (dims.length !== 2 || dims.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new DataError(`${path}: .npy array must be 2-D (count, dim), its shape is (${printable(shape, 40)})`);
   }
@@ -52,7 +56,7 @@ export function npyHeader(dtype: Dtype, count: number, dim: number): Uint8Array 
   const dict = `{'descr': '${DESCR_OF[dtype]}', 'fortran_order': False, 'shape': (${count}, ${dim}), }`;
   const unpadded = 10 + dict.length + 1;
   const padded = Math.ceil(unpadded / 64) * 64;
-  const text = dict + ' '.repeat(padded - unpadded) + '\n';
+  const text = `${dict + ' '.repeat(padded - unpadded)}\n`;
   const out = new Uint8Array(10 + text.length);
   out.set(MAGIC);
   out[6] = 1;

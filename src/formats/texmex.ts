@@ -36,9 +36,7 @@ async function diagnose(input: InputFile, dim: number, recordBytes: number): Pro
         if (d !== dim) throw new DataError(`${path}: record ${record} has dimension ${d}, but record 0 has ${dim}`);
       }
       if (base + at + recordBytes > size) {
-        throw new DataError(
-          `${path}: truncated: record ${record} needs ${recordBytes} bytes but the file ends ${size - base - at} bytes into it`,
-        );
+        throw new DataError(`${path}: truncated: record ${record} needs ${recordBytes} bytes but the file ends ${size - base - at} bytes into it`);
       }
     }
   }

@@ -48,8 +48,7 @@ export class VectorReader {
     const input = await openInput(path);
     try {
       const fmt = vectorFormatOf(path, format);
-      const layout =
-        fmt === 'npy' ? await layoutNpy(input) : fmt.endsWith('vecs') ? await layoutTexmex(input, fmt) : await layoutBigAnn(input, fmt);
+      const layout = fmt === 'npy' ? await layoutNpy(input) : fmt.endsWith('vecs') ? await layoutTexmex(input, fmt) : await layoutBigAnn(input, fmt);
       const info = { path, format: fmt, dtype: layout.dtype, count: layout.count, dim: layout.dim, bytes: input.size };
       return new VectorReader(input, layout, info);
     } catch (err) {

@@ -258,4 +258,4 @@ export class VqReader {
   }
 }
 
-export const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
+export const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;

@@ -26,8 +26,7 @@ export class VectorWriter {
 
   static async create(path: string, format: OutputFormat, dim: number, count: number): Promise<VectorWriter> {
     const file = await AtomicFile.create(path);
-    const header =
-      format === 'fbin' ? bigAnnHeader(count, dim) : format === 'npy' ? npyHeader('float32', count, dim) : new Uint8Array(0);
+    const header = format === 'fbin' ? bigAnnHeader(count, dim) : format === 'npy' ? npyHeader('float32', count, dim) : new Uint8Array(0);
     try {
       await file.write(header, 0);
     } catch (err) {

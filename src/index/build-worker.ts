@@ -59,8 +59,15 @@ await serveWorker<IndexData>(
           done.rows += x.length / dim;
         });
         const index = IvfIndex.create({
-          dim, metric: job.metric, nlist: job.nlist!, storage: job.storage as IvfStorage, keepVectors: job.keepVectors,
-          seed: job.seed, trainSize: job.trainSize, iterations: job.iterations, backend: job.backend,
+          dim,
+          metric: job.metric,
+          nlist: job.nlist!,
+          storage: job.storage as IvfStorage,
+          keepVectors: job.keepVectors,
+          seed: job.seed,
+          trainSize: job.trainSize,
+          iterations: job.iterations,
+          backend: job.backend,
         });
         await index.addAsync(all, {
           threads: job.threads,
@@ -78,7 +85,17 @@ await serveWorker<IndexData>(
       }
       const index =
         job.type === 'hnsw'
-          ? HnswIndex.create({ dim, metric: job.metric, m: job.m, efConstruction: job.efConstruction, seed: job.seed, backend: job.backend, storage: job.storage, keepVectors: job.keepVectors, center })
+          ? HnswIndex.create({
+              dim,
+              metric: job.metric,
+              m: job.m,
+              efConstruction: job.efConstruction,
+              seed: job.seed,
+              backend: job.backend,
+              storage: job.storage,
+              keepVectors: job.keepVectors,
+              center,
+            })
           : FlatIndex.create({ dim, metric: job.metric, backend: job.backend });
       await pass('inserting', (x) => index.add(x, { threads: job.threads }));
       return transferable(index.toData());

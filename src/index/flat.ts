@@ -60,11 +60,25 @@ export class FlatIndex implements VectorIndex {
 
   toData(): IndexData {
     return {
-      type: 'flat', metric: this.metric, storage: 'f32', keepVectors: false, dim: this.dim, count: this.rows,
-      m: 0, efConstruction: 0, maxLevel: 0, entry: -1, seedHigh: 0, seedLow: 0,
+      type: 'flat',
+      metric: this.metric,
+      storage: 'f32',
+      keepVectors: false,
+      dim: this.dim,
+      count: this.rows,
+      m: 0,
+      efConstruction: 0,
+      maxLevel: 0,
+      entry: -1,
+      seedHigh: 0,
+      seedLow: 0,
       vectors: this.vectors.slice(0, this.rows * this.dim),
-      codes: new Uint8Array(0), scales: new Float32Array(0), center: new Float32Array(0),
-      levels: new Uint8Array(0), links0: new Uint32Array(0), upper: new Uint32Array(0),
+      codes: new Uint8Array(0),
+      scales: new Float32Array(0),
+      center: new Float32Array(0),
+      levels: new Uint8Array(0),
+      links0: new Uint32Array(0),
+      upper: new Uint32Array(0),
     };
   }
 

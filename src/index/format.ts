@@ -22,7 +22,19 @@ const ALIGN = 64;
 export const INDEX_TYPES = { hnsw: 1, flat: 2, ivf: 3 } as const;
 export type IndexType = keyof typeof INDEX_TYPES;
 /** How vectors are stored (ids as in the Rust `Storage`: rabitqB is 2 + B). */
-export const STORAGES = { f32: 0, int8: 1, binary: 2, rabitq1: 3, rabitq2: 4, rabitq3: 5, rabitq4: 6, rabitq5: 7, rabitq6: 8, rabitq7: 9, rabitq8: 10 } as const;
+export const STORAGES = {
+  f32: 0,
+  int8: 1,
+  binary: 2,
+  rabitq1: 3,
+  rabitq2: 4,
+  rabitq3: 5,
+  rabitq4: 6,
+  rabitq5: 7,
+  rabitq6: 8,
+  rabitq7: 9,
+  rabitq8: 10,
+} as const;
 export type Storage = keyof typeof STORAGES;
 
 /** The code scheme behind a storage (none for f32). */
@@ -112,8 +124,16 @@ function layout(d: Pick<IndexData, 'count' | 'dim' | 'm' | 'storage' | 'keepVect
     ['codes', d.count * codeBytes(d.storage, d.dim)],
     ['scales', d.count * nodeParams(d.storage) * 4],
     ...((nlist > 0
-      ? [['centroids', nlist * d.dim * 4], ['sizes', nlist * 4], ['ids', d.count * 4]]
-      : [['center', storageFileParams(d.storage, d.dim) * 4], ['levels', d.m > 0 ? d.count : 0], ['graph', d.graphBytes]]) as [SectionName, number][]),
+      ? [
+          ['centroids', nlist * d.dim * 4],
+          ['sizes', nlist * 4],
+          ['ids', d.count * 4],
+        ]
+      : [
+          ['center', storageFileParams(d.storage, d.dim) * 4],
+          ['levels', d.m > 0 ? d.count : 0],
+          ['graph', d.graphBytes],
+        ]) as [SectionName, number][]),
   ];
   let at = HEADER_BYTES;
   const sections = sizes.map(([name, bytes]) => {
@@ -173,7 +193,17 @@ export async function writeIndex(path: string, d: IndexData): Promise<number> {
     let crc = crcUpdate(header);
     let at = HEADER_BYTES;
     const none = new Uint8Array(0);
-    const arrays = { vectors: d.vectors, codes: d.codes, scales: d.scales, center: d.center, levels: d.levels, graph, centroids: d.centroids ?? none, sizes: d.sizes ?? none, ids: d.ids ?? none };
+    const arrays = {
+      vectors: d.vectors,
+      codes: d.codes,
+      scales: d.scales,
+      center: d.center,
+      levels: d.levels,
+      graph,
+      centroids: d.centroids ?? none,
+      sizes: d.sizes ?? none,
+      ids: d.ids ?? none,
+    };
     for (const s of l.sections) {
       const pad = new Uint8Array(s.offset - at);
       const bytes = new Uint8Array(arrays[s.name].buffer, arrays[s.name].byteOffset, s.bytes);
@@ -237,9 +267,12 @@ export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: str
   }
   if (maxLevel > (hnsw ? MAX_LEVEL : 0)) throw fail(`top level ${maxLevel} in the header is out of range (0 to ${hnsw ? MAX_LEVEL : 0})`);
   const storageFits = hnsw || storage === 'f32' || (ivf && (storage === 'int8' || storage.startsWith('rabitq')));
-  if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || !storageFits || (!hnsw && graphBytes > 0)) throw fail('inconsistent storage flags in the header');
-  if (ivf ? nlist < 1 || nlist > 1 << 24 : nlist !== 0) throw fail(`nlist = ${nlist} does not fit ${ivf ? 'an' : 'a'} ${type} index (${ivf ? '1 to 16,777,216' : '0'})`);
-  if (!ivf && v.getUint32(DIRECTORY_CRC_AT, true) !== 0) throw fail(`header bytes 76 to 79 (an IVF index's directory checksum) are not zero in a ${type} index`);
+  if (flags & ~KEEP_VECTORS || (keepVectors && storage === 'f32') || !storageFits || (!hnsw && graphBytes > 0))
+    throw fail('inconsistent storage flags in the header');
+  if (ivf ? nlist < 1 || nlist > 1 << 24 : nlist !== 0)
+    throw fail(`nlist = ${nlist} does not fit ${ivf ? 'an' : 'a'} ${type} index (${ivf ? '1 to 16,777,216' : '0'})`);
+  if (!ivf && v.getUint32(DIRECTORY_CRC_AT, true) !== 0)
+    throw fail(`header bytes 76 to 79 (an IVF index's directory checksum) are not zero in a ${type} index`);
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(graphBytes) || count > 2 ** 31 - 1) throw fail('counts in the header are too large');
   if (hnsw ? (count === 0 ? entry !== -1 : entry < 0 || entry >= count) : entry !== -1) {
     throw fail(`entry point ${entry} in the header is not a node of this ${count}-vector index`);
@@ -249,7 +282,23 @@ export function decodeIndexHeader(bytes: Uint8Array, fileSize: number, path: str
   if (fileSize < l.fileBytes) throw fail(`truncated: ${count} vectors need ${l.fileBytes} bytes but the file has ${fileSize}`);
   if (fileSize > l.fileBytes) throw fail(`${fileSize - l.fileBytes} unexpected bytes after the data`);
   const [seedHigh, seedLow] = [v.getUint32(52, true), v.getUint32(56, true)];
-  return { type, metric, storage, keepVectors, dim, count, m, efConstruction, maxLevel, entry, seedHigh, seedLow, graphBytes, layout: l, ...(ivf ? { nlist } : {}) };
+  return {
+    type,
+    metric,
+    storage,
+    keepVectors,
+    dim,
+    count,
+    m,
+    efConstruction,
+    maxLevel,
+    entry,
+    seedHigh,
+    seedLow,
+    graphBytes,
+    layout: l,
+    ...(ivf ? { nlist } : {}),
+  };
 }
 
 /** An index file's checked header, without reading the rest (for planning a command before its work). */
@@ -328,7 +377,10 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
     const graph = { m: h.m, levels, links0: new Uint32Array(h.m > 0 ? h.count * (1 + 2 * h.m) : 0), upper: new Uint32Array(upperLength) };
     if (h.type === 'hnsw') {
       try {
-        decodeGraph(view('graph', (b, o, n) => new Uint8Array(b, o, n), 1), graph);
+        decodeGraph(
+          view('graph', (b, o, n) => new Uint8Array(b, o, n), 1),
+          graph,
+        );
       } catch (err) {
         throw fail(`corrupt graph: ${(err as Error).message}`);
       }
@@ -366,16 +418,34 @@ function readIvfSections(
   checkIvfDirectory(h, header, centroids, sizes, ids, fail);
   const { graphBytes: _g, layout: _l, ...fields } = h;
   const none = { f32: new Float32Array(0), u8: new Uint8Array(0), u32: new Uint32Array(0) };
-  return { ...fields, codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1), center: none.f32, levels: none.u8, links0: none.u32, upper: none.u32, centroids, sizes, ids };
+  return {
+    ...fields,
+    codes: view('codes', (b, o, n) => new Uint8Array(b, o, n), 1),
+    center: none.f32,
+    levels: none.u8,
+    links0: none.u32,
+    upper: none.u32,
+    centroids,
+    sizes,
+    ids,
+  };
 }
 
 /**
  * The list directory of an IVF file: its checksum, finite centroids, list sizes adding up to the
  * count, every id below the count exactly once.
  */
-function checkIvfDirectory(h: IndexHeader, header: Uint8Array, centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, fail: (what: string) => DataError): void {
+function checkIvfDirectory(
+  h: IndexHeader,
+  header: Uint8Array,
+  centroids: Float32Array,
+  sizes: Uint32Array,
+  ids: Uint32Array,
+  fail: (what: string) => DataError,
+): void {
   const stored = new DataView(header.buffer, header.byteOffset).getUint32(DIRECTORY_CRC_AT, true);
-  if (stored !== directoryChecksum(header, [centroids, sizes, ids])) throw fail('directory checksum mismatch: the header, centroids or list directory is corrupt');
+  if (stored !== directoryChecksum(header, [centroids, sizes, ids]))
+    throw fail('directory checksum mismatch: the header, centroids or list directory is corrupt');
   const bad = firstNonFinite(centroids);
   if (bad >= 0) throw fail(`centroid ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${centroids[bad]}; it must be finite`);
   const total = sizes.reduce((s, v) => s + v, 0);

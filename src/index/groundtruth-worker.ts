@@ -39,7 +39,16 @@ await serveWorker<GroundTruth>(
     const dists = new Float32Array(m * job.k);
     for (let q0 = 0; q0 < m; q0 += BLOCK) {
       const q1 = Math.min(m, q0 + BLOCK);
-      backend.flatSearch(job.metric, base.x, dim, queries.x.subarray(q0 * dim, q1 * dim), job.k, ids.subarray(q0 * job.k, q1 * job.k), dists.subarray(q0 * job.k, q1 * job.k), job.threads);
+      backend.flatSearch(
+        job.metric,
+        base.x,
+        dim,
+        queries.x.subarray(q0 * dim, q1 * dim),
+        job.k,
+        ids.subarray(q0 * job.k, q1 * job.k),
+        dists.subarray(q0 * job.k, q1 * job.k),
+        job.threads,
+      );
       progress(q1, m);
     }
     return { result: { ids, dists, queries: m, base: n, dim, backend: backend.name }, transfer: [ids.buffer, dists.buffer] };

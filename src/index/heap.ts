@@ -18,8 +18,12 @@ export class PairHeap {
   }
 
   private swap(a: number, b: number): void {
-    const d = this.d[a]; this.d[a] = this.d[b]; this.d[b] = d;
-    const i = this.id[a]; this.id[a] = this.id[b]; this.id[b] = i;
+    const d = this.d[a];
+    this.d[a] = this.d[b];
+    this.d[b] = d;
+    const i = this.id[a];
+    this.id[a] = this.id[b];
+    this.id[b] = i;
   }
 
   clear(): void {
@@ -28,8 +32,12 @@ export class PairHeap {
 
   push(d: number, id: number): void {
     if (this.size === this.d.length) {
-      const dd = new Float64Array(this.size * 2); dd.set(this.d); this.d = dd;
-      const ii = new Uint32Array(this.size * 2); ii.set(this.id); this.id = ii;
+      const dd = new Float64Array(this.size * 2);
+      dd.set(this.d);
+      this.d = dd;
+      const ii = new Uint32Array(this.size * 2);
+      ii.set(this.id);
+      this.id = ii;
     }
     let at = this.size++;
     this.d[at] = d;

@@ -49,7 +49,13 @@ interface HnswEngine {
   add(x: Float32Array, threads: number): void;
   /** Off the main thread where the engine can (native); undefined: run `add` between event-loop turns. */
   addAsync?(x: Float32Array, threads: number): Promise<void>;
-  searchAsync?(queries: Float32Array, k: number, ef: number, rerank: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
+  searchAsync?(
+    queries: Float32Array,
+    k: number,
+    ef: number,
+    rerank: number,
+    threads: number,
+  ): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
   search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   toData(): IndexData;
@@ -106,12 +112,25 @@ class NativeHnsw implements HnswEngine {
   toData(): IndexData {
     const info = this.addon.hnswInfo(this.handle);
     const d: IndexData = {
-      type: 'hnsw', metric: this.metric, storage: this.storage, keepVectors: info.keepVectors === 1, dim: info.dim, count: info.count, m: info.m,
-      efConstruction: info.efConstruction, maxLevel: info.maxLevel, entry: info.entry,
-      seedHigh: info.seedHigh, seedLow: info.seedLow,
-      vectors: new Float32Array(info.vectors), codes: new Uint8Array(info.codes), scales: new Float32Array(info.scales),
-      center: new Float32Array(info.center), levels: new Uint8Array(info.count),
-      links0: new Uint32Array(info.links0), upper: new Uint32Array(info.upper),
+      type: 'hnsw',
+      metric: this.metric,
+      storage: this.storage,
+      keepVectors: info.keepVectors === 1,
+      dim: info.dim,
+      count: info.count,
+      m: info.m,
+      efConstruction: info.efConstruction,
+      maxLevel: info.maxLevel,
+      entry: info.entry,
+      seedHigh: info.seedHigh,
+      seedLow: info.seedLow,
+      vectors: new Float32Array(info.vectors),
+      codes: new Uint8Array(info.codes),
+      scales: new Float32Array(info.scales),
+      center: new Float32Array(info.center),
+      levels: new Uint8Array(info.count),
+      links0: new Uint32Array(info.links0),
+      upper: new Uint32Array(info.upper),
     };
     this.addon.hnswExport(this.handle, d.vectors, d.codes, d.scales, d.center, d.levels, d.links0, d.upper);
     return d;
@@ -150,7 +169,16 @@ export class HnswIndex implements VectorIndex {
     let engine: HnswEngine;
     if (!addon) engine = new JsHnsw(dim, metric, storage, keepVectors, m, efConstruction, BigInt(seed));
     else {
-      const handle = addon.hnswCreate(dim, INDEX_METRICS[metric], STORAGES[storage], keepVectors ? 1 : 0, m, efConstruction, Math.floor(seed / 2 ** 32), seed >>> 0);
+      const handle = addon.hnswCreate(
+        dim,
+        INDEX_METRICS[metric],
+        STORAGES[storage],
+        keepVectors ? 1 : 0,
+        m,
+        efConstruction,
+        Math.floor(seed / 2 ** 32),
+        seed >>> 0,
+      );
       engine = new NativeHnsw(addon, handle, metric, storage);
     }
     const { guideFromBytes = GUIDE_FROM_BYTES } = options;
@@ -171,8 +199,22 @@ export class HnswIndex implements VectorIndex {
     const addon = nativeAddonFor(backend);
     if (!addon) return new HnswIndex(JsHnsw.fromData(d), d.metric, d.dim, 'js', d.storage, d.keepVectors, true);
     const handle = addon.hnswImport(
-      d.dim, INDEX_METRICS[d.metric], STORAGES[d.storage], d.keepVectors ? 1 : 0, d.m, d.efConstruction, d.seedHigh, d.seedLow,
-      d.vectors, d.codes, d.scales, d.center, d.levels, d.links0, d.upper, d.entry,
+      d.dim,
+      INDEX_METRICS[d.metric],
+      STORAGES[d.storage],
+      d.keepVectors ? 1 : 0,
+      d.m,
+      d.efConstruction,
+      d.seedHigh,
+      d.seedLow,
+      d.vectors,
+      d.codes,
+      d.scales,
+      d.center,
+      d.levels,
+      d.links0,
+      d.upper,
+      d.entry,
     );
     return new HnswIndex(new NativeHnsw(addon, handle, d.metric, d.storage), d.metric, d.dim, 'native', d.storage, d.keepVectors, true);
   }
@@ -237,7 +279,11 @@ export class HnswIndex implements VectorIndex {
     if (!Number.isInteger(ef) || ef < k) throw new RangeError(`ef (${ef}) must be at least k (${k})`);
     if (!Number.isInteger(rerank) || rerank < 0) throw new RangeError(`rerank must be a whole number, got ${rerank}`);
     if (rerank > 0 && !this.keepVectors) {
-      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8, binary and rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
+      throw new RangeError(
+        this.storage === 'f32'
+          ? 'rerank applies to int8, binary and rabitq indexes (an f32 index measures exactly already)'
+          : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)',
+      );
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
     return { m, ef, rerank };
@@ -264,4 +310,3 @@ export class HnswIndex implements VectorIndex {
     return writeIndex(path, this.toData());
   }
 }
-

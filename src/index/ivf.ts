@@ -10,7 +10,18 @@ import { JsKMeans } from './js-kmeans.js';
 import { rowsOf, type SearchOptions, type SearchResult, type VectorIndex } from './types.js';
 
 /** How an IVF index stores its lists: float32 vectors, int8 codes, or RaBitQ codes of the residuals to the list centroids. */
-export const IVF_STORAGES = ['f32', 'int8', 'rabitq1', 'rabitq2', 'rabitq3', 'rabitq4', 'rabitq5', 'rabitq6', 'rabitq7', 'rabitq8'] as const satisfies readonly Storage[];
+export const IVF_STORAGES = [
+  'f32',
+  'int8',
+  'rabitq1',
+  'rabitq2',
+  'rabitq3',
+  'rabitq4',
+  'rabitq5',
+  'rabitq6',
+  'rabitq7',
+  'rabitq8',
+] as const satisfies readonly Storage[];
 export type IvfStorage = (typeof IVF_STORAGES)[number];
 
 /** Lloyd iterations of k-means, as FAISS's IndexIVF trains its coarse quantizer. */
@@ -107,8 +118,12 @@ class NativeIvf implements IvfEngine {
   parts() {
     const info = this.addon.ivfInfo(this.handle);
     const p = {
-      vectors: new Float32Array(info.vectors), codes: new Uint8Array(info.codes), scales: new Float32Array(info.params),
-      centroids: new Float32Array(info.nlist * info.dim), sizes: new Uint32Array(info.nlist), ids: new Uint32Array(info.count),
+      vectors: new Float32Array(info.vectors),
+      codes: new Uint8Array(info.codes),
+      scales: new Float32Array(info.params),
+      centroids: new Float32Array(info.nlist * info.dim),
+      sizes: new Uint32Array(info.nlist),
+      ids: new Uint32Array(info.count),
     };
     this.addon.ivfExport(this.handle, p.centroids, p.sizes, p.ids, p.vectors, p.codes, p.scales);
     return p;
@@ -163,7 +178,8 @@ export class IvfIndex implements VectorIndex {
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new RangeError(`dim must be between 1 and ${MAX_DIM}, got ${dim}`);
     if (!Number.isInteger(nlist) || nlist < 1) throw new RangeError(`nlist must be a whole number of at least 1, got ${nlist}`);
     if (!IVF_STORAGES.includes(storage)) throw new RangeError(`unknown IVF storage '${storage}' (use ${IVF_STORAGES.join(', ')})`);
-    if (trainSize !== undefined && (!Number.isInteger(trainSize) || trainSize < nlist)) throw new RangeError(`trainSize must be at least nlist (${nlist}), got ${trainSize}`);
+    if (trainSize !== undefined && (!Number.isInteger(trainSize) || trainSize < nlist))
+      throw new RangeError(`trainSize must be at least nlist (${nlist}), got ${trainSize}`);
     if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be at least 1, got ${iterations}`);
     return new IvfIndex(nativeAddonFor(options.backend), metric, dim, nlist, storage, keepVectors && storage !== 'f32', seed, trainSize, iterations);
   }
@@ -174,7 +190,23 @@ export class IvfIndex implements VectorIndex {
     const storage = d.storage as IvfStorage;
     const index = new IvfIndex(addon, d.metric, d.dim, d.nlist!, storage, d.keepVectors, d.seedHigh * 2 ** 32 + d.seedLow, undefined, DEFAULT_ITERATIONS);
     index.engine = addon
-      ? new NativeIvf(addon, addon.ivfImport(d.dim, INDEX_METRICS[d.metric], STORAGES[storage], d.keepVectors ? 1 : 0, d.seedHigh, d.seedLow, d.centroids!, d.sizes!, d.ids!, d.vectors, d.codes, d.scales))
+      ? new NativeIvf(
+          addon,
+          addon.ivfImport(
+            d.dim,
+            INDEX_METRICS[d.metric],
+            STORAGES[storage],
+            d.keepVectors ? 1 : 0,
+            d.seedHigh,
+            d.seedLow,
+            d.centroids!,
+            d.sizes!,
+            d.ids!,
+            d.vectors,
+            d.codes,
+            d.scales,
+          ),
+        )
       : new JsIvfEngine(JsIvf.fromData(d));
     return index;
   }
@@ -201,8 +233,18 @@ export class IvfIndex implements VectorIndex {
     const at = (name: string) => h.layout.sections.find((s) => s.name === name)!.offset;
     const sections = Float64Array.from(['vectors', 'codes', 'scales', 'centroids', 'sizes', 'ids'], at);
     const handle = addon.ivfOpen(
-      new TextEncoder().encode(path), h.dim, INDEX_METRICS[h.metric], STORAGES[h.storage], h.keepVectors ? 1 : 0, h.seedHigh, h.seedLow,
-      h.nlist!, h.count, h.fileBytes, sections, options.cold ? 1 : 0,
+      new TextEncoder().encode(path),
+      h.dim,
+      INDEX_METRICS[h.metric],
+      STORAGES[h.storage],
+      h.keepVectors ? 1 : 0,
+      h.seedHigh,
+      h.seedLow,
+      h.nlist!,
+      h.count,
+      h.fileBytes,
+      sections,
+      options.cold ? 1 : 0,
     );
     const storage = h.storage as IvfStorage;
     const index = new IvfIndex(addon, h.metric, h.dim, h.nlist!, storage, h.keepVectors, h.seedHigh * 2 ** 32 + h.seedLow, undefined, DEFAULT_ITERATIONS);
@@ -256,7 +298,10 @@ export class IvfIndex implements VectorIndex {
     }
     const centroids = trainer.centroids();
     this.engine = this.addon
-      ? new NativeIvf(this.addon, this.addon.ivfCreate(this.dim, INDEX_METRICS[this.metric], STORAGES[this.storage], this.keepVectors ? 1 : 0, centroids, ...seedHalves(this.seed)))
+      ? new NativeIvf(
+          this.addon,
+          this.addon.ivfCreate(this.dim, INDEX_METRICS[this.metric], STORAGES[this.storage], this.keepVectors ? 1 : 0, centroids, ...seedHalves(this.seed)),
+        )
       : new JsIvfEngine(new JsIvf(this.dim, this.metric, this.storage, this.keepVectors, Float32Array.from(centroids), BigInt(this.seed)));
   }
 
@@ -297,10 +342,15 @@ export class IvfIndex implements VectorIndex {
     const nprobe = options.nprobe ?? Math.min(16, this.nlist);
     const rerank = options.rerank ?? 0;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);
-    if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > this.nlist) throw new RangeError(`nprobe must lie between 1 and nlist (${this.nlist}), got ${nprobe}`);
+    if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > this.nlist)
+      throw new RangeError(`nprobe must lie between 1 and nlist (${this.nlist}), got ${nprobe}`);
     if (!Number.isInteger(rerank) || rerank < 0) throw new RangeError(`rerank must be a whole number, got ${rerank}`);
     if (rerank > 0 && !this.keepVectors) {
-      throw new RangeError(this.storage === 'f32' ? 'rerank applies to int8 and rabitq indexes (an f32 index measures exactly already)' : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)');
+      throw new RangeError(
+        this.storage === 'f32'
+          ? 'rerank applies to int8 and rabitq indexes (an f32 index measures exactly already)'
+          : 'rerank needs the float32 vectors: build the index with keepVectors (--keep-vectors)',
+      );
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
     if (firstNonFinite(queries) >= 0) throw new RangeError('queries hold NaN or infinite values');
@@ -320,10 +370,24 @@ export class IvfIndex implements VectorIndex {
     const parts = this.trainedEngine().parts();
     const [seedHigh, seedLow] = seedHalves(this.seed);
     return {
-      type: 'ivf', metric: this.metric, storage: this.storage, keepVectors: this.keepVectors, dim: this.dim, count: this.count,
-      m: 0, efConstruction: 0, maxLevel: 0, entry: -1, seedHigh, seedLow,
-      center: new Float32Array(0), levels: new Uint8Array(0), links0: new Uint32Array(0), upper: new Uint32Array(0),
-      nlist: this.nlist, ...parts,
+      type: 'ivf',
+      metric: this.metric,
+      storage: this.storage,
+      keepVectors: this.keepVectors,
+      dim: this.dim,
+      count: this.count,
+      m: 0,
+      efConstruction: 0,
+      maxLevel: 0,
+      entry: -1,
+      seedHigh,
+      seedLow,
+      center: new Float32Array(0),
+      levels: new Uint8Array(0),
+      links0: new Uint32Array(0),
+      upper: new Uint32Array(0),
+      nlist: this.nlist,
+      ...parts,
     };
   }
 

@@ -55,7 +55,8 @@ export class JsHnsw {
     seed: bigint,
   ) {
     this.store = new JsStore(dim, metric, storage, keepVectors);
-    if (!Number.isInteger(m) || m < 2 || m > 256) throw new RangeError(`M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got ${m}`);
+    if (!Number.isInteger(m) || m < 2 || m > 256)
+      throw new RangeError(`M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got ${m}`);
     if (!Number.isInteger(efConstruction) || efConstruction < 1 || efConstruction > LIMITS.ef) {
       throw new RangeError(`efConstruction must be between 1 and ${LIMITS.ef}, got ${efConstruction}`);
     }
@@ -127,9 +128,15 @@ export class JsHnsw {
     this.store.reserve(extra);
     if (need <= this.levels.length) return;
     const cap = Math.max(need, this.rows * 2, 16);
-    const l = new Uint8Array(cap); l.set(this.levels.subarray(0, this.rows)); this.levels = l;
-    const k = new Uint32Array(cap * this.slot0); k.set(this.links0.subarray(0, this.rows * this.slot0)); this.links0 = k;
-    const vis = new Uint32Array(cap); vis.set(this.visited); this.visited = vis;
+    const l = new Uint8Array(cap);
+    l.set(this.levels.subarray(0, this.rows));
+    this.levels = l;
+    const k = new Uint32Array(cap * this.slot0);
+    k.set(this.links0.subarray(0, this.rows * this.slot0));
+    this.links0 = k;
+    const vis = new Uint32Array(cap);
+    vis.set(this.visited);
+    this.visited = vis;
   }
 
   private greedy(store: JsStore, q: JsQuery, best: { d: number; id: number }, layer: number, count: { n: number }) {
@@ -199,7 +206,8 @@ export class JsHnsw {
   add(x: Float32Array): void {
     const n = x.length / this.dim;
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new RangeError('vectors hold NaN or infinite values');
-    if ((this.storage === 'binary' || this.storage.startsWith('rabitq')) && this.store.center.length === 0) throw new RangeError(`${this.storage} storage needs its center before vectors are added`);
+    if ((this.storage === 'binary' || this.storage.startsWith('rabitq')) && this.store.center.length === 0)
+      throw new RangeError(`${this.storage} storage needs its center before vectors are added`);
     this.grow(n);
     for (let r = 0; r < n; r++) {
       this.store.push(x, r * this.dim);
@@ -232,7 +240,10 @@ export class JsHnsw {
       // Guided: neighbours are chosen on exact distances, among the efConstruction candidates
       // nearest by exact distance of those the guide found.
       const scored = guided
-        ? found.map((c) => ({ d: this.store.distance(exact, c.id), id: c.id })).sort((a, b) => a.d - b.d || a.id - b.id).slice(0, efc)
+        ? found
+            .map((c) => ({ d: this.store.distance(exact, c.id), id: c.id }))
+            .sort((a, b) => a.d - b.d || a.id - b.id)
+            .slice(0, efc)
         : found;
       const neighbours = this.select(scored, this.m);
       this.setLinks(id, layer, neighbours);
@@ -245,7 +256,14 @@ export class JsHnsw {
           this.setLinks(n, layer, links);
         } else {
           const nq = this.store.node(n);
-          this.setLinks(n, layer, this.select([...links, id].map((l) => ({ d: this.store.distance(nq, l), id: l })), cap));
+          this.setLinks(
+            n,
+            layer,
+            this.select(
+              [...links, id].map((l) => ({ d: this.store.distance(nq, l), id: l })),
+              cap,
+            ),
+          );
         }
       }
     }
@@ -257,7 +275,8 @@ export class JsHnsw {
 
   /** k nearest of each query (see the Rust `search` for `rerank`); returns the distance computations made. */
   search(queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array): number {
-    if (rerank > 0 && (rerank < k || !this.store.hasVectors)) throw new RangeError('rerank needs at least k candidates and an index that keeps its float32 vectors');
+    if (rerank > 0 && (rerank < k || !this.store.hasVectors))
+      throw new RangeError('rerank needs at least k candidates and an index that keeps its float32 vectors');
     const m = queries.length / this.dim;
     let total = 0;
     const prepared = new Float32Array(this.dim);
@@ -310,9 +329,18 @@ export class JsHnsw {
 
   toData(): IndexData {
     return {
-      type: 'hnsw', metric: this.metric, storage: this.storage, keepVectors: this.keepVectors, dim: this.dim, count: this.rows, m: this.m,
-      efConstruction: this.efConstruction, maxLevel: this.maxLevel, entry: this.entry,
-      seedHigh: Number(this.rng >> 32n), seedLow: Number(this.rng & 0xffffffffn),
+      type: 'hnsw',
+      metric: this.metric,
+      storage: this.storage,
+      keepVectors: this.keepVectors,
+      dim: this.dim,
+      count: this.rows,
+      m: this.m,
+      efConstruction: this.efConstruction,
+      maxLevel: this.maxLevel,
+      entry: this.entry,
+      seedHigh: Number(this.rng >> 32n),
+      seedLow: Number(this.rng & 0xffffffffn),
       ...this.store.parts(),
       levels: this.levels.slice(0, this.rows),
       links0: this.links0.slice(0, this.rows * this.slot0),

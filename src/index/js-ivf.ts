@@ -155,10 +155,18 @@ export class JsIvf {
       if (this.hasVectors) vectors.set(gathered, start * dim);
       if (this.bits > 0 && fresh.length > 0) {
         const words = rabitqBlock(this.seed, this.metric, this.centroids.subarray(l * dim, (l + 1) * dim));
-        const bad = encodeRabitq(this.bits, gathered, dim, words, codes.subarray(start * cb, (start + fresh.length) * cb), params.subarray(start * pp, (start + fresh.length) * pp));
+        const bad = encodeRabitq(
+          this.bits,
+          gathered,
+          dim,
+          words,
+          codes.subarray(start * cb, (start + fresh.length) * cb),
+          params.subarray(start * pp, (start + fresh.length) * pp),
+        );
         if (bad >= 0) throw new RangeError(`vector ${fresh[bad]} is too far from its centroid to encode (float32 overflow)`);
       }
-      if (this.storage === 'int8') encodeInt8(gathered, dim, codes.subarray(start * cb, (start + fresh.length) * cb), params.subarray(start, start + fresh.length));
+      if (this.storage === 'int8')
+        encodeInt8(gathered, dim, codes.subarray(start * cb, (start + fresh.length) * cb), params.subarray(start, start + fresh.length));
       at = start + fresh.length;
       offsets[l + 1] = at;
     }
@@ -180,7 +188,13 @@ export class JsIvf {
     const cb = this.codeBytes;
     for (let l = 0; l < this.nlist; l++) {
       const [a, b] = [this.offsets[l], this.offsets[l + 1]];
-      if (a < b) rabitqPack(this.bits, this.dim, this.codes.subarray(a * cb, b * cb), this.packed.subarray(this.blocks[l] * blockBytes, this.blocks[l + 1] * blockBytes));
+      if (a < b)
+        rabitqPack(
+          this.bits,
+          this.dim,
+          this.codes.subarray(a * cb, b * cb),
+          this.packed.subarray(this.blocks[l] * blockBytes, this.blocks[l + 1] * blockBytes),
+        );
     }
   }
 

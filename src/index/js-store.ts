@@ -137,11 +137,13 @@ export class JsStore {
       encodeInt8(row, this.dim, codes, this.scales.subarray(id, id + 1));
       this.norms[id] = int8Norm(this.i8, id * this.dim, this.dim, this.scales[id]);
     } else if (this.storage === 'binary') {
-      if (encodeBinary(row, this.dim, this.center, codes, new Float32Array(1)) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
+      if (encodeBinary(row, this.dim, this.center, codes, new Float32Array(1)) >= 0)
+        throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
     } else if (this.bits > 0) {
       if (!this.block) throw new RangeError('rabitq storage needs its rotation and center before vectors are added');
       const factors = this.scales.subarray(id * RABITQ_FACTORS, (id + 1) * RABITQ_FACTORS);
-      if (encodeRabitq(this.bits, row, this.dim, this.center, codes, factors) >= 0) throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
+      if (encodeRabitq(this.bits, row, this.dim, this.center, codes, factors) >= 0)
+        throw new RangeError(`vector ${id} is too far from the center to encode (float32 overflow)`);
       if (!this.keep) decodeRabitq(this.bits, codes, factors, this.center, this.dim, this.recon.subarray(id * this.dim, (id + 1) * this.dim));
     }
     this.rows++;
@@ -248,6 +250,5 @@ export class JsStore {
     this.rows = n;
   }
 }
-
 
 export { normaliseInto };

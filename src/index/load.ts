@@ -10,7 +10,11 @@ import type { VectorIndex } from './types.js';
  * Opens a `.vidx` file of any kind: the file is checked, then the graph as it is rebuilt. `mmap`
  * maps an IVF index instead of reading it (`IvfIndex.open`, with `cold`); other types cannot be mapped.
  */
-export async function loadIndex(path: string, backend: BackendChoice = 'auto', options: { mmap?: boolean; cold?: boolean } = {}): Promise<{ index: VectorIndex; fileBytes: number }> {
+export async function loadIndex(
+  path: string,
+  backend: BackendChoice = 'auto',
+  options: { mmap?: boolean; cold?: boolean } = {},
+): Promise<{ index: VectorIndex; fileBytes: number }> {
   if (options.mmap) {
     const header = await probeIndex(path);
     if (header.type !== 'ivf') throw new UsageError(`--mmap: applies to IVF indexes (${path} is ${header.type})`);
@@ -18,7 +22,8 @@ export async function loadIndex(path: string, backend: BackendChoice = 'auto', o
   }
   const data = await readIndex(path);
   try {
-    const index = data.type === 'hnsw' ? HnswIndex.fromData(data, backend) : data.type === 'ivf' ? IvfIndex.fromData(data, backend) : FlatIndex.fromData(data, backend);
+    const index =
+      data.type === 'hnsw' ? HnswIndex.fromData(data, backend) : data.type === 'ivf' ? IvfIndex.fromData(data, backend) : FlatIndex.fromData(data, backend);
     return { index, fileBytes: data.fileBytes };
   } catch (err) {
     if (err instanceof VectroError) throw err;

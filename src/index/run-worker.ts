@@ -11,7 +11,12 @@ export type WorkerMessage<T> =
  * Runs `script` (a worker module next to this one) with `data`, reporting progress, and resolves
  * its result. Errors keep their exit codes; aborting `signal` terminates the worker.
  */
-export function runWorker<T>(script: string, data: unknown, onProgress?: (done: number, total: number, stage?: string) => void, signal?: AbortSignal): Promise<T> {
+export function runWorker<T>(
+  script: string,
+  data: unknown,
+  onProgress?: (done: number, total: number, stage?: string) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
     let settled = false;

@@ -83,7 +83,19 @@ await serveWorker<SearchRun>(
     const batch = index.search(queries, k, { ef, nprobe, rerank, threads: job.threads, batch: true });
     const batchSeconds = (performance.now() - t0) / 1000;
     const rss = { before, loaded, searched: process.memoryUsage.rss() };
-    const result: SearchRun = { ids: batch.ids, distances: batch.distances, latencies, batchSeconds, distanceComputations, queries: m, count: index.count, type: index.type, nprobe, rss, fileBytes };
+    const result: SearchRun = {
+      ids: batch.ids,
+      distances: batch.distances,
+      latencies,
+      batchSeconds,
+      distanceComputations,
+      queries: m,
+      count: index.count,
+      type: index.type,
+      nprobe,
+      rss,
+      fileBytes,
+    };
     return { result, transfer: [batch.ids.buffer, batch.distances.buffer, latencies.buffer] as ArrayBuffer[] };
   },
 );

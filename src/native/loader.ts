@@ -6,9 +6,7 @@ import type { NativeAddon } from './types.js';
 /** Where `napi build --platform` puts the addon (see scripts/build.mjs). */
 const NATIVE_DIR = fileURLToPath(new URL('../../../native/', import.meta.url));
 
-export type NativeLoad =
-  | { ok: true; addon: NativeAddon; path: string }
-  | { ok: false; reason: string };
+export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
 /** File names a build for this platform can have, most specific first. */
 function candidateNames(): string[] {
@@ -38,9 +36,7 @@ export function loadNative(): NativeLoad {
   if (cached) return cached;
   const override = process.env.VECTRO_NATIVE_PATH;
   if (override) {
-    cached = existsSync(override)
-      ? tryLoad(override)
-      : { ok: false, reason: `VECTRO_NATIVE_PATH=${override}: no such file` };
+    cached = existsSync(override) ? tryLoad(override) : { ok: false, reason: `VECTRO_NATIVE_PATH=${override}: no such file` };
     return cached;
   }
   const failures: string[] = [];
@@ -53,10 +49,7 @@ export function loadNative(): NativeLoad {
   }
   cached = {
     ok: false,
-    reason:
-      failures.length > 0
-        ? failures.join('; ')
-        : `no addon built in ${NATIVE_DIR} (run \`npm run build\` with a Rust toolchain installed)`,
+    reason: failures.length > 0 ? failures.join('; ') : `no addon built in ${NATIVE_DIR} (run \`npm run build\` with a Rust toolchain installed)`,
   };
   return cached;
 }

@@ -7,24 +7,8 @@ import type { Vectors } from '../distance/metrics.js';
 export interface NativeAddon {
   info(): { version: string; simd: string; simdSupported: string[]; threads: number };
   /** Returns the first row that could not be encoded, or -1. */
-  encode(
-    scheme: number,
-    x: Float32Array,
-    dim: number,
-    center: Float32Array,
-    codes: Uint8Array,
-    params: Float32Array,
-    threads: number,
-  ): number;
-  decode(
-    scheme: number,
-    codes: Uint8Array,
-    params: Float32Array,
-    center: Float32Array,
-    dim: number,
-    out: Float32Array,
-    threads: number,
-  ): void;
+  encode(scheme: number, x: Float32Array, dim: number, center: Float32Array, codes: Uint8Array, params: Float32Array, threads: number): number;
+  decode(scheme: number, codes: Uint8Array, params: Float32Array, center: Float32Array, dim: number, out: Float32Array, threads: number): void;
   /** Adds rows to `acc` (float64 per dimension); returns the first non-finite row, or -1. */
   columnSums(x: Float32Array, dim: number, acc: Float64Array): number;
   /** Accumulates `[sum|e|, max|e|, sum e^2, sum rel, rel rows]` of y against x. */
@@ -39,14 +23,32 @@ export interface NativeAddon {
   flatSearch(metric: number, base: Float32Array, dim: number, queries: Float32Array, k: number, ids: Uint32Array, dists: Float32Array, threads: number): void;
   /** rabitq estimates and bounds from each query to each row (see Backend.rabitqEstimate); l2 is 0 or 1. */
   rabitqEstimate(
-    bits: number, words: Float32Array, dim: number, queries: Float32Array, l2: number,
-    codes: Uint8Array, params: Float32Array, eps0: number, dists: Float32Array, bounds: Float32Array, threads: number,
+    bits: number,
+    words: Float32Array,
+    dim: number,
+    queries: Float32Array,
+    l2: number,
+    codes: Uint8Array,
+    params: Float32Array,
+    eps0: number,
+    dists: Float32Array,
+    bounds: Float32Array,
+    threads: number,
   ): void;
   /** FastScan packing and scan (see Backend.rabitqPack, Backend.rabitqScan); l2 is 0 or 1. */
   rabitqPack(bits: number, dim: number, codes: Uint8Array, out: Uint8Array): void;
   rabitqScan(
-    bits: number, words: Float32Array, dim: number, queries: Float32Array, l2: number,
-    packed: Uint8Array, params: Float32Array, eps0: number, dists: Float32Array, bounds: Float32Array, threads: number,
+    bits: number,
+    words: Float32Array,
+    dim: number,
+    queries: Float32Array,
+    l2: number,
+    packed: Uint8Array,
+    params: Float32Array,
+    eps0: number,
+    dists: Float32Array,
+    bounds: Float32Array,
+    threads: number,
   ): void;
   /** storage ids: f32 0, int8 1, binary 2; keepVectors 0 or 1. */
   hnswCreate(dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number): unknown;
@@ -56,21 +58,64 @@ export interface NativeAddon {
   hnswAdd(handle: unknown, x: Float32Array, threads: number): void;
   /** hnswAdd on libuv's thread pool (x is copied first). */
   hnswAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;
-  hnswSearchAsync(handle: unknown, queries: Float32Array, k: number, ef: number, rerank: number, threads: number): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
+  hnswSearchAsync(
+    handle: unknown,
+    queries: Float32Array,
+    k: number,
+    ef: number,
+    rerank: number,
+    threads: number,
+  ): Promise<{ ids: Uint32Array; dists: Float32Array; count: number }>;
   /** Returns the distance computations made. */
   hnswSearch(handle: unknown, queries: Float32Array, k: number, ef: number, rerank: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
   /** Parameters, and the lengths of the arrays `hnswExport` fills. */
   hnswInfo(handle: unknown): {
-    count: number; dim: number; metric: number; storage: number; keepVectors: number; m: number; efConstruction: number;
-    maxLevel: number; entry: number; seedHigh: number; seedLow: number;
-    vectors: number; codes: number; scales: number; center: number; links0: number; upper: number;
+    count: number;
+    dim: number;
+    metric: number;
+    storage: number;
+    keepVectors: number;
+    m: number;
+    efConstruction: number;
+    maxLevel: number;
+    entry: number;
+    seedHigh: number;
+    seedLow: number;
+    vectors: number;
+    codes: number;
+    scales: number;
+    center: number;
+    links0: number;
+    upper: number;
   };
   /** Fills each array sized as hnswInfo reports; an empty one is skipped (so the graph alone can be read). */
-  hnswExport(handle: unknown, vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array, levels: Uint8Array, links0: Uint32Array, upper: Uint32Array): void;
+  hnswExport(
+    handle: unknown,
+    vectors: Float32Array,
+    codes: Uint8Array,
+    scales: Float32Array,
+    center: Float32Array,
+    levels: Uint8Array,
+    links0: Uint32Array,
+    upper: Uint32Array,
+  ): void;
   hnswImport(
-    dim: number, metric: number, storage: number, keepVectors: number, m: number, efConstruction: number, seedHigh: number, seedLow: number,
-    vectors: Float32Array, codes: Uint8Array, scales: Float32Array, center: Float32Array,
-    levels: Uint8Array, links0: Uint32Array, upper: Uint32Array, entry: number,
+    dim: number,
+    metric: number,
+    storage: number,
+    keepVectors: number,
+    m: number,
+    efConstruction: number,
+    seedHigh: number,
+    seedLow: number,
+    vectors: Float32Array,
+    codes: Uint8Array,
+    scales: Float32Array,
+    center: Float32Array,
+    levels: Uint8Array,
+    links0: Uint32Array,
+    upper: Uint32Array,
+    entry: number,
   ): unknown;
   /** k-means over a seeded sample of x's rows (cosine: normalised), for an IVF index's centroids. */
   kmeansCreate(x: Float32Array, dim: number, nlist: number, trainSize: number, metric: number, seedHigh: number, seedLow: number): unknown;
@@ -81,16 +126,54 @@ export interface NativeAddon {
   ivfAdd(handle: unknown, x: Float32Array, threads: number): void;
   ivfAddAsync(handle: unknown, x: Float32Array, threads: number): Promise<void>;
   /** Returns the distance computations made; `grouped` (0/1) scans each list once for all the queries probing it. */
-  ivfSearch(handle: unknown, queries: Float32Array, k: number, nprobe: number, rerank: number, grouped: number, ids: Uint32Array, dists: Float32Array, threads: number): number;
+  ivfSearch(
+    handle: unknown,
+    queries: Float32Array,
+    k: number,
+    nprobe: number,
+    rerank: number,
+    grouped: number,
+    ids: Uint32Array,
+    dists: Float32Array,
+    threads: number,
+  ): number;
   /** Parameters, and the lengths of the arrays `ivfExport` fills. */
   ivfInfo(handle: unknown): {
-    count: number; dim: number; metric: number; storage: number; keepVectors: number; nlist: number; seedHigh: number; seedLow: number;
-    vectors: number; codes: number; params: number; mapped: number;
+    count: number;
+    dim: number;
+    metric: number;
+    storage: number;
+    keepVectors: number;
+    nlist: number;
+    seedHigh: number;
+    seedLow: number;
+    vectors: number;
+    codes: number;
+    params: number;
+    mapped: number;
   };
-  ivfExport(handle: unknown, centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array): void;
+  ivfExport(
+    handle: unknown,
+    centroids: Float32Array,
+    sizes: Uint32Array,
+    ids: Uint32Array,
+    vectors: Float32Array,
+    codes: Uint8Array,
+    params: Float32Array,
+  ): void;
   ivfImport(
-    dim: number, metric: number, storage: number, keepVectors: number, seedHigh: number, seedLow: number,
-    centroids: Float32Array, sizes: Uint32Array, ids: Uint32Array, vectors: Float32Array, codes: Uint8Array, params: Float32Array,
+    dim: number,
+    metric: number,
+    storage: number,
+    keepVectors: number,
+    seedHigh: number,
+    seedLow: number,
+    centroids: Float32Array,
+    sizes: Uint32Array,
+    ids: Uint32Array,
+    vectors: Float32Array,
+    codes: Uint8Array,
+    params: Float32Array,
   ): unknown;
   /**
    * Maps an IVF `.vidx` file and opens the index over it (lists read on demand). `path` as UTF-8
@@ -98,8 +181,18 @@ export interface NativeAddon {
    * drop the file's pages from the page cache first.
    */
   ivfOpen(
-    path: Uint8Array, dim: number, metric: number, storage: number, keepVectors: number, seedHigh: number, seedLow: number,
-    nlist: number, count: number, fileBytes: number, sections: Float64Array, cold: number,
+    path: Uint8Array,
+    dim: number,
+    metric: number,
+    storage: number,
+    keepVectors: number,
+    seedHigh: number,
+    seedLow: number,
+    nlist: number,
+    count: number,
+    fileBytes: number,
+    sections: Float64Array,
+    cold: number,
   ): unknown;
   /** One core's measured float32 FMA throughput, in GFLOP/s, over about `millis` ms. */
   peakGflops(millis: number): number;

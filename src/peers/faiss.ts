@@ -101,7 +101,9 @@ export class FaissWorker {
     if (first.done) await new Promise((r) => setTimeout(r, 50)); // let a spawn error arrive
     if (spawnError) {
       throw new FaissError(
-        spawnError.code === 'ENOENT' ? `${python} not found; FAISS needs Python 3 with faiss-cpu (${INSTALL})` : `cannot start ${python}: ${spawnError.message}`,
+        spawnError.code === 'ENOENT'
+          ? `${python} not found; FAISS needs Python 3 with faiss-cpu (${INSTALL})`
+          : `cannot start ${python}: ${spawnError.message}`,
         'unavailable',
       );
     }
@@ -122,7 +124,7 @@ export class FaissWorker {
   /** Sends one request and waits for its answer; a crash or a hang ends the worker with a FaissError. */
   private async request<T>(req: Record<string, unknown>): Promise<T> {
     if (this.exited) throw new FaissError(`the FAISS worker has stopped (${this.exited})`, 'failed');
-    this.child.stdin.write(JSON.stringify(req) + '\n');
+    this.child.stdin.write(`${JSON.stringify(req)}\n`);
     let next: IteratorResult<string>;
     try {
       next = await withTimeout(this.lines.next(), timeoutMs(), `the FAISS worker did not answer '${String(req.op)}' within ${timeoutMs() / 1000} s`);
@@ -134,7 +136,10 @@ export class FaissWorker {
       // Its output closed: wait (briefly) for the exit status, which says how it ended.
       await Promise.race([this.exit, new Promise((r) => setTimeout(r, 2000))]);
       const why = this.exited ?? 'its output closed';
-      throw new FaissError(`the FAISS worker stopped during '${String(req.op)}' (${why})${lastLine(this.stderr.tail) ? `: ${lastLine(this.stderr.tail)}` : ''}`, 'failed');
+      throw new FaissError(
+        `the FAISS worker stopped during '${String(req.op)}' (${why})${lastLine(this.stderr.tail) ? `: ${lastLine(this.stderr.tail)}` : ''}`,
+        'failed',
+      );
     }
     const answer = parseLine(next.value);
     if (!answer) throw new FaissError(`the FAISS worker answered something that is not JSON: ${next.value.slice(0, 200)}`, 'failed');
@@ -143,25 +148,58 @@ export class FaissWorker {
   }
 
   /** Builds `factory` over `base` (count x dim float32, row-major); cosine normalises inside FAISS. */
-  async build(o: { factory: string; metric: IndexMetricName; base: Float32Array; dim: number; efc?: number; refine?: number; threads: number }): Promise<FaissBuild> {
+  async build(o: {
+    factory: string;
+    metric: IndexMetricName;
+    base: Float32Array;
+    dim: number;
+    efc?: number;
+    refine?: number;
+    threads: number;
+  }): Promise<FaissBuild> {
     const path = join(this.dir, 'base.f32');
     writeFileSync(path, new Uint8Array(o.base.buffer, o.base.byteOffset, o.base.byteLength));
     this.dim = o.dim;
     try {
-      return await this.request<FaissBuild>({ op: 'build', factory: o.factory, metric: o.metric, dim: o.dim, base: path, count: o.base.length / o.dim, efc: o.efc ?? null, refine: o.refine ?? 0, threads: o.threads });
+      return await this.request<FaissBuild>({
+        op: 'build',
+        factory: o.factory,
+        metric: o.metric,
+        dim: o.dim,
+        base: path,
+        count: o.base.length / o.dim,
+        efc: o.efc ?? null,
+        refine: o.refine ?? 0,
+        threads: o.threads,
+      });
     } finally {
       rmSync(path, { force: true });
     }
   }
 
   /** Times one-query calls over `queries` in passes, then all queries in one call on `threads` threads. */
-  async search(o: { queries: Float32Array; k: number; params: Record<string, number>; threads: number; warmup: number; passes: PassPlan }): Promise<FaissSearch> {
+  async search(o: {
+    queries: Float32Array;
+    k: number;
+    params: Record<string, number>;
+    threads: number;
+    warmup: number;
+    passes: PassPlan;
+  }): Promise<FaissSearch> {
     const count = o.queries.length / this.dim;
     const qPath = join(this.dir, 'queries.f32');
     const idsPath = join(this.dir, 'ids.i32');
     writeFileSync(qPath, new Uint8Array(o.queries.buffer, o.queries.byteOffset, o.queries.byteLength));
     const r = await this.request<{ qps: number; timed: number; latencies_ms: number[]; batch_qps: number }>({
-      op: 'search', queries: qPath, count, k: o.k, params: o.params, threads: o.threads, warmup: o.warmup, passes: o.passes, ids: idsPath,
+      op: 'search',
+      queries: qPath,
+      count,
+      k: o.k,
+      params: o.params,
+      threads: o.threads,
+      warmup: o.warmup,
+      passes: o.passes,
+      ids: idsPath,
     });
     const raw = readFileSync(idsPath);
     rmSync(idsPath, { force: true });
@@ -173,7 +211,7 @@ export class FaissWorker {
   close(): void {
     open.delete(this);
     if (!this.exited) {
-      this.child.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
+      this.child.stdin.end(`${JSON.stringify({ op: 'quit' })}\n`);
       setTimeout(() => this.child.kill(), 2000).unref();
     }
     rmSync(this.dir, { recursive: true, force: true });

@@ -51,7 +51,11 @@ export class UsearchHnsw {
     const config: UsearchConfig = { metric: METRICS[p.metric], connectivity: p.m, dimensions: p.dim, expansion_add: p.efConstruction, expansion_search: 64 };
     const index = new module.Index(config);
     const n = base.length / p.dim;
-    index.add(BigUint64Array.from({ length: n }, (_, i) => BigInt(i)), base, p.threads);
+    index.add(
+      BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+      base,
+      p.threads,
+    );
     return new UsearchHnsw(module, config, index);
   }
 

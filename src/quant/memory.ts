@@ -51,4 +51,3 @@ export function dequantize(q: Quantized, options: MemoryOptions = {}): Float32Ar
   selectBackend(options.backend ?? 'auto').decode(q.scheme, q.codes, q.params, q.center, q.dim, out, options.threads ?? 0);
   return out;
 }
-

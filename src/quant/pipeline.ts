@@ -20,7 +20,6 @@ export function centerFromSums(sums: Float64Array, count: number): Float32Array 
   return Float32Array.from(sums, (s) => (count > 0 ? s / count : 0));
 }
 
-
 /** Why row `index` (its values in `row`) could not be encoded: the first non-finite value, else overflow. */
 export function describeBadVector(source: string, scheme: Scheme, row: Float32Array, index: number): string {
   const nonFinite = describeNonFinite(source, row, row.length, index);

@@ -4,15 +4,7 @@ import type { Backend } from '../backends/backend.js';
 import { VectorReader } from '../formats/vectors.js';
 import type { VectorFormat } from '../formats/detect.js';
 import { VqWriter } from '../formats/vq.js';
-import {
-  badVectorError,
-  centerFromSums,
-  ChunkBuffers,
-  DEFAULT_CHUNK_BYTES,
-  ErrorTally,
-  rowsPerChunk,
-  throwIfAborted,
-} from './pipeline.js';
+import { badVectorError, centerFromSums, ChunkBuffers, DEFAULT_CHUNK_BYTES, ErrorTally, rowsPerChunk, throwIfAborted } from './pipeline.js';
 import type { Scheme } from './schemes.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { normaliseInto } from '../distance/normalise.js';

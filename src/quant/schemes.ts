@@ -66,9 +66,39 @@ function rabitq(bits: number): Scheme {
 
 export const SCHEMES: Record<SchemeName, Scheme> = {
   int8: { name: 'int8', id: 1, family: 'int8', bits: 8, vectorParams: 1, paramNames: ['scale'], hasCenter: false, codeBytes: packed(8), fileParams: () => 0 },
-  int4: { name: 'int4', id: 2, family: 'affine', bits: 4, vectorParams: 2, paramNames: ['lo', 'step'], hasCenter: false, codeBytes: packed(4), fileParams: () => 0 },
-  int2: { name: 'int2', id: 3, family: 'affine', bits: 2, vectorParams: 2, paramNames: ['lo', 'step'], hasCenter: false, codeBytes: packed(2), fileParams: () => 0 },
-  binary: { name: 'binary', id: 4, family: 'binary', bits: 1, vectorParams: 1, paramNames: ['s'], hasCenter: true, codeBytes: packed(1), fileParams: (dim) => dim },
+  int4: {
+    name: 'int4',
+    id: 2,
+    family: 'affine',
+    bits: 4,
+    vectorParams: 2,
+    paramNames: ['lo', 'step'],
+    hasCenter: false,
+    codeBytes: packed(4),
+    fileParams: () => 0,
+  },
+  int2: {
+    name: 'int2',
+    id: 3,
+    family: 'affine',
+    bits: 2,
+    vectorParams: 2,
+    paramNames: ['lo', 'step'],
+    hasCenter: false,
+    codeBytes: packed(2),
+    fileParams: () => 0,
+  },
+  binary: {
+    name: 'binary',
+    id: 4,
+    family: 'binary',
+    bits: 1,
+    vectorParams: 1,
+    paramNames: ['s'],
+    hasCenter: true,
+    codeBytes: packed(1),
+    fileParams: (dim) => dim,
+  },
   ...(Object.fromEntries(RABITQ_NAMES.map((name, i) => [name, rabitq(i + 1)])) as Record<(typeof RABITQ_NAMES)[number], Scheme>),
 };
 

@@ -116,7 +116,19 @@ export class SearchReporter {
       const packed = new Uint8Array(rabitqPackedBytes(bits, this.dim, n));
       this.backend.rabitqPack(bits, this.dim, codes, packed);
       const l2 = this.metric === 'l2';
-      this.backend.rabitqScan(bits, this.fileParams, this.dim, this.queries, l2, packed, params, DEFAULT_EPS0, estimate, this.bounds.subarray(0, nq * n), this.threads);
+      this.backend.rabitqScan(
+        bits,
+        this.fileParams,
+        this.dim,
+        this.queries,
+        l2,
+        packed,
+        params,
+        DEFAULT_EPS0,
+        estimate,
+        this.bounds.subarray(0, nq * n),
+        this.threads,
+      );
     } else {
       this.distances(decoded, estimate);
     }
@@ -164,7 +176,15 @@ export class SearchReporter {
       });
       return { rerank, recall: total > 0 ? hits / total : 0 };
     });
-    return { metric: this.metric, queries: this.queryIds.length, pairs: errors.length, meanRelativeDistanceError: mean, p99RelativeDistanceError: p99, recallAt10, seconds: this.seconds };
+    return {
+      metric: this.metric,
+      queries: this.queryIds.length,
+      pairs: errors.length,
+      meanRelativeDistanceError: mean,
+      p99RelativeDistanceError: p99,
+      recallAt10,
+      seconds: this.seconds,
+    };
   }
 }
 

@@ -49,9 +49,11 @@ export interface Engine {
 export function unsupported(config: IndexConfig, backend: RecallBackend): string | undefined {
   if (config.type === 'faiss') return backend === 'faiss' ? undefined : 'faiss: configurations run on the faiss backend';
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
-  if (backend === 'usearch' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'usearch runs vectro\'s hnsw configurations over float32 only';
-  if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32') return 'FAISS runs vectro\'s hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)';
-  if (backend === 'faiss' && config.type === 'ivf' && config.storage !== 'f32') return 'FAISS runs vectro\'s ivf configurations over float32 only (use faiss:IVF1024,RaBitQfs4,refine=5 and the like for its own codes)';
+  if (backend === 'usearch' && (config.type !== 'hnsw' || config.storage !== 'f32')) return "usearch runs vectro's hnsw configurations over float32 only";
+  if (backend === 'faiss' && config.type === 'hnsw' && config.storage !== 'f32')
+    return "FAISS runs vectro's hnsw configurations over float32 only (use faiss:HNSW16_SQ8 and the like for its own codes)";
+  if (backend === 'faiss' && config.type === 'ivf' && config.storage !== 'f32')
+    return "FAISS runs vectro's ivf configurations over float32 only (use faiss:IVF1024,RaBitQfs4,refine=5 and the like for its own codes)";
   return undefined;
 }
 
@@ -62,7 +64,7 @@ export function faissFactory(config: IndexConfig): string {
 }
 
 /** The search parameter a configuration sweeps on a backend: HNSW's ef, IVF's nprobe, or none (exact search). */
-export function sweepOf(config: IndexConfig, backend: RecallBackend): 'ef' | 'nprobe' | undefined {
+export function sweepOf(config: IndexConfig, _backend: RecallBackend): 'ef' | 'nprobe' | undefined {
   if (config.type === 'flat') return undefined;
   if (config.type === 'hnsw') return 'ef';
   if (config.type === 'ivf') return 'nprobe';
@@ -111,7 +113,15 @@ function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
 
 /** vectro's IVF index: the build trains k-means on the base vectors, the sweep is over nprobe. */
 function ivfEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
-  const index = IvfIndex.create({ dim, metric, nlist: config.nlist!, storage: config.storage as IvfStorage, keepVectors: config.rerank > 0, seed, backend: p.backend as 'native' | 'js' });
+  const index = IvfIndex.create({
+    dim,
+    metric,
+    nlist: config.nlist!,
+    storage: config.storage as IvfStorage,
+    keepVectors: config.rerank > 0,
+    seed,
+    backend: p.backend as 'native' | 'js',
+  });
   const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
   return {
     build: (base, threads, onProgress) => index.addAsync(base, { threads, onProgress }),
@@ -127,7 +137,16 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
   const index: VectorIndex & { addAsync?: HnswIndex['addAsync'] } =
     config.type === 'flat'
       ? FlatIndex.create({ dim, metric, backend })
-      : HnswIndex.create({ dim, metric, m: config.m, efConstruction: config.efConstruction, seed, backend, storage: config.storage, keepVectors: config.rerank > 0 });
+      : HnswIndex.create({
+          dim,
+          metric,
+          m: config.m,
+          efConstruction: config.efConstruction,
+          seed,
+          backend,
+          storage: config.storage,
+          keepVectors: config.rerank > 0,
+        });
   const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
   return {
     async build(base, threads, onProgress) {
@@ -145,7 +164,10 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
 
 /** The parts of hnswlib-node 3 a recall run uses. */
 interface Hnswlib {
-  HierarchicalNSW: new (space: 'l2' | 'ip' | 'cosine', dim: number) => {
+  HierarchicalNSW: new (
+    space: 'l2' | 'ip' | 'cosine',
+    dim: number,
+  ) => {
     initIndex(maxElements: number, m: number, efConstruction: number, seed: number): void;
     addPoint(point: number[], label: number): void;
     setEf(ef: number): void;

@@ -48,7 +48,7 @@ export function renderRecallSvg(file: RecallFile): string {
   ];
   // Grid and ticks: recall every 0.1 (0.05 near the top), QPS at 1, 2 and 5 per decade.
   const xTicks: number[] = [];
-  for (let r = x0; r <= 1 + 1e-9; r += (1 - x0) > 0.3 ? 0.1 : 0.05) xTicks.push(Number(r.toFixed(2)));
+  for (let r = x0; r <= 1 + 1e-9; r += 1 - x0 > 0.3 ? 0.1 : 0.05) xTicks.push(Number(r.toFixed(2)));
   for (const r of xTicks) {
     out.push(`<line x1="${num(sx(r))}" y1="${PLOT.top}" x2="${num(sx(r))}" y2="${PLOT.bottom}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${num(sx(r))}" y="${PLOT.bottom + 18}" text-anchor="middle">${r.toFixed(2)}</text>`);

@@ -32,13 +32,24 @@ export function configTable(file: RecallFile, config: string, backend: string): 
   const batchThreads = points[0]?.batch_threads ?? 1;
   return {
     suite: `${config} [${backend}]`,
-    header: [points[0]?.sweep ?? 'ef', ...levels.map((r) => `recall@${r}`), 'QPS (1 thread)', `QPS (batch, ${batchThreads} thr)`, 'p50 ms', 'p95 ms', 'p99 ms', 'dist/query'],
+    header: [
+      points[0]?.sweep ?? 'ef',
+      ...levels.map((r) => `recall@${r}`),
+      'QPS (1 thread)',
+      `QPS (batch, ${batchThreads} thr)`,
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'dist/query',
+    ],
     rows: points.map((p) => [
       p.ef === null ? 'exact' : String(p.ef),
       ...levels.map((r) => recallCell(p[`recall_${r}`])),
       formatRate(p.qps),
       p.batch_qps === null ? '-' : formatRate(p.batch_qps),
-      ms(p.p50_ms), ms(p.p95_ms), ms(p.p99_ms),
+      ms(p.p50_ms),
+      ms(p.p95_ms),
+      ms(p.p99_ms),
       p.distances_per_query === null ? '-' : formatRate(p.distances_per_query),
     ]),
   };
@@ -94,7 +105,24 @@ export function renderRecallMarkdown(file: RecallFile, command?: string): string
   return parts.join('\n');
 }
 
-const CSV_COLUMNS = ['config', 'backend', 'k', 'ef', 'recall', 'recall_1', 'recall_10', 'recall_100', 'qps', 'timed_queries', 'batch_qps', 'batch_threads', 'p50_ms', 'p95_ms', 'p99_ms', 'distances_per_query'] as const;
+const CSV_COLUMNS = [
+  'config',
+  'backend',
+  'k',
+  'ef',
+  'recall',
+  'recall_1',
+  'recall_10',
+  'recall_100',
+  'qps',
+  'timed_queries',
+  'batch_qps',
+  'batch_threads',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'distances_per_query',
+] as const;
 const BUILD_COLUMNS = ['build_seconds', 'index_bytes', 'peak_rss_bytes'] as const;
 
 /** One row per point, with its build's figures and the dataset and machine repeated on each. */
@@ -104,11 +132,21 @@ export function renderRecallCsv(file: RecallFile): string {
   const hardness = [file.dataset.difficulty?.relative_contrast, file.dataset.difficulty?.lid_20].map(quote);
   for (const p of file.points) {
     const b = file.builds.find((x) => x.config === p.config && x.backend === p.backend);
-    lines.push([...CSV_COLUMNS.map((c) => quote(p[c as keyof PointResult])), ...BUILD_COLUMNS.map((c) => quote(b?.[c])), quote(file.dataset.name), ...hardness, quote(file.machine.cpu), quote(file.machine.commit), quote(file.machine.date)].join(','));
+    lines.push(
+      [
+        ...CSV_COLUMNS.map((c) => quote(p[c as keyof PointResult])),
+        ...BUILD_COLUMNS.map((c) => quote(b?.[c])),
+        quote(file.dataset.name),
+        ...hardness,
+        quote(file.machine.cpu),
+        quote(file.machine.commit),
+        quote(file.machine.date),
+      ].join(','),
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderRecallJson(file: RecallFile): string {
-  return JSON.stringify(file, null, 2) + '\n';
+  return `${JSON.stringify(file, null, 2)}\n`;
 }

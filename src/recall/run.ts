@@ -55,7 +55,9 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
   const { truth, source } = await trueNeighbours(plan, count, queries.count, onEvent, signal);
   onEvent({ type: 'stage', text: 'measuring how hard the data is (relative contrast, LID; cached for next time)' });
   const difficulty = await datasetDifficulty(dataset, {
-    seed: plan.seed, threads: plan.threads, signal,
+    seed: plan.seed,
+    threads: plan.threads,
+    signal,
     onProgress: (stage, done, total) => onEvent({ type: 'progress', label: stage, done, total }),
   });
   onEvent({ type: 'dataset', info: { name: dataset.name, metric: dataset.metric, count, dim, queries: queries.count, k, truth: source, difficulty } });
@@ -72,8 +74,19 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
     }
     onEvent({ type: 'run', config: label, backend, index: i, total: pairs.length });
     const job: RecallJob = {
-      dataset, config, configLabel: label, backend, k, efs: plan.efs, nprobes: plan.nprobes, threads: plan.threads, seed: plan.seed,
-      queries: queries.x, queryCount: queries.count, truth: truth.ids.subarray(0, queries.count * truth.width), truthWidth: truth.width,
+      dataset,
+      config,
+      configLabel: label,
+      backend,
+      k,
+      efs: plan.efs,
+      nprobes: plan.nprobes,
+      threads: plan.threads,
+      seed: plan.seed,
+      queries: queries.x,
+      queryCount: queries.count,
+      truth: truth.ids.subarray(0, queries.count * truth.width),
+      truthWidth: truth.width,
     };
     try {
       if ((await runChild(job, onEvent, signal)) === 'interrupted') return 'interrupted';
@@ -88,7 +101,13 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
 }
 
 /** The dataset's true neighbours, or (none, or too few per query) computed by exact search and cached. */
-async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: number, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
+async function trueNeighbours(
+  plan: RecallPlan,
+  baseCount: number,
+  queryCount: number,
+  onEvent: (e: RecallEvent) => void,
+  signal: AbortSignal,
+): Promise<{ truth: Truth; source: 'file' | 'computed' }> {
   const { dataset, k } = plan;
   const need = { queries: queryCount, base: baseCount, k };
   if (dataset.truth) {
@@ -113,7 +132,11 @@ async function trueNeighbours(plan: RecallPlan, baseCount: number, queryCount: n
   onEvent({ type: 'stage', text: 'computing the ground truth (exact search, cached for next time)' });
   const width = Math.min(baseCount, Math.max(k, COMPUTED_TRUTH_K));
   const gt = await computeGroundTruth(dataset.base.path, dataset.queries.path, {
-    metric: dataset.metric, k: width, backend: 'auto', threads: plan.threads, signal,
+    metric: dataset.metric,
+    k: width,
+    backend: 'auto',
+    threads: plan.threads,
+    signal,
     onProgress: (done, total) => onEvent({ type: 'progress', label: 'ground truth', done, total }),
   });
   await mkdir(join(dataDir(), 'groundtruth'), { recursive: true });
@@ -159,7 +182,15 @@ function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: Abo
     child.on('error', (err) => finish(() => reject(err)));
     child.on('exit', (code, sig) => {
       if (signal.aborted) return finish(() => resolvePromise('interrupted'));
-      finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, `the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`, 1)));
+      finish(() =>
+        reject(
+          new RunFailure(
+            `${job.configLabel} on ${job.backend}`,
+            `the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`,
+            1,
+          ),
+        ),
+      );
     });
     child.send(job);
   });

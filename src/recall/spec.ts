@@ -59,7 +59,10 @@ const faissKeys = z
  * vectro's keys, which are lower-case `key=value` pairs FAISS strings never contain.
  */
 function parseFaiss(spec: string, fail: (why: string) => UsageError): IndexConfig {
-  const parts = spec.slice('faiss:'.length).split(',').map((s) => s.trim());
+  const parts = spec
+    .slice('faiss:'.length)
+    .split(',')
+    .map((s) => s.trim());
   const keys = parts.filter((p) => /^[a-z]+=/.test(p));
   const factory = parts.filter((p) => !/^[a-z]+=/.test(p)).join(',');
   if (!factory || !/^[\w.(),]+$/.test(factory)) throw fail(`expected a FAISS factory string after 'faiss:' (e.g. faiss:HNSW16,efc=200 or faiss:IVF1024,Flat)`);

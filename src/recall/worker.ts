@@ -32,12 +32,24 @@ async function run(job: RecallJob): Promise<void> {
     const peakRss = own?.peakRss ?? process.resourceUsage().maxRSS * 1024;
     await send({ type: 'stage', stage: 'measuring the index size' });
     const buildThreads = own?.threads ?? (buildsWithThreads(backend) ? threads : 1);
-    const build: BuildResult = { config: job.configLabel, backend, build_seconds: buildSeconds, threads: buildThreads, index_bytes: await engine.bytes(), peak_rss_bytes: peakRss };
+    const build: BuildResult = {
+      config: job.configLabel,
+      backend,
+      build_seconds: buildSeconds,
+      threads: buildThreads,
+      index_bytes: await engine.bytes(),
+      peak_rss_bytes: peakRss,
+    };
     await send({ type: 'build', build });
 
     const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
     const sweep = sweepOf(config, backend);
-    const values = sweep === 'ef' ? job.efs.filter((ef) => ef >= k) : sweep === 'nprobe' ? job.nprobes.filter((p) => p <= (config.nlist || nlistOf(config.factory ?? '') || Infinity)) : [null];
+    const values =
+      sweep === 'ef'
+        ? job.efs.filter((ef) => ef >= k)
+        : sweep === 'nprobe'
+          ? job.nprobes.filter((p) => p <= (config.nlist || nlistOf(config.factory ?? '') || Infinity))
+          : [null];
     // Every round sweeps all the settings, and a setting keeps its fastest round: a burst of the
     // machine's other load then has to hit the same setting in every round to sink its figure.
     const best = new Map<number | null, TimedSearch>();

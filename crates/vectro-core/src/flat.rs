@@ -96,7 +96,7 @@ pub fn search_at(
     dists: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    if dim == 0 || dim > MAX_DIM || base.len() % dim != 0 || queries.len() % dim != 0 {
+    if dim == 0 || dim > MAX_DIM || !base.len().is_multiple_of(dim) || !queries.len().is_multiple_of(dim) {
         return Err(invalid(format!("base ({}) and queries ({}) must be whole rows of dim {dim}", base.len(), queries.len())));
     }
     let (n, m) = (base.len() / dim, queries.len() / dim);
@@ -131,8 +131,7 @@ pub fn search_at(
             for c0 in (0..n).step_by(BASE_CHUNK) {
                 let cn = (n - c0).min(BASE_CHUNK);
                 let tile = &mut scratch[..qn * cn];
-                matrix_at(level, matrix_metric, qs, &base[c0 * dim..(c0 + cn) * dim], dim, tile, 1)
-                    .expect("shapes checked above");
+                matrix_at(level, matrix_metric, qs, &base[c0 * dim..(c0 + cn) * dim], dim, tile, 1).expect("shapes checked above");
                 for (r, top) in tops.iter_mut().enumerate() {
                     let row = &mut tile[r * cn..(r + 1) * cn];
                     if metric == IndexMetric::Ip {
@@ -167,11 +166,8 @@ mod tests {
 
     /// Brute force with the scalar pair kernel and a full sort: the reference.
     fn reference(metric: IndexMetric, base: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<(f32, u32)> {
-        let mut all: Vec<(f32, u32)> = base
-            .chunks_exact(dim)
-            .enumerate()
-            .map(|(i, row)| (distance_at(Level::Scalar, metric, q, row), i as u32))
-            .collect();
+        let mut all: Vec<(f32, u32)> =
+            base.chunks_exact(dim).enumerate().map(|(i, row)| (distance_at(Level::Scalar, metric, q, row), i as u32)).collect();
         all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         all.truncate(k);
         all

@@ -113,7 +113,7 @@ impl Mapping {
     pub fn region<T: Plain>(self: &Arc<Self>, offset: usize, len: usize) -> Result<Region<T>, Error> {
         let size = std::mem::size_of::<T>();
         let end = len.checked_mul(size).and_then(|b| b.checked_add(offset));
-        if offset % std::mem::align_of::<T>() != 0 || end.is_none_or(|e| e > self.len) {
+        if !offset.is_multiple_of(std::mem::align_of::<T>()) || end.is_none_or(|e| e > self.len) {
             return Err(invalid(format!("a section of {len} values at byte {offset} does not lie inside the {}-byte file", self.len)));
         }
         Ok(Region::Mapped { map: Arc::clone(self), offset, len })

@@ -40,9 +40,7 @@ impl Level {
             Level::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => {
-                is_x86_feature_detected!("avx512f")
-                    && is_x86_feature_detected!("avx512bw")
-                    && is_x86_feature_detected!("avx512vl")
+                is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vl")
             }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
@@ -52,10 +50,7 @@ impl Level {
 
 /// Every level this CPU supports, lowest first (tests run each against scalar).
 pub fn supported_levels() -> Vec<Level> {
-    [Level::Scalar, Level::Avx2, Level::Avx512]
-        .into_iter()
-        .filter(|l| l.is_supported())
-        .collect()
+    [Level::Scalar, Level::Avx2, Level::Avx512].into_iter().filter(|l| l.is_supported()).collect()
 }
 
 /// The best supported level at or below `cap` (cheap: feature checks are cached by std).
@@ -67,10 +62,7 @@ pub fn best_level(cap: Level) -> Level {
 pub fn level() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
     *LEVEL.get_or_init(|| {
-        let cap = std::env::var("VECTRO_SIMD")
-            .ok()
-            .and_then(|v| Level::parse(&v))
-            .unwrap_or(Level::Avx512);
+        let cap = std::env::var("VECTRO_SIMD").ok().and_then(|v| Level::parse(&v)).unwrap_or(Level::Avx512);
         best_level(cap)
     })
 }

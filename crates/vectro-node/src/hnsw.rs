@@ -189,7 +189,15 @@ pub fn export(env: Env, a: &mut Args) -> Result<napi_value> {
     let links0 = a.u32s_mut(6, "links0")?;
     let upper = a.u32s_mut(7, "upper")?;
     let sizes = [vectors.len(), codes.len(), scales.len(), center.len(), levels.len(), links0.len(), upper.len()];
-    let want = [index.vectors().len(), index.codes_len(), index.len() * index.storage().node_params(), index.center().len(), index.len(), index.links0().len(), index.upper_len()];
+    let want = [
+        index.vectors().len(),
+        index.codes_len(),
+        index.len() * index.storage().node_params(),
+        index.center().len(),
+        index.len(),
+        index.links0().len(),
+        index.upper_len(),
+    ];
     if sizes.iter().zip(want).any(|(&got, want)| got != 0 && got != want) {
         return Err(Fail::Range("export buffers must be empty or the sizes hnswInfo reports".into()));
     }
@@ -231,7 +239,23 @@ pub fn import(env: Env, a: &mut Args) -> Result<napi_value> {
     let upper = a.u32s(14, "upper")?;
     let entry = a.number(15, "entry")?;
     let entry = if entry < 0.0 { None } else { Some(entry as u32) };
-    let parts = HnswParts { dim, metric, storage, keep, m, ef_construction: efc, rng, vectors, codes, scales, center, levels, links0, upper, entry };
+    let parts = HnswParts {
+        dim,
+        metric,
+        storage,
+        keep,
+        m,
+        ef_construction: efc,
+        rng,
+        vectors,
+        codes,
+        scales,
+        center,
+        levels,
+        links0,
+        upper,
+        entry,
+    };
     let index = Hnsw::from_parts(parts).map_err(core_error)?;
     env.external::<Handle>(Arc::new(RwLock::new(index)), &HNSW_TAG)
 }

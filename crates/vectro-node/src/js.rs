@@ -355,7 +355,7 @@ impl Args {
         if data.is_null() || len == 0 {
             return Ok((ptr::NonNull::<u64>::dangling().as_ptr().cast(), 0, kind));
         }
-        if (data as usize) % elem != 0 {
+        if !(data as usize).is_multiple_of(elem) {
             return Err(Fail::Type(format!("{name} is not aligned to {elem} bytes")));
         }
         let (start, end) = (data as usize, data as usize + bytes);

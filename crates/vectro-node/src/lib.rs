@@ -13,8 +13,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use js::{Args, Env, Fail, Result};
 use napi::{napi_callback_info, napi_env, napi_value};
 use vectro_core::distance::{self, matrix, Metric};
-use vectro_core::quant::{self, Scheme, MAX_DIM};
 use vectro_core::flat::{self, IndexMetric};
+use vectro_core::quant::{self, Scheme, MAX_DIM};
 use vectro_core::{parallel, simd, topk};
 
 /// Upper bound for a `threads` argument.

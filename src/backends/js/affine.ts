@@ -5,13 +5,7 @@ import { F32_MAX, roundHalfEven } from './rounding.js';
  * q = clamp(rhe(fround(fround(x - lo) / step)), 0, L), packed low bits first.
  * Mirrors crates/vectro-core/src/quant/affine.rs. Returns the first row it cannot encode, or -1.
  */
-export function encodeAffine(
-  bits: 4 | 2,
-  x: Float32Array,
-  dim: number,
-  codes: Uint8Array,
-  params: Float32Array,
-): number {
+export function encodeAffine(bits: 4 | 2, x: Float32Array, dim: number, codes: Uint8Array, params: Float32Array): number {
   const top = (1 << bits) - 1;
   const perByte = 8 / bits;
   const rowBytes = Math.ceil((dim * bits) / 8);
@@ -44,6 +38,7 @@ export function encodeAffine(
       const last = Math.min(first + perByte, end);
       for (let i = first; i < last; i++) {
         const t = roundHalfEven(Math.fround(Math.fround(x[i] - lo) / step));
+        // biome-ignore lint/complexity/useMathMinMax: the clamp as the Rust kernel writes it, in the hot loop
         const q = t > 0 ? (t < top ? t : top) : 0;
         packed |= q << (bits * (i - first));
       }
@@ -53,13 +48,7 @@ export function encodeAffine(
   return -1;
 }
 
-export function decodeAffine(
-  bits: 4 | 2,
-  codes: Uint8Array,
-  params: Float32Array,
-  dim: number,
-  out: Float32Array,
-): void {
+export function decodeAffine(bits: 4 | 2, codes: Uint8Array, params: Float32Array, dim: number, out: Float32Array): void {
   const mask = (1 << bits) - 1;
   const perByte = 8 / bits;
   const rowBytes = Math.ceil((dim * bits) / 8);

@@ -2,13 +2,7 @@
  * binary: bit = x > c; s = fround(sum_f64(|fround(x - c)|) / dim); decode c ± s.
  * Mirrors crates/vectro-core/src/quant/binary.rs. Returns the first row whose s is not finite, or -1.
  */
-export function encodeBinary(
-  x: Float32Array,
-  dim: number,
-  center: Float32Array,
-  codes: Uint8Array,
-  s: Float32Array,
-): number {
+export function encodeBinary(x: Float32Array, dim: number, center: Float32Array, codes: Uint8Array, s: Float32Array): number {
   const rowBytes = Math.ceil(dim / 8);
   const rows = x.length / dim;
   for (let r = 0, base = 0; r < rows; r++, base += dim) {
@@ -32,13 +26,7 @@ export function encodeBinary(
   return -1;
 }
 
-export function decodeBinary(
-  codes: Uint8Array,
-  s: Float32Array,
-  center: Float32Array,
-  dim: number,
-  out: Float32Array,
-): void {
+export function decodeBinary(codes: Uint8Array, s: Float32Array, center: Float32Array, dim: number, out: Float32Array): void {
   const rowBytes = Math.ceil(dim / 8);
   for (let r = 0, base = 0; r < s.length; r++, base += dim) {
     const sv = s[r];

@@ -10,12 +10,20 @@ const POPCOUNT16 = (() => {
 // float32 kernels: four accumulators (in float64, as JS numbers are), one pass.
 
 export function l2sqF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const d0 = a[ao + i] - b[bo + i], d1 = a[ao + i + 1] - b[bo + i + 1];
-    const d2 = a[ao + i + 2] - b[bo + i + 2], d3 = a[ao + i + 3] - b[bo + i + 3];
-    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+    const d0 = a[ao + i] - b[bo + i],
+      d1 = a[ao + i + 1] - b[bo + i + 1];
+    const d2 = a[ao + i + 2] - b[bo + i + 2],
+      d3 = a[ao + i + 3] - b[bo + i + 3];
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
   }
   for (; i < n; i++) {
     const d = a[ao + i] - b[bo + i];
@@ -25,18 +33,24 @@ export function l2sqF32(a: Float32Array, ao: number, b: Float32Array, bo: number
 }
 
 export function dotF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    s0 += a[ao + i] * b[bo + i]; s1 += a[ao + i + 1] * b[bo + i + 1];
-    s2 += a[ao + i + 2] * b[bo + i + 2]; s3 += a[ao + i + 3] * b[bo + i + 3];
+    s0 += a[ao + i] * b[bo + i];
+    s1 += a[ao + i + 1] * b[bo + i + 1];
+    s2 += a[ao + i + 2] * b[bo + i + 2];
+    s3 += a[ao + i + 3] * b[bo + i + 3];
   }
   for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
   return s0 + s1 + (s2 + s3);
 }
 
 function manhattanF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0;
+  let s0 = 0,
+    s1 = 0;
   let i = 0;
   for (; i + 2 <= n; i += 2) {
     s0 += Math.abs(a[ao + i] - b[bo + i]);
@@ -47,10 +61,15 @@ function manhattanF32(a: Float32Array, ao: number, b: Float32Array, bo: number, 
 }
 
 function cosineF32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[ao + i], y = b[bo + i];
-    ab += x * y; aa += x * x; bb += y * y;
+    const x = a[ao + i],
+      y = b[bo + i];
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
   }
   return cosineFrom(ab, aa, bb);
 }
@@ -80,7 +99,7 @@ function hamming(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number
   let s = 0;
   let i = 0;
   for (; i + 2 <= n; i += 2) {
-    s += POPCOUNT16[((a[ao + i] ^ b[bo + i]) | ((a[ao + i + 1] ^ b[bo + i + 1]) << 8))];
+    s += POPCOUNT16[(a[ao + i] ^ b[bo + i]) | ((a[ao + i + 1] ^ b[bo + i + 1]) << 8)];
   }
   if (i < n) s += POPCOUNT16[a[ao + i] ^ b[bo + i]];
   return s;
@@ -130,8 +149,7 @@ export function distanceMatrix(metric: MetricName, queries: Float32Array, base: 
       const row = i * n;
       for (let j = j0; j < j1; j++) {
         const s = sum(queries, i * dim, base, j * dim, dim);
-        out[row + j] =
-          metric === 'l2sq' ? Math.max(qn![i] + bn![j] - 2 * s, 0) : metric === 'cosine' ? cosineFrom(s, qn![i], bn![j]) : s;
+        out[row + j] = metric === 'l2sq' ? Math.max(qn![i] + bn![j] - 2 * s, 0) : metric === 'cosine' ? cosineFrom(s, qn![i], bn![j]) : s;
       }
     }
   }

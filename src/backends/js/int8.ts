@@ -25,6 +25,7 @@ export function encodeInt8(x: Float32Array, dim: number, codes: Uint8Array, scal
     }
     for (let i = base; i < end; i++) {
       const t = roundHalfEven(Math.fround(x[i] / scale));
+      // biome-ignore lint/complexity/useMathMinMax: the clamp as the Rust kernel writes it, in the hot loop
       q[i] = t > 127 ? 127 : t < -127 ? -127 : t;
     }
   }

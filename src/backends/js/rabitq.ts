@@ -19,12 +19,25 @@ const QUERY_LEVELS = 16383;
  * <y, w> in 8 interleaved lanes combined pairwise, |y|^2 from whole numbers (exact in any order).
  */
 function cosineAt(w: Float64Array, m: number, t: number): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0,
+    a4 = 0,
+    a5 = 0,
+    a6 = 0,
+    a7 = 0;
   let odd = 0;
   const level = (wi: number) => Math.min(Math.floor(t * wi), m);
   for (let c = 0; c < w.length; c += 8) {
-    const k0 = level(w[c]), k1 = level(w[c + 1]), k2 = level(w[c + 2]), k3 = level(w[c + 3]);
-    const k4 = level(w[c + 4]), k5 = level(w[c + 5]), k6 = level(w[c + 6]), k7 = level(w[c + 7]);
+    const k0 = level(w[c]),
+      k1 = level(w[c + 1]),
+      k2 = level(w[c + 2]),
+      k3 = level(w[c + 3]);
+    const k4 = level(w[c + 4]),
+      k5 = level(w[c + 5]),
+      k6 = level(w[c + 6]),
+      k7 = level(w[c + 7]);
     a0 += (k0 + 0.5) * w[c];
     a1 += (k1 + 0.5) * w[c + 1];
     a2 += (k2 + 0.5) * w[c + 2];
@@ -293,7 +306,9 @@ export function checkEstimate(
   if (!Number.isInteger(nq)) throw new RangeError(`queries hold ${queries.length} floats, not whole vectors of dim ${dim}`);
   const rows = Math.floor(params.length / RABITQ_FACTORS);
   if (params.length % RABITQ_FACTORS !== 0 || codes.length !== codeBytes(rows)) {
-    throw new RangeError(`${codes.length} code bytes and ${params.length} factors are not whole rows of ${RABITQ_FACTORS} factors and their codes (${codeBytes(rows)} bytes for ${rows} rows)`);
+    throw new RangeError(
+      `${codes.length} code bytes and ${params.length} factors are not whole rows of ${RABITQ_FACTORS} factors and their codes (${codeBytes(rows)} bytes for ${rows} rows)`,
+    );
   }
   if (dists.length !== nq * rows || bounds.length !== nq * rows) throw new RangeError(`dists and bounds must hold queries x rows = ${nq * rows} values`);
   if (!(eps0 >= 0 && Number.isFinite(eps0))) throw new RangeError('eps0 must be finite and not negative');

@@ -1,14 +1,7 @@
 import { codeBytes, fileParams, MAX_DIM, type Scheme } from '../../quant/schemes.js';
 
 /** The same checks as the Rust core's `check_shapes`; returns the row count. */
-export function checkShapes(
-  scheme: Scheme,
-  dim: number,
-  values: number,
-  codes: number,
-  params: number,
-  center: number,
-): number {
+export function checkShapes(scheme: Scheme, dim: number, values: number, codes: number, params: number, center: number): number {
   if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) {
     throw new RangeError(`dim must be between 1 and ${MAX_DIM}, got ${dim}`);
   }

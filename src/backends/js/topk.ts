@@ -8,7 +8,7 @@ export function topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Fl
   if (idx.length !== k || dist.length !== k) throw new RangeError(`outputs hold ${idx.length} and ${dist.length} entries, k is ${k}`);
   const keys = new Float64Array(k);
   const ids = new Uint32Array(k);
-  const key = (s: number) => (s !== s ? Infinity : s);
+  const key = (s: number) => (Number.isNaN(s) ? Infinity : s);
   const worse = (a: number, b: number) => keys[a] > keys[b] || (keys[a] === keys[b] && ids[a] > ids[b]);
   const siftDown = (at: number) => {
     for (;;) {
@@ -18,8 +18,12 @@ export function topk(scores: Float32Array, k: number, idx: Uint32Array, dist: Fl
       if (l < k && worse(l, top)) top = l;
       if (r < k && worse(r, top)) top = r;
       if (top === at) return;
-      const kt = keys[at]; keys[at] = keys[top]; keys[top] = kt;
-      const it = ids[at]; ids[at] = ids[top]; ids[top] = it;
+      const kt = keys[at];
+      keys[at] = keys[top];
+      keys[top] = kt;
+      const it = ids[at];
+      ids[at] = ids[top];
+      ids[top] = it;
       at = top;
     }
   };

@@ -10,8 +10,12 @@ const PAIR_ROWS = 1000;
 
 type Kind = 'f32' | 'i8' | 'binary';
 const KINDS: [MetricName, Kind][] = [
-  ['l2sq', 'f32'], ['dot', 'f32'], ['cosine', 'f32'],
-  ['l2sq', 'i8'], ['dot', 'i8'], ['cosine', 'i8'],
+  ['l2sq', 'f32'],
+  ['dot', 'f32'],
+  ['cosine', 'f32'],
+  ['l2sq', 'i8'],
+  ['dot', 'i8'],
+  ['cosine', 'i8'],
   ['hamming', 'binary'],
 ];
 

@@ -69,7 +69,14 @@ export function sizesFor(o: SuiteOptions): { count: number; dim: number }[] {
   if (o.count) return [{ count: o.count, dim }];
   if (o.size === 'quick') return [{ count: 10_000, dim }];
   if (o.size === 'default') return [{ count: 100_000, dim }];
-  return [1000, 10_000, 100_000].flatMap((count) => (o.dim ? [{ count, dim }] : [{ count, dim: 128 }, { count, dim: 768 }]));
+  return [1000, 10_000, 100_000].flatMap((count) =>
+    o.dim
+      ? [{ count, dim }]
+      : [
+          { count, dim: 128 },
+          { count, dim: 768 },
+        ],
+  );
 }
 
 /** recall@k of `ids` (k per query) against the dataset's exact neighbours. */

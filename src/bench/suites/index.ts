@@ -10,7 +10,17 @@ import { scanSuite } from './scan.js';
 import { topkSuite } from './topk.js';
 
 /** Every suite, in the order `vectro bench` runs them. */
-export const SUITES: readonly Suite[] = [quantizeSuite, distanceSuite, matrixSuite, topkSuite, scanSuite, hnswBuildSuite, hnswSearchSuite, ivfBuildSuite, ivfSearchSuite];
+export const SUITES: readonly Suite[] = [
+  quantizeSuite,
+  distanceSuite,
+  matrixSuite,
+  topkSuite,
+  scanSuite,
+  hnswBuildSuite,
+  hnswSearchSuite,
+  ivfBuildSuite,
+  ivfSearchSuite,
+];
 export const SUITE_NAMES = SUITES.map((s) => s.name);
 
 export function suiteByName(name: string): Suite | undefined {

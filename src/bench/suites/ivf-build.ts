@@ -4,7 +4,8 @@ import { buildIvf, IVF_TARGETS, nlistFor } from './ivf-data.js';
 
 export const ivfBuildSuite: Suite = {
   name: 'ivf-build',
-  description: 'IVF index builds (k-means training on 64 x nlist vectors, 10 iterations, then adding every vector; nlist about 4 sqrt(n)) on seeded clustered data: vectors/s and index bytes',
+  description:
+    'IVF index builds (k-means training on 64 x nlist vectors, 10 iterations, then adding every vector; nlist about 4 sqrt(n)) on seeded clustered data: vectors/s and index bytes',
   cases(o) {
     return sizesFor(o).flatMap(({ count, dim }) =>
       [1, o.threads]

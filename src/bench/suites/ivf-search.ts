@@ -13,41 +13,45 @@ export const ivfSearchSuite: Suite = {
       const nq = o.size === 'quick' ? 200 : 1000;
       const found = new Map<string, Uint32Array>();
       const recall = (key: string) => recallOf(hnswDataset(count, dim, nq, o.seed), found.get(key)!, K);
-      const single = NPROBES.filter((p) => p <= nlistFor(count)).map((nprobe): BenchCase => ({
-        name: `nprobe=${nprobe} ${count}x${dim}`,
-        unit: 'queries/s',
-        work: nq,
-        backends: IVF_TARGETS,
-        setupTarget() {
-          const d = hnswDataset(count, dim, nq, o.seed);
-          return async (target) => {
-            const index = await builtIvf(target, d, o);
-            const { rerank } = IVF_SETUP[target as IvfTarget];
-            const ids = new Uint32Array(nq * K);
-            for (let q = 0; q < nq; q++) ids.set(index.search(d.queries.subarray(q * dim, (q + 1) * dim), K, { nprobe, rerank, threads: 1 }).ids, q * K);
-            found.set(`${target} ${nprobe}`, ids);
-          };
-        },
-        extra: (target) => ({ nprobe, recall: recall(`${target} ${nprobe}`) }),
-      }));
-      const batch = [1, o.threads]
-        .filter((t, i, all) => all.indexOf(t) === i)
-        .map((threads): BenchCase => ({
-          name: `batch nprobe=16 ${count}x${dim} threads=${threads}`,
+      const single = NPROBES.filter((p) => p <= nlistFor(count)).map(
+        (nprobe): BenchCase => ({
+          name: `nprobe=${nprobe} ${count}x${dim}`,
           unit: 'queries/s',
           work: nq,
-          threads,
-          backends: IVF_TARGETS.filter((t) => t !== 'js'),
+          backends: IVF_TARGETS,
           setupTarget() {
             const d = hnswDataset(count, dim, nq, o.seed);
             return async (target) => {
               const index = await builtIvf(target, d, o);
               const { rerank } = IVF_SETUP[target as IvfTarget];
-              found.set(`${target} batch`, index.search(d.queries, K, { nprobe: 16, rerank, threads, batch: true }).ids);
+              const ids = new Uint32Array(nq * K);
+              for (let q = 0; q < nq; q++) ids.set(index.search(d.queries.subarray(q * dim, (q + 1) * dim), K, { nprobe, rerank, threads: 1 }).ids, q * K);
+              found.set(`${target} ${nprobe}`, ids);
             };
           },
-          extra: (target) => ({ nprobe: 16, recall: recall(`${target} batch`) }),
-        }));
+          extra: (target) => ({ nprobe, recall: recall(`${target} ${nprobe}`) }),
+        }),
+      );
+      const batch = [1, o.threads]
+        .filter((t, i, all) => all.indexOf(t) === i)
+        .map(
+          (threads): BenchCase => ({
+            name: `batch nprobe=16 ${count}x${dim} threads=${threads}`,
+            unit: 'queries/s',
+            work: nq,
+            threads,
+            backends: IVF_TARGETS.filter((t) => t !== 'js'),
+            setupTarget() {
+              const d = hnswDataset(count, dim, nq, o.seed);
+              return async (target) => {
+                const index = await builtIvf(target, d, o);
+                const { rerank } = IVF_SETUP[target as IvfTarget];
+                found.set(`${target} batch`, index.search(d.queries, K, { nprobe: 16, rerank, threads, batch: true }).ids);
+              };
+            },
+            extra: (target) => ({ nprobe: 16, recall: recall(`${target} batch`) }),
+          }),
+        );
       return [...single, ...batch];
     });
   },

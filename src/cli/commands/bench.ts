@@ -107,7 +107,10 @@ export function registerBench(program: Command): void {
     .argument('[suites...]', `suites to run (default: all): ${SUITE_NAMES.join(', ')}`)
     // bench's options stay before `compare`, so `bench compare --json` is compare's own flag.
     .enablePositionalOptions()
-    .option('--backend <list>', 'comma-separated backends (default: every available one): native, js; hnswlib, usearch and faiss (Python with faiss-cpu, or VECTRO_PYTHON) join the index suites when installed')
+    .option(
+      '--backend <list>',
+      'comma-separated backends (default: every available one): native, js; hnswlib, usearch and faiss (Python with faiss-cpu, or VECTRO_PYTHON) join the index suites when installed',
+    )
     .option('--quick', 'small sizes and few runs, about 10 s (smoke tests)')
     .option('--full', 'the large sizes (1M vectors, 100k-row matrices); several minutes')
     .option('--dim <n>', 'dimension for the quantize, distance and matrix suites (default: their own)')
@@ -126,11 +129,14 @@ export function registerBench(program: Command): void {
       const size: SizeClass = opts.quick ? 'quick' : opts.full ? 'full' : 'default';
       const suiteNames = opts.suites.length > 0 ? [...new Set(opts.suites)] : [...SUITE_NAMES];
       const backends = await chooseBackends(opts.backend, suiteNames);
-      await planOutputs([], [
-        { flag: '--json', path: opts.json },
-        { flag: '--markdown', path: opts.markdown },
-        { flag: '--csv', path: opts.csv },
-      ]);
+      await planOutputs(
+        [],
+        [
+          { flag: '--json', path: opts.json },
+          { flag: '--markdown', path: opts.markdown },
+          { flag: '--csv', path: opts.csv },
+        ],
+      );
       const limits = RUN_LIMITS[size];
       const plan: BenchPlan = {
         suites: suiteNames,
@@ -152,7 +158,7 @@ export function registerBench(program: Command): void {
     .summary('ratio table between two saved runs, flagging changes beyond noise')
     .description(
       'Compare two `vectro bench --json` files case by case: the ratio of medians (new / old; above 1 is ' +
-        'faster), and a verdict that counts a change only beyond the runs\' own noise (every new run faster ' +
+        "faster), and a verdict that counts a change only beyond the runs' own noise (every new run faster " +
         'than every old one, or slower).',
     )
     .argument('<old>', 'earlier results (JSON)')
@@ -163,7 +169,13 @@ export function registerBench(program: Command): void {
       const [oldFile, newFile] = [await loadBenchFile(oldPath), await loadBenchFile(newPath)];
       const rows = compareRuns(oldFile, newFile);
       if (raw.json) {
-        process.stdout.write(JSON.stringify(rows.map(({ old, new: n, ...r }) => ({ ...r, old_median: old?.median ?? null, new_median: n?.median ?? null })), null, 2) + '\n');
+        process.stdout.write(
+          `${JSON.stringify(
+            rows.map(({ old, new: n, ...r }) => ({ ...r, old_median: old?.median ?? null, new_median: n?.median ?? null })),
+            null,
+            2,
+          )}\n`,
+        );
       } else {
         console.log(`old: ${machineLine(oldFile.machine)}\nnew: ${machineLine(newFile.machine)}`);
         if (oldFile.machine.cpu !== newFile.machine.cpu) console.log('note: the runs come from different CPUs; ratios compare machines as much as code');
@@ -171,9 +183,14 @@ export function registerBench(program: Command): void {
           suite: 'compare',
           header: ['suite', 'case', 'backend', 'unit', 'old', 'new', 'new/old', 'verdict'],
           rows: rows.map((c) => [
-            c.suite, c.case, c.backend, c.unit,
-            c.old ? formatRate(c.old.median) : '-', c.new ? formatRate(c.new.median) : '-',
-            c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x`, c.verdict,
+            c.suite,
+            c.case,
+            c.backend,
+            c.unit,
+            c.old ? formatRate(c.old.median) : '-',
+            c.new ? formatRate(c.new.median) : '-',
+            c.ratio === null ? '-' : `${c.ratio.toFixed(2)}x`,
+            c.verdict,
           ]),
         };
         console.log(renderTerminalTable(t));
@@ -187,7 +204,10 @@ export function registerBench(program: Command): void {
     });
 }
 
-async function runBench(plan: BenchPlan, opts: { quiet?: boolean; json?: string; markdown?: string; csv?: string; seed: number; threads: number }): Promise<void> {
+async function runBench(
+  plan: BenchPlan,
+  opts: { quiet?: boolean; json?: string; markdown?: string; csv?: string; seed: number; threads: number },
+): Promise<void> {
   const size = plan.options.size;
   const progress = new Progress(true);
   progress.start('measuring the machine');
@@ -201,7 +221,7 @@ async function runBench(plan: BenchPlan, opts: { quiet?: boolean; json?: string;
     opts.csv && new ExportTarget(opts.csv, renderCsv),
   ].filter((t): t is ExportTarget => Boolean(t));
   // Tables go to stderr when an export claims stdout.
-  const say = targets.some((t) => t.toStdout) ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
+  const say = targets.some((t) => t.toStdout) ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => console.log(s);
   say(machineLine(machine));
   const printed = new Set<string>();
   const printSuite = (suite: string) => {

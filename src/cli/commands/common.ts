@@ -18,7 +18,7 @@ export function addCommonOptions(cmd: Command): Command {
  */
 export function chooseBackend(choice: BackendChoice, quiet: boolean): Backend {
   const interactive = !quiet && process.stderr.isTTY;
-  return selectBackend(choice, interactive ? (message) => process.stderr.write(message + '\n') : undefined);
+  return selectBackend(choice, interactive ? (message) => process.stderr.write(`${message}\n`) : undefined);
 }
 
 /** How the summary names the backend a run used. */

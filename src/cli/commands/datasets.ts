@@ -15,13 +15,20 @@ import { renderTerminalTable } from '../../export/exporters.js';
 import { Progress } from '../progress.js';
 
 const listOptions = z.object({ json: z.boolean().default(false), stats: z.boolean().default(false), threads: threadsOption() });
-const downloadOptions = z.object({ url: z.array(z.string()).optional(), force: z.boolean().default(false), quiet: z.boolean().default(false), json: z.boolean().default(false) });
+const downloadOptions = z.object({
+  url: z.array(z.string()).optional(),
+  force: z.boolean().default(false),
+  quiet: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
 
 export function registerDatasets(program: Command): void {
   const datasets = program
     .command('datasets')
     .summary('list and download the standard datasets `vectro recall` measures')
-    .description(`Known datasets (${KNOWN_DATASETS.map((d) => d.name).join(', ')}) and generated ones live in the cache folder: VECTRO_DATA_DIR, default ~/.cache/vectro.`);
+    .description(
+      `Known datasets (${KNOWN_DATASETS.map((d) => d.name).join(', ')}) and generated ones live in the cache folder: VECTRO_DATA_DIR, default ~/.cache/vectro.`,
+    );
 
   datasets
     .command('list')
@@ -52,11 +59,22 @@ export function registerDatasets(program: Command): void {
         const progress = new Progress(!opts.json);
         for (const r of rows.filter((r) => r.dataset)) {
           progress.start(`${r.name}: measuring relative contrast and LID`);
-          const d = await withInterrupt((signal) => datasetDifficulty(r.dataset!, { seed: 42, threads: opts.threads, signal, onProgress: (s, done, total) => progress.update(`${r.name}: ${s}`, done, total) })).finally(() => progress.stop());
+          const d = await withInterrupt((signal) =>
+            datasetDifficulty(r.dataset!, {
+              seed: 42,
+              threads: opts.threads,
+              signal,
+              onProgress: (s, done, total) => progress.update(`${r.name}: ${s}`, done, total),
+            }),
+          ).finally(() => progress.stop());
           stats.set(r.name, d);
         }
       }
-      if (opts.json) return printJson({ cache: dataDir(), datasets: rows.map(({ dataset, ...r }) => ({ ...r, metric: dataset?.metric ?? null, difficulty: stats.get(r.name) ?? null })) });
+      if (opts.json)
+        return printJson({
+          cache: dataDir(),
+          datasets: rows.map(({ dataset, ...r }) => ({ ...r, metric: dataset?.metric ?? null, difficulty: stats.get(r.name) ?? null })),
+        });
       console.log(`cache: ${dataDir()} (set VECTRO_DATA_DIR to move it)`);
       const table = {
         suite: 'datasets',
@@ -69,7 +87,8 @@ export function registerDatasets(program: Command): void {
         }),
       };
       console.log(renderTerminalTable(table));
-      if (!cached.has('sift1m')) console.log('sift1m: `vectro datasets download sift1m` (about 161 MB), or pass `--data DIR` with its files to `vectro recall sift1m`.');
+      if (!cached.has('sift1m'))
+        console.log('sift1m: `vectro datasets download sift1m` (about 161 MB), or pass `--data DIR` with its files to `vectro recall sift1m`.');
       console.log('synthetic: generated on first use by `vectro recall synthetic --n N --dim D --queries Q`.');
     });
 
@@ -80,7 +99,7 @@ export function registerDatasets(program: Command): void {
         'download, checks every file against its published sha256, and only then makes the dataset available.',
     )
     .argument('<name>', `${KNOWN_DATASETS.map((d) => d.name).join(' or ')}`)
-    .option('--url <url...>', 'fetch from these URLs instead (.tar.gz like TEXMEX\'s, or an ann-benchmarks .hdf5), in order')
+    .option('--url <url...>', "fetch from these URLs instead (.tar.gz like TEXMEX's, or an ann-benchmarks .hdf5), in order")
     .option('--force', 'download again even when the dataset is in the cache')
     .option('--json', 'print the outcome as JSON')
     .option('-q, --quiet', 'print nothing but errors')
@@ -102,17 +121,29 @@ export function registerDatasets(program: Command): void {
         installDataset(known, sources, {
           signal,
           onStage: (stage) => progress.start(stage),
-          onProgress: (stage, done, total) => (stage === 'downloading' || stage === 'unpacking' ? progress.updateBytes(stage, done, total) : progress.update(stage, done, total ?? done)),
+          onProgress: (stage, done, total) =>
+            stage === 'downloading' || stage === 'unpacking' ? progress.updateBytes(stage, done, total) : progress.update(stage, done, total ?? done),
         }),
       ).finally(() => progress.stop());
-      if (opts.json) return printJson({ dataset: name, dir: installed.dir, downloaded: true, source: installed.source, failures: installed.failures, files: installed.manifest.files });
+      if (opts.json)
+        return printJson({
+          dataset: name,
+          dir: installed.dir,
+          downloaded: true,
+          source: installed.source,
+          failures: installed.failures,
+          files: installed.manifest.files,
+        });
       if (opts.quiet) return;
       for (const f of installed.failures) console.log(`note: ${f}; used the next source`);
       console.log(
         keyValueTable([
           ['dataset', `${name} in ${installed.dir}`],
           ['source', installed.source],
-          ...installed.manifest.files.map((f): [string, string] => [f.name, `${f.bytes.toLocaleString('en-US')} bytes, sha256 ${f.sha256.slice(0, 16)}... ${f.verified ? 'matches the published digest' : 'kept (no published digest matches this source)'}`]),
+          ...installed.manifest.files.map((f): [string, string] => [
+            f.name,
+            `${f.bytes.toLocaleString('en-US')} bytes, sha256 ${f.sha256.slice(0, 16)}... ${f.verified ? 'matches the published digest' : 'kept (no published digest matches this source)'}`,
+          ]),
         ]),
       );
     });

@@ -49,10 +49,13 @@ export function registerGroundTruth(program: Command): void {
     }
     const { count: queries } = await VectorReader.probe(queriesPath, opts.format);
     const bytes = queries * (opts.k + 1) * 4;
-    await planOutputs([basePath, queriesPath], [
-      { flag: '-o', path: opts.output, bytes },
-      { flag: '--distances', path: opts.distances, bytes },
-    ]);
+    await planOutputs(
+      [basePath, queriesPath],
+      [
+        { flag: '-o', path: opts.output, bytes },
+        { flag: '--distances', path: opts.distances, bytes },
+      ],
+    );
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
@@ -74,7 +77,19 @@ export function registerGroundTruth(program: Command): void {
       ...(opts.distances ? [{ path: opts.distances, data: texmexRecords(gt.dists, opts.k) }] : []),
     ]);
     const seconds = (performance.now() - started) / 1000;
-    const report = { output: opts.output, distances: opts.distances ?? null, queries: gt.queries, base: gt.base, dim: gt.dim, k: opts.k, metric: opts.metric, backend: gt.backend, threads: opts.threads, seconds, queriesPerSecond: gt.queries / seconds };
+    const report = {
+      output: opts.output,
+      distances: opts.distances ?? null,
+      queries: gt.queries,
+      base: gt.base,
+      dim: gt.dim,
+      k: opts.k,
+      metric: opts.metric,
+      backend: gt.backend,
+      threads: opts.threads,
+      seconds,
+      queriesPerSecond: gt.queries / seconds,
+    };
     if (opts.json) printJson(report);
     else if (!opts.quiet) {
       console.log(

@@ -75,19 +75,29 @@ export function registerIndex(program: Command): void {
     .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
     .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
     .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
-    .option('--storage <kind>', 'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)', 'f32')
-    .option('--keep-vectors', 'int8/binary/rabitq: also store the float32 vectors, so that search --rerank can re-score exactly (rabitq: and build the graph on them, not on the reconstructions)')
+    .option(
+      '--storage <kind>',
+      'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)',
+      'f32',
+    )
+    .option(
+      '--keep-vectors',
+      'int8/binary/rabitq: also store the float32 vectors, so that search --rerank can re-score exactly (rabitq: and build the graph on them, not on the reconstructions)',
+    )
     .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
   addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
     const opts = parseOptions(buildOptions, raw);
     if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
-    if (opts.keepVectors && opts.storage === 'f32') throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
+    if (opts.keepVectors && opts.storage === 'f32')
+      throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
     const ivf = opts.type === 'ivf';
     if (!ivf && (opts.nlist !== undefined || opts.trainSize !== undefined)) throw new UsageError('--nlist and --train-size: apply to --type ivf');
-    if (ivf && opts.nlist === undefined) throw new UsageError('--nlist: required for --type ivf (the number of k-means lists; about 4 sqrt(n), see docs/index.md)');
-    if (ivf && !(IVF_STORAGES as readonly string[]).includes(opts.storage)) throw new UsageError(`--storage ${opts.storage}: an ivf index stores ${IVF_STORAGES.join(', ')}`);
+    if (ivf && opts.nlist === undefined)
+      throw new UsageError('--nlist: required for --type ivf (the number of k-means lists; about 4 sqrt(n), see docs/index.md)');
+    if (ivf && !(IVF_STORAGES as readonly string[]).includes(opts.storage))
+      throw new UsageError(`--storage ${opts.storage}: an ivf index stores ${IVF_STORAGES.join(', ')}`);
     const { count, dim } = await VectorReader.probe(basePath, opts.format);
     if (ivf) checkIvfSizes(opts.nlist!, opts.trainSize, count, basePath);
     // At least the vectors and codes; the graph adds at least a byte per node.
@@ -99,9 +109,20 @@ export function registerIndex(program: Command): void {
     progress.start('reading vectors');
     const started = performance.now();
     const job: BuildJob = {
-      basePath, format: opts.format, type: opts.type, metric: opts.metric, m: opts.m, efConstruction: opts.efConstruction,
-      storage: opts.storage, keepVectors: opts.keepVectors, seed: opts.seed, backend: backend.name, threads: opts.threads,
-      nlist: opts.nlist, trainSize: opts.trainSize, iterations: opts.iterations,
+      basePath,
+      format: opts.format,
+      type: opts.type,
+      metric: opts.metric,
+      m: opts.m,
+      efConstruction: opts.efConstruction,
+      storage: opts.storage,
+      keepVectors: opts.keepVectors,
+      seed: opts.seed,
+      backend: backend.name,
+      threads: opts.threads,
+      nlist: opts.nlist,
+      trainSize: opts.trainSize,
+      iterations: opts.iterations,
     };
     const data = await withInterrupt(async (signal) => {
       const d = await runWorker<IndexData>('./build-worker.js', job, (done, total, stage) => progress.update(stage ?? 'inserting', done, total), signal);
@@ -112,7 +133,14 @@ export function registerIndex(program: Command): void {
     const threads = opts.type !== 'flat' && backend.name === 'native' ? opts.threads : 1;
     const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, threads, seconds, insertsPerSecond: data.d.count / seconds };
     if (opts.json) printJson(report);
-    else if (!opts.quiet) console.log(infoTable({ ...report, backend: backendLabel(backend, opts.backend, threads), time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)` }));
+    else if (!opts.quiet)
+      console.log(
+        infoTable({
+          ...report,
+          backend: backendLabel(backend, opts.backend, threads),
+          time: `${seconds.toFixed(2)} s (${formatRate(report.insertsPerSecond)} inserts/s, reading included)`,
+        }),
+      );
   });
 
   const search = index
@@ -127,11 +155,17 @@ export function registerIndex(program: Command): void {
     .option('-k <n>', 'neighbours per query', '10')
     .option('--ef <n>', 'HNSW search width (ef), at least k (default: max(64, k))')
     .option('--nprobe <n>', 'IVF: lists scanned per query, nearest centroids first (default: 16, or nlist if fewer)')
-    .option('--rerank <n>', 're-score the n best candidates with the kept float32 vectors (int8/binary/rabitq indexes built with --keep-vectors; n >= k; HNSW: widens the search to n if ef is smaller)')
+    .option(
+      '--rerank <n>',
+      're-score the n best candidates with the kept float32 vectors (int8/binary/rabitq indexes built with --keep-vectors; n >= k; HNSW: widens the search to n if ef is smaller)',
+    )
     .option('-o, --output <file>', 'write the ids, one .ivecs record per query, nearest first')
     .option('--distances <file>', 'write the distances as .fvecs')
     .option('--groundtruth <file>', '.ivecs of true neighbours (e.g. from vectro groundtruth): report recall@k')
-    .option('--mmap', 'IVF, native backend: map the index file instead of reading it; lists are read when scanned, so an index larger than memory can be searched')
+    .option(
+      '--mmap',
+      'IVF, native backend: map the index file instead of reading it; lists are read when scanned, so an index larger than memory can be searched',
+    )
     .option('--cold', 'with --mmap (Linux): drop the index file from the page cache first, to measure searches that read from disk')
     .option('--format <name>', 'queries format when the extension does not say');
   addCommonOptions(search).action(async (indexPath: string, queriesPath: string, raw: unknown) => {
@@ -140,14 +174,18 @@ export function registerIndex(program: Command): void {
     if (ef < opts.k) throw new UsageError(`--ef ${ef}: must be at least k (${opts.k})`);
     if (opts.rerank !== undefined && opts.rerank < opts.k) throw new UsageError(`--rerank ${opts.rerank}: must be at least k (${opts.k})`);
     if (opts.output && extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: results are written as .ivecs`);
-    if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
+    if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs')
+      throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
     const header = await probeIndex(indexPath);
     const { count: queryCount } = await VectorReader.probe(queriesPath, opts.format);
     const resultBytes = queryCount * (opts.k + 1) * 4;
-    await planOutputs([indexPath, queriesPath, opts.groundtruth], [
-      { flag: '-o', path: opts.output, bytes: resultBytes },
-      { flag: '--distances', path: opts.distances, bytes: resultBytes },
-    ]);
+    await planOutputs(
+      [indexPath, queriesPath, opts.groundtruth],
+      [
+        { flag: '-o', path: opts.output, bytes: resultBytes },
+        { flag: '--distances', path: opts.distances, bytes: resultBytes },
+      ],
+    );
     if (opts.k > header.count) throw new UsageError(`-k ${opts.k}: the index holds only ${header.count} vectors`);
     const truth = opts.groundtruth ? await readTruthFile(opts.groundtruth) : undefined;
     if (truth) checkTruth(truth, `--groundtruth ${opts.groundtruth}`, { queries: queryCount, base: header.count, k: opts.k, sameCount: true });
@@ -159,8 +197,22 @@ export function registerIndex(program: Command): void {
     if (opts.mmap && header.type !== 'ivf') throw new UsageError(`--mmap: applies to IVF indexes (${indexPath} is ${header.type})`);
     if (opts.cold && !opts.mmap) throw new UsageError('--cold: applies with --mmap');
     if (opts.mmap && backend.name !== 'native') throw new UsageError('--mmap: needs the native backend (the js baseline reads the whole index)');
-    const job: SearchJob = { indexPath, queriesPath, format: opts.format, k: opts.k, ef, nprobe: opts.nprobe, rerank: opts.rerank ?? 0, threads: opts.threads, backend: backend.name, mmap: opts.mmap, cold: opts.cold };
-    const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(() => progress.stop());
+    const job: SearchJob = {
+      indexPath,
+      queriesPath,
+      format: opts.format,
+      k: opts.k,
+      ef,
+      nprobe: opts.nprobe,
+      rerank: opts.rerank ?? 0,
+      threads: opts.threads,
+      backend: backend.name,
+      mmap: opts.mmap,
+      cold: opts.cold,
+    };
+    const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(
+      () => progress.stop(),
+    );
     await writeFilesAtomic([
       ...(opts.output ? [{ path: opts.output, data: texmexRecords(run.ids, opts.k) }] : []),
       ...(opts.distances ? [{ path: opts.distances, data: texmexRecords(run.distances, opts.k) }] : []),
@@ -169,12 +221,25 @@ export function registerIndex(program: Command): void {
     // The js baseline searches a batch on one thread whatever --threads says.
     const batchThreads = backend.name === 'native' ? opts.threads : 1;
     const report = {
-      index: indexPath, type: run.type, queries: run.queries, k: opts.k, ef: run.type === 'hnsw' ? ef : null, nprobe: run.nprobe ?? null, rerank: opts.rerank ?? null, backend: backend.name,
-      qps: run.queries / total, batch_qps: run.queries / run.batchSeconds, threads: batchThreads,
-      p50_ms: percentile(run.latencies, 50), p95_ms: percentile(run.latencies, 95), p99_ms: percentile(run.latencies, 99),
+      index: indexPath,
+      type: run.type,
+      queries: run.queries,
+      k: opts.k,
+      ef: run.type === 'hnsw' ? ef : null,
+      nprobe: run.nprobe ?? null,
+      rerank: opts.rerank ?? null,
+      backend: backend.name,
+      qps: run.queries / total,
+      batch_qps: run.queries / run.batchSeconds,
+      threads: batchThreads,
+      p50_ms: percentile(run.latencies, 50),
+      p95_ms: percentile(run.latencies, 95),
+      p99_ms: percentile(run.latencies, 99),
       distances_per_query: run.distanceComputations / run.queries,
       recall: truth ? recallAtK(run.ids, truth, opts.k) : null,
-      mmap: opts.mmap, cold: opts.cold, index_bytes: run.fileBytes,
+      mmap: opts.mmap,
+      cold: opts.cold,
+      index_bytes: run.fileBytes,
       rss_bytes: run.rss,
     };
     if (opts.json) return printJson(report);
@@ -213,7 +278,10 @@ export function registerIndex(program: Command): void {
       const { index, fileBytes } = await loadIndex(indexPath);
       const report = { index: indexPath, ok: true, type: index.type, count: index.count, bytes: fileBytes, seconds: (performance.now() - t0) / 1000 };
       if (raw.json) printJson(report);
-      else console.log(`ok: ${indexPath} (${index.type}, ${index.count.toLocaleString('en-US')} vectors, ${formatBytes(fileBytes)}): header, checksums, values and structure check out`);
+      else
+        console.log(
+          `ok: ${indexPath} (${index.type}, ${index.count.toLocaleString('en-US')} vectors, ${formatBytes(fileBytes)}): header, checksums, values and structure check out`,
+        );
     });
 
   index
@@ -236,8 +304,14 @@ function describe(d: IndexData, bytes: number) {
   let links = 0;
   for (let i = 0; i < d.count && d.m > 0; i++) links += d.links0[i * (1 + 2 * d.m)];
   return {
-    type: d.type, metric: d.metric, storage: d.storage, keepVectors: d.keepVectors, count: d.count, dim: d.dim,
-    m: d.type === 'hnsw' ? d.m : null, efConstruction: d.type === 'hnsw' ? d.efConstruction : null,
+    type: d.type,
+    metric: d.metric,
+    storage: d.storage,
+    keepVectors: d.keepVectors,
+    count: d.count,
+    dim: d.dim,
+    m: d.type === 'hnsw' ? d.m : null,
+    efConstruction: d.type === 'hnsw' ? d.efConstruction : null,
     nlist: d.type === 'ivf' ? d.nlist! : null,
     listSizes: d.type === 'ivf' ? listSizeStats(d.sizes!) : null,
     levels: d.type === 'hnsw' ? nodesPerLevel : null,
@@ -274,7 +348,10 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 /** IVF's size rules, checked before any work: 1 <= nlist <= vectors, nlist <= training sample <= vectors. */
 function checkIvfSizes(nlist: number, trainSize: number | undefined, count: number, basePath: string): void {
   if (nlist > count) throw new UsageError(`--nlist ${nlist}: ${basePath} holds ${count} vectors; k-means needs at least one per list`);
-  if (trainSize !== undefined && trainSize < nlist) throw new UsageError(`--train-size ${trainSize}: too small for --nlist ${nlist}; it needs at least ${nlist} vectors (one per list; ${TRAIN_PER_LIST * nlist} is the default)`);
+  if (trainSize !== undefined && trainSize < nlist)
+    throw new UsageError(
+      `--train-size ${trainSize}: too small for --nlist ${nlist}; it needs at least ${nlist} vectors (one per list; ${TRAIN_PER_LIST * nlist} is the default)`,
+    );
   if (trainSize !== undefined && trainSize > count) throw new UsageError(`--train-size ${trainSize}: ${basePath} holds only ${count} vectors`);
 }
 

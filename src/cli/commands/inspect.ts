@@ -63,5 +63,11 @@ function fileParamsSummary(scheme: Scheme, dim: number, block: Float32Array): Re
   const summary = { center: `[${shown}${dim > 4 ? ', ...' : ''}] (norm ${Math.sqrt(norm).toPrecision(6)})` };
   if (scheme.family !== 'rabitq') return summary;
   const b = readRabitqBlock(block, dim);
-  return { bits: scheme.bits, metric: b.metric, rotation: `randomized Hadamard + Kac, ${ROTATION_ROUNDS} rounds, seed ${b.seed}`, paddedDim: b.rotation.padded, ...summary };
+  return {
+    bits: scheme.bits,
+    metric: b.metric,
+    rotation: `randomized Hadamard + Kac, ${ROTATION_ROUNDS} rounds, seed ${b.seed}`,
+    paddedDim: b.rotation.padded,
+    ...summary,
+  };
 }

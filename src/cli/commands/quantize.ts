@@ -88,7 +88,10 @@ function searchRows(r: QuantizeReport): [string, string][] {
   const recall = s.recallAt10.map((x) => x.recall.toFixed(3)).join(' / ');
   return [
     ['metric', r.metric],
-    [`distance error (${s.pairs.toLocaleString('en-US')} pairs)`, `mean ${formatNumber(s.meanRelativeDistanceError)}, p99 ${formatNumber(s.p99RelativeDistanceError)}`],
+    [
+      `distance error (${s.pairs.toLocaleString('en-US')} pairs)`,
+      `mean ${formatNumber(s.meanRelativeDistanceError)}, p99 ${formatNumber(s.p99RelativeDistanceError)}`,
+    ],
     [`recall@10, rerank ${s.recallAt10.map((x) => x.rerank).join('/')}`, `${recall} (${s.queries} queries from the file, exact scan of the codes)`],
   ];
 }

@@ -7,12 +7,29 @@ import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
-import { ensureSynthetic, PRESET_DIM, PRESET_METRIC, SYNTHETIC_DEFAULTS, SYNTHETIC_PRESETS, syntheticDataset, type SyntheticOptions } from '../../datasets/synthetic.js';
+import {
+  ensureSynthetic,
+  PRESET_DIM,
+  PRESET_METRIC,
+  SYNTHETIC_DEFAULTS,
+  SYNTHETIC_PRESETS,
+  syntheticDataset,
+  type SyntheticOptions,
+} from '../../datasets/synthetic.js';
 import { loadNative } from '../../native/loader.js';
 import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
 import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
 import { renderRecallSvg } from '../../recall/plot.js';
-import { buildLine, configTable, datasetLine, RECALL_LEGEND, renderRecallCsv, renderRecallJson, renderRecallMarkdown, summaryTable } from '../../recall/report.js';
+import {
+  buildLine,
+  configTable,
+  datasetLine,
+  RECALL_LEGEND,
+  renderRecallCsv,
+  renderRecallJson,
+  renderRecallMarkdown,
+  summaryTable,
+} from '../../recall/report.js';
 import { runRecall } from '../../recall/run.js';
 import type { RecallFile } from '../../recall/schema.js';
 import { DEFAULT_CONFIGS, formatConfig, parseConfig, type IndexConfig } from '../../recall/spec.js';
@@ -111,7 +128,7 @@ export function registerRecall(program: Command): void {
         'faiss:HNSW16,efc=200, faiss:IVF1024,Flat or faiss:IVF1024,RaBitQfs4,refine=5 (swept over --nprobe; needs Python with faiss-cpu). Details: docs/recall.md.',
     )
     .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
-    .option('--data <dir>', 'folder holding a known dataset\'s files (e.g. sift_base.fvecs ...) instead of the cache')
+    .option('--data <dir>', "folder holding a known dataset's files (e.g. sift_base.fvecs ...) instead of the cache")
     .option('--configs <spec...>', `index configurations (default: ${DEFAULT_CONFIGS.join(' ')})`)
     .option('--backend <list>', `comma-separated: ${RECALL_BACKENDS.join(', ')} (default: native; js when the addon is not built)`)
     .option('-k <n>', 'neighbours per query (default: 10)')
@@ -123,7 +140,7 @@ export function registerRecall(program: Command): void {
     .option('--dim <n>', `synthetic: dimension (default: ${PRESET_DIM.sift} for sift, ${PRESET_DIM.hard} for hard)`)
     .option('--preset <name>', 'synthetic: sift (SIFT-like, l2; the default) or hard (embedding-like, cosine, as hard as GloVe-100)')
     .option('--seed <n>', 'seed of the synthetic data and of the HNSW level generator (default: 42)')
-    .option('--metric <name>', 'l2, ip or cosine (default: the dataset\'s; l2 for folders)')
+    .option('--metric <name>', "l2, ip or cosine (default: the dataset's; l2 for folders)")
     .option('--json <file>', 'write results as JSON ({ machine, dataset, builds, points }); - for stdout')
     .option('--markdown <file>', 'write the tables as Markdown; - for stdout')
     .option('--csv <file>', 'write one CSV row per point; - for stdout')
@@ -144,10 +161,18 @@ export function registerRecall(program: Command): void {
       }
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
-      if (!synthetic && (opts.n !== undefined || opts.dim !== undefined || opts.preset !== undefined)) throw new UsageError('--n, --dim and --preset are for the synthetic dataset');
+      if (!synthetic && (opts.n !== undefined || opts.dim !== undefined || opts.preset !== undefined))
+        throw new UsageError('--n, --dim and --preset are for the synthetic dataset');
       const preset = opts.preset ?? SYNTHETIC_DEFAULTS.preset;
-      const syntheticOptions: SyntheticOptions = { preset, n: opts.n ?? SYNTHETIC_DEFAULTS.n, dim: opts.dim ?? PRESET_DIM[preset], queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries, seed: opts.seed };
-      if (synthetic && opts.metric && opts.metric !== PRESET_METRIC[preset]) throw new UsageError(`--metric: the ${preset} synthetic dataset is measured with ${PRESET_METRIC[preset]}`);
+      const syntheticOptions: SyntheticOptions = {
+        preset,
+        n: opts.n ?? SYNTHETIC_DEFAULTS.n,
+        dim: opts.dim ?? PRESET_DIM[preset],
+        queries: opts.queries ?? SYNTHETIC_DEFAULTS.queries,
+        seed: opts.seed,
+      };
+      if (synthetic && opts.metric && opts.metric !== PRESET_METRIC[preset])
+        throw new UsageError(`--metric: the ${preset} synthetic dataset is measured with ${PRESET_METRIC[preset]}`);
       const dataset = synthetic ? syntheticDataset(syntheticOptions) : await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
       const inputs = [dataset.base, dataset.queries, dataset.truth].map((s) => s?.path);
       await planOutputs(inputs, [
@@ -183,7 +208,7 @@ async function runRecallCommand(
     opts.plot && new ExportTarget<RecallFile>(opts.plot, renderRecallSvg),
   ].filter((t): t is ExportTarget<RecallFile> => Boolean(t));
   const toStdout = targets.some((t) => t.toStdout);
-  const say = opts.quiet ? () => undefined : toStdout ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
+  const say = opts.quiet ? () => undefined : toStdout ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => console.log(s);
   const progress = new Progress(!opts.quiet);
   let file: RecallFile | undefined;
   let writes: Promise<unknown> = Promise.resolve();
@@ -197,7 +222,7 @@ async function runRecallCommand(
       progress.start('preparing the synthetic dataset');
       dataset = await ensureSynthetic(synthetic, { threads: opts.threads, signal, onProgress: (stage, done, total) => progress.update(stage, done, total) });
     }
-    if (backendNote) process.stderr.write(backendNote + '\n');
+    if (backendNote) process.stderr.write(`${backendNote}\n`);
     progress.start('measuring the machine');
     const { size: _size, ...machine } = describeMachine(opts.seed, opts.threads, 'default');
     say(machineLine(machine));
@@ -210,7 +235,17 @@ async function runRecallCommand(
       }
     };
     const outcome = await runRecall(
-      { dataset, configs, backends, k: opts.k, efs: opts.ef, nprobes: opts.nprobe, threads: opts.threads, seed: opts.seed, queryLimit: synthetic ? undefined : opts.queries },
+      {
+        dataset,
+        configs,
+        backends,
+        k: opts.k,
+        efs: opts.ef,
+        nprobes: opts.nprobe,
+        threads: opts.threads,
+        seed: opts.seed,
+        queryLimit: synthetic ? undefined : opts.queries,
+      },
       (e) => {
         if (e.type === 'stage') progress.start(e.text);
         else if (e.type === 'progress') progress.update(current ? `${current.replace('\0', ' [')}] ${e.label}` : e.label, e.done, e.total);

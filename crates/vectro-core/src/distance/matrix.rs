@@ -227,8 +227,12 @@ pub fn matrix_at(
     out: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    if dim == 0 || dim > MAX_DIM || queries.len() % dim != 0 || base.len() % dim != 0 {
-        return Err(invalid(format!("queries ({}) and base ({}) must be whole rows of dim {dim} (1 to {MAX_DIM})", queries.len(), base.len())));
+    if dim == 0 || dim > MAX_DIM || !queries.len().is_multiple_of(dim) || !base.len().is_multiple_of(dim) {
+        return Err(invalid(format!(
+            "queries ({}) and base ({}) must be whole rows of dim {dim} (1 to {MAX_DIM})",
+            queries.len(),
+            base.len()
+        )));
     }
     let (m, n) = (queries.len() / dim, base.len() / dim);
     if out.len() != m * n {

@@ -91,13 +91,18 @@ pub(crate) fn cosine_from(dot: f64, na: f64, nb: f64) -> f32 {
     }
 }
 
+/// A kernel that measures one pair of rows.
+pub(crate) type PairKernel<T> = unsafe fn(&[T], &[T]) -> f32;
+/// A kernel that measures one query against many rows, into `out`.
+pub(crate) type ManyKernel<T> = unsafe fn(&[T], &[T], &mut [f32]);
+
 /// One kernel per (type, metric): `pair(a, b)` and `many(q, rows, out)`, both for one ISA.
 /// The `many` loops are compiled per ISA with the pair kernel inlined (see `many_loops_for!`).
 pub(crate) struct Kernels {
-    pub f32_pair: [unsafe fn(&[f32], &[f32]) -> f32; 4],
-    pub f32_many: [unsafe fn(&[f32], &[f32], &mut [f32]); 4],
-    pub i8_pair: [unsafe fn(&[i8], &[i8]) -> f32; 3],
-    pub i8_many: [unsafe fn(&[i8], &[i8], &mut [f32]); 3],
+    pub f32_pair: [PairKernel<f32>; 4],
+    pub f32_many: [ManyKernel<f32>; 4],
+    pub i8_pair: [PairKernel<i8>; 3],
+    pub i8_many: [ManyKernel<i8>; 3],
     /// `dot_i8_many` for codes in -127..=127 (the int8 scheme's range), which lets AVX2 go faster.
     pub i8_code_dots: unsafe fn(&[i8], &[i8], &mut [f32]),
     pub hamming_pair: unsafe fn(&[u8], &[u8]) -> f32,
@@ -165,7 +170,12 @@ pub(crate) fn all_tables() -> Vec<(&'static str, &'static Kernels)> {
         if Level::Avx512.is_supported() {
             let vnni = std::arch::is_x86_feature_detected!("avx512vnni");
             let popcnt = std::arch::is_x86_feature_detected!("avx512vpopcntdq");
-            for (name, v, p) in [("avx512", false, false), ("avx512+vnni", true, false), ("avx512+vpopcntdq", false, true), ("avx512+vnni+vpopcntdq", true, true)] {
+            for (name, v, p) in [
+                ("avx512", false, false),
+                ("avx512+vnni", true, false),
+                ("avx512+vpopcntdq", false, true),
+                ("avx512+vnni+vpopcntdq", true, true),
+            ] {
                 if (!v || vnni) && (!p || popcnt) {
                     out.push((name, x86_avx512::table(v, p)));
                 }
@@ -179,10 +189,9 @@ pub(crate) fn all_tables() -> Vec<(&'static str, &'static Kernels)> {
 pub(crate) fn kernels(level: Level) -> &'static Kernels {
     match simd::best_level(level) {
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => x86_avx512::table(
-            std::arch::is_x86_feature_detected!("avx512vnni"),
-            std::arch::is_x86_feature_detected!("avx512vpopcntdq"),
-        ),
+        Level::Avx512 => {
+            x86_avx512::table(std::arch::is_x86_feature_detected!("avx512vnni"), std::arch::is_x86_feature_detected!("avx512vpopcntdq"))
+        }
         #[cfg(target_arch = "x86_64")]
         Level::Avx2 => &x86_avx2::KERNELS,
         _ => &scalar::KERNELS,

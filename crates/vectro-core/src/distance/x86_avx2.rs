@@ -222,7 +222,8 @@ unsafe fn dot_codes_many(q: &[i8], rows: &[i8], out: &mut [f32]) {
     while r + 4 <= in_place {
         let p = rows.as_ptr().add(r * dim);
         let (p0, p1, p2, p3) = (p, p.add(dim), p.add(2 * dim), p.add(3 * dim));
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256());
+        let (mut a0, mut a1, mut a2, mut a3) =
+            (_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256());
         for b in 0..full {
             let (qv, o) = (_mm256_loadu_si256(q_block.add(b)), b * 32);
             a0 = code_step(a0, qv, p0.add(o));
@@ -287,6 +288,8 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
     use super::matrix::{finish_one, Finish, Tile, NR};
     #[inline]
     #[target_feature(enable = "avx2,fma")]
+    // Index loops over the accumulator tile: an iterator form borrows `acc` and spills it.
+    #[allow(clippy::needless_range_loop)]
     unsafe fn kernel<const R: usize, const L1: bool>(t: &Tile, r0: usize) {
         let q = t.q.add(r0 * t.dim);
         let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));

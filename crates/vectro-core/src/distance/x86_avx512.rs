@@ -85,11 +85,8 @@ unsafe fn cosine_f32(a: &[f32], b: &[f32]) -> f32 {
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 unsafe fn load_i16(p: *const i8, left: usize) -> __m512i {
-    let v = if left >= 32 {
-        _mm256_loadu_si256(p as *const __m256i)
-    } else {
-        _mm256_maskz_loadu_epi8(((1u64 << left) - 1) as __mmask32, p)
-    };
+    let v =
+        if left >= 32 { _mm256_loadu_si256(p as *const __m256i) } else { _mm256_maskz_loadu_epi8(((1u64 << left) - 1) as __mmask32, p) };
     _mm512_cvtepi8_epi16(v)
 }
 
@@ -185,7 +182,8 @@ static BASE: Kernels = Kernels {
     hamming_many: super::x86_avx2::KERNELS.hamming_many,
 };
 
-static WITH_VNNI: Kernels = Kernels { i8_pair: [l2sq_i8, dot_i8_vnni, cosine_i8], i8_many: [l2sq_i8_many, dot_i8_vnni_many, cosine_i8_many], ..BASE };
+static WITH_VNNI: Kernels =
+    Kernels { i8_pair: [l2sq_i8, dot_i8_vnni, cosine_i8], i8_many: [l2sq_i8_many, dot_i8_vnni_many, cosine_i8_many], ..BASE };
 static WITH_VPOPCNTDQ: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..BASE };
 static WITH_BOTH: Kernels = Kernels { hamming_pair: hamming, hamming_many, ..WITH_VNNI };
 
@@ -207,6 +205,8 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
     use super::matrix::{Finish, Tile, NR};
     #[inline]
     #[target_feature(enable = "avx512f")]
+    // Index loops over the accumulator tile: an iterator form borrows `acc` and spills it.
+    #[allow(clippy::needless_range_loop)]
     unsafe fn kernel<const R: usize, const L1: bool>(t: &Tile, r0: usize) {
         let q = t.q.add(r0 * t.dim);
         let mut acc = [[_mm512_setzero_ps(); 2]; R];
@@ -224,10 +224,7 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
                 }
             }
         }
-        let masks: [__mmask16; 2] = [
-            ((1u32 << t.cols.min(16)) - 1) as __mmask16,
-            ((1u32 << t.cols.saturating_sub(16)) - 1) as __mmask16,
-        ];
+        let masks: [__mmask16; 2] = [((1u32 << t.cols.min(16)) - 1) as __mmask16, ((1u32 << t.cols.saturating_sub(16)) - 1) as __mmask16];
         let cols = [_mm512_loadu_ps(t.col_factor), _mm512_loadu_ps(t.col_factor.add(16))];
         for r in 0..R {
             let row = _mm512_set1_ps(*t.row_factor.add(r0 + r));
@@ -236,7 +233,9 @@ pub(super) unsafe fn tile(t: &super::matrix::Tile) {
                 let s = acc[r][h];
                 let v = match t.finish {
                     Finish::Raw => s,
-                    Finish::L2sq => _mm512_max_ps(_mm512_fnmadd_ps(_mm512_set1_ps(2.0), s, _mm512_add_ps(row, cols[h])), _mm512_setzero_ps()),
+                    Finish::L2sq => {
+                        _mm512_max_ps(_mm512_fnmadd_ps(_mm512_set1_ps(2.0), s, _mm512_add_ps(row, cols[h])), _mm512_setzero_ps())
+                    }
                     Finish::Cosine => _mm512_fnmadd_ps(_mm512_mul_ps(s, row), cols[h], _mm512_set1_ps(1.0)),
                 };
                 _mm512_mask_storeu_ps(out.add(16 * h), masks[h], v);

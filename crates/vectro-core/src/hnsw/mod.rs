@@ -82,13 +82,7 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn new(n: usize) -> Scratch {
-        Scratch {
-            visited: Visited::new(n),
-            candidates: BinaryHeap::new(),
-            found: BinaryHeap::new(),
-            fresh: Vec::new(),
-            links: Vec::new(),
-        }
+        Scratch { visited: Visited::new(n), candidates: BinaryHeap::new(), found: BinaryHeap::new(), fresh: Vec::new(), links: Vec::new() }
     }
 }
 
@@ -124,19 +118,12 @@ impl<const LOCKED: bool> RawGraph<'_, LOCKED> {
         if layer == 0 {
             std::slice::from_raw_parts_mut(self.links0.add(id as usize * self.slot0), self.slot0)
         } else {
-            std::slice::from_raw_parts_mut(
-                self.upper[id as usize].add((layer - 1) * self.slot),
-                self.slot,
-            )
+            std::slice::from_raw_parts_mut(self.upper[id as usize].add((layer - 1) * self.slot), self.slot)
         }
     }
 
     fn lock(&self, id: u32) -> Option<MutexGuard<'_, ()>> {
-        LOCKED.then(|| {
-            self.locks[id as usize]
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-        })
+        LOCKED.then(|| self.locks[id as usize].lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Runs `f` on the slot of `id` on `layer`, exclusively.
@@ -183,10 +170,7 @@ pub struct Visited {
 
 impl Visited {
     pub fn new(n: usize) -> Visited {
-        Visited {
-            marks: vec![0; n],
-            generation: 0,
-        }
+        Visited { marks: vec![0; n], generation: 0 }
     }
 
     fn reset(&mut self, n: usize) {
@@ -269,17 +253,15 @@ impl Hnsw {
         seed: u64,
     ) -> Result<Hnsw, Error> {
         if dim == 0 || dim > MAX_DIM {
-            return Err(invalid(format!(
-                "dim must be between 1 and {MAX_DIM}, got {dim}"
-            )));
+            return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
         }
         if !(2..=256).contains(&m) {
-            return Err(invalid(format!("M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got {m}")));
+            return Err(invalid(format!(
+                "M must be between 2 and 256 (with fewer than 2 links the graph degenerates into chains), got {m}"
+            )));
         }
         if !(1..=MAX_EF).contains(&ef_construction) {
-            return Err(invalid(format!(
-                "efConstruction must be between 1 and {MAX_EF}, got {ef_construction}"
-            )));
+            return Err(invalid(format!("efConstruction must be between 1 and {MAX_EF}, got {ef_construction}")));
         }
         Ok(Hnsw {
             store: Store::new(dim, metric, storage, keep)?,
@@ -344,7 +326,12 @@ impl Hnsw {
         let rows = self.store.build_rows().expect("guided storage builds on float rows");
         let guide = match &mut self.guide {
             Some(guide) => guide,
-            None => self.guide.insert(Store::new(dim, if metric == IndexMetric::Cosine { IndexMetric::Ip } else { metric }, Storage::Int8, false)?),
+            None => self.guide.insert(Store::new(
+                dim,
+                if metric == IndexMetric::Cosine { IndexMetric::Ip } else { metric },
+                Storage::Int8,
+                false,
+            )?),
         };
         // In blocks: `push` copies what it is given before encoding it.
         for block in rows[guide.len() * dim..].chunks(4096 * dim) {
@@ -378,6 +365,7 @@ impl Hnsw {
     }
 
     /// Greedy walk on one layer from `entry` to a local minimum.
+    #[allow(clippy::too_many_arguments)] // the walk's state, passed apart so the hot loop borrows each once
     fn greedy<G: Graph>(
         &self,
         store: &Store,
@@ -407,6 +395,7 @@ impl Hnsw {
 
     /// Best-first search of one layer with a candidate list of `ef`; leaves the `ef` nearest found
     /// in `scratch.found`.
+    #[allow(clippy::too_many_arguments)] // the walk's state, passed apart so the hot loop borrows each once
     fn search_layer<G: Graph>(
         &self,
         store: &Store,
@@ -418,13 +407,7 @@ impl Hnsw {
         scratch: &mut Scratch,
         count: &mut u64,
     ) {
-        let Scratch {
-            visited,
-            candidates,
-            found,
-            fresh,
-            links,
-        } = scratch;
+        let Scratch { visited, candidates, found, fresh, links } = scratch;
         visited.reset(self.len());
         visited.first_visit(entry.1);
         candidates.clear();
@@ -498,11 +481,8 @@ impl Hnsw {
     /// Every node's level is drawn up front, in order, so levels never depend on the thread count.
     pub fn add(&mut self, x: &[f32], threads: usize) -> Result<(), Error> {
         let dim = self.dim();
-        if x.len() % dim != 0 {
-            return Err(invalid(format!(
-                "{} values are not whole vectors of dim {dim}",
-                x.len()
-            )));
+        if !x.len().is_multiple_of(dim) {
+            return Err(invalid(format!("{} values are not whole vectors of dim {dim}", x.len())));
         }
         if !x.iter().all(|v| v.is_finite()) {
             return Err(invalid("vectors hold NaN or infinite values"));
@@ -522,47 +502,21 @@ impl Hnsw {
             self.upper.push(vec![0; level * (1 + self.m)]);
         }
         let n = self.len();
-        let threads = if threads == 0 {
-            crate::parallel::available_threads()
-        } else {
-            threads
-        };
+        let threads = if threads == 0 { crate::parallel::available_threads() } else { threads };
         let threads = threads.min((n - first) / 64).max(1);
         let top: Top = Mutex::new((self.entry, self.max_level));
-        let locks: Vec<Mutex<()>> = if threads > 1 {
-            (0..n).map(|_| Mutex::new(())).collect()
-        } else {
-            Vec::new()
-        };
-        let (links0, upper) = (
-            self.links0.as_mut_ptr(),
-            self.upper
-                .iter_mut()
-                .map(|u| u.as_mut_ptr())
-                .collect::<Vec<_>>(),
-        );
+        let locks: Vec<Mutex<()>> = if threads > 1 { (0..n).map(|_| Mutex::new(())).collect() } else { Vec::new() };
+        let (links0, upper) = (self.links0.as_mut_ptr(), self.upper.iter_mut().map(|u| u.as_mut_ptr()).collect::<Vec<_>>());
         let (slot0, slot) = (1 + self.m0(), 1 + self.m);
         let this = &*self;
         if threads == 1 {
-            let g = RawGraph::<false> {
-                links0,
-                upper,
-                slot0,
-                slot,
-                locks: &locks,
-            };
+            let g = RawGraph::<false> { links0, upper, slot0, slot, locks: &locks };
             let mut scratch = Scratch::new(n);
             for id in first..n {
                 this.insert(&g, &top, id as u32, &mut scratch);
             }
         } else {
-            let g = RawGraph::<true> {
-                links0,
-                upper,
-                slot0,
-                slot,
-                locks: &locks,
-            };
+            let g = RawGraph::<true> { links0, upper, slot0, slot, locks: &locks };
             let next = AtomicUsize::new(first);
             std::thread::scope(|scope| {
                 for _ in 0..threads {
@@ -586,13 +540,7 @@ impl Hnsw {
     }
 
     /// Links node `id` (its vector and level already stored) into the graph.
-    fn insert<const LOCKED: bool>(
-        &self,
-        g: &RawGraph<'_, LOCKED>,
-        top: &Top,
-        id: u32,
-        scratch: &mut Scratch,
-    ) {
+    fn insert<const LOCKED: bool>(&self, g: &RawGraph<'_, LOCKED>, top: &Top, id: u32, scratch: &mut Scratch) {
         let level = self.levels[id as usize] as usize;
         let guided = self.guided(id);
         let steer = if guided { self.guide.as_ref().expect("guide made by add") } else { &self.store };
@@ -667,14 +615,7 @@ impl Hnsw {
     /// The k nearest of one query, nearest first, and the distance computations made. With
     /// `rerank` > 0, the `rerank` nearest candidates by stored codes are re-scored with the float32
     /// vectors, and the k nearest by exact distance are returned.
-    fn search_one(
-        &self,
-        row: &[f32],
-        k: usize,
-        ef: usize,
-        rerank: usize,
-        scratch: &mut Scratch,
-    ) -> (Vec<Near>, u64) {
+    fn search_one(&self, row: &[f32], k: usize, ef: usize, rerank: usize, scratch: &mut Scratch) -> (Vec<Near>, u64) {
         let Some(entry) = self.entry else {
             return (Vec::new(), 0);
         };
@@ -746,65 +687,39 @@ impl Hnsw {
         threads: usize,
     ) -> Result<u64, Error> {
         let dim = self.dim();
-        if queries.len() % dim != 0 {
-            return Err(invalid(format!(
-                "queries hold {} values, not whole vectors of dim {dim}",
-                queries.len()
-            )));
+        if !queries.len().is_multiple_of(dim) {
+            return Err(invalid(format!("queries hold {} values, not whole vectors of dim {dim}", queries.len())));
         }
         if !queries.iter().all(|v| v.is_finite()) {
             return Err(invalid("queries hold NaN or infinite values"));
         }
         let m = queries.len() / dim;
         if k == 0 || ids.len() != m * k || dists.len() != m * k {
-            return Err(invalid(format!(
-                "k must be at least 1 and the outputs hold queries x k = {} entries",
-                m * k
-            )));
+            return Err(invalid(format!("k must be at least 1 and the outputs hold queries x k = {} entries", m * k)));
         }
         if rerank > 0 && (rerank < k || !self.store.has_vectors()) {
-            return Err(invalid(
-                "rerank needs at least k candidates and an index that keeps its float32 vectors",
-            ));
+            return Err(invalid("rerank needs at least k candidates and an index that keeps its float32 vectors"));
         }
         if m == 0 {
             return Ok(0);
         }
-        let threads = if threads == 0 {
-            crate::parallel::available_threads()
-        } else {
-            threads
-        };
+        let threads = if threads == 0 { crate::parallel::available_threads() } else { threads };
         let per = rows_per_block(m, threads.min(m.div_ceil(64)).max(1));
-        let blocks: Vec<_> = ids
-            .chunks_mut(per * k)
-            .zip(dists.chunks_mut(per * k))
-            .enumerate()
-            .collect();
+        let blocks: Vec<_> = ids.chunks_mut(per * k).zip(dists.chunks_mut(per * k)).enumerate().collect();
         let counts = run_blocks(blocks, |(b, (ids, dists))| {
-            let mut scratch = self
-                .pool
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop()
-                .unwrap_or_else(|| Scratch::new(self.len()));
+            let mut scratch = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_else(|| Scratch::new(self.len()));
             let mut total = 0;
             for r in 0..ids.len() / k {
                 let row = &queries[(b * per + r) * dim..(b * per + r + 1) * dim];
                 let (found, count) = self.search_one(row, k, ef, rerank, &mut scratch);
                 total += count;
                 for j in 0..k {
-                    let (d, id) = found
-                        .get(j)
-                        .map_or((f32::INFINITY, u32::MAX), |n| (n.0, n.1));
+                    let (d, id) = found.get(j).map_or((f32::INFINITY, u32::MAX), |n| (n.0, n.1));
                     ids[r * k + j] = id;
                     dists[r * k + j] = d;
                 }
             }
-            self.pool
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(scratch);
+            self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(scratch);
             total
         });
         Ok(counts.into_iter().sum())
@@ -877,79 +792,46 @@ impl Hnsw {
     /// Rebuilds an index from saved parts, checking everything a corrupt file could break:
     /// sizes, levels, link counts and every neighbour id.
     pub fn from_parts(p: HnswParts) -> Result<Hnsw, Error> {
-        let mut h = Hnsw::new(
-            p.dim,
-            p.metric,
-            p.storage,
-            p.keep,
-            p.m,
-            p.ef_construction,
-            p.rng,
-        )?;
+        let mut h = Hnsw::new(p.dim, p.metric, p.storage, p.keep, p.m, p.ef_construction, p.rng)?;
         let n = p.levels.len();
         let (m0, m) = (2 * p.m, p.m);
-        h.store
-            .from_parts(n, p.vectors, p.codes, p.scales, p.center)?;
+        h.store.load_parts(n, p.vectors, p.codes, p.scales, p.center)?;
         if p.links0.len() != n * (1 + m0) {
-            return Err(invalid(format!(
-                "bottom layer holds {} slots, {n} nodes need {}",
-                p.links0.len(),
-                n * (1 + m0)
-            )));
+            return Err(invalid(format!("bottom layer holds {} slots, {n} nodes need {}", p.links0.len(), n * (1 + m0))));
         }
         let upper_len: usize = p.levels.iter().map(|&l| l as usize * (1 + m)).sum();
         if p.upper.len() != upper_len {
-            return Err(invalid(format!(
-                "upper layers hold {} slots, the levels need {upper_len}",
-                p.upper.len()
-            )));
+            return Err(invalid(format!("upper layers hold {} slots, the levels need {upper_len}", p.upper.len())));
         }
         let max_level = p.levels.iter().copied().max().unwrap_or(0) as usize;
         if max_level > MAX_LEVEL {
-            return Err(invalid(format!(
-                "a level of {max_level} is beyond the maximum {MAX_LEVEL}"
-            )));
+            return Err(invalid(format!("a level of {max_level} is beyond the maximum {MAX_LEVEL}")));
         }
         match p.entry {
             None if n > 0 => return Err(invalid("no entry point in a non-empty index")),
             Some(e) if e as usize >= n || p.levels[e as usize] as usize != max_level => {
-                return Err(invalid(format!(
-                    "entry point {e} is not a node of the top level"
-                )));
+                return Err(invalid(format!("entry point {e} is not a node of the top level")));
             }
             _ => {}
         }
         let check = |slot: &[u32], cap: usize, node: usize, layer: usize| -> Result<(), Error> {
             let len = slot[0] as usize;
             if len > cap {
-                return Err(invalid(format!(
-                    "node {node} has {len} links on layer {layer}, at most {cap}"
-                )));
+                return Err(invalid(format!("node {node} has {len} links on layer {layer}, at most {cap}")));
             }
             let links = &slot[1..1 + len];
-            if let Some(&bad) = links.iter().find(|&&id| {
-                id as usize >= n || (layer > 0 && (p.levels[id as usize] as usize) < layer)
-            }) {
-                return Err(invalid(format!(
-                    "node {node} links to {bad} on layer {layer}, which is not a node there"
-                )));
+            if let Some(&bad) = links.iter().find(|&&id| id as usize >= n || (layer > 0 && (p.levels[id as usize] as usize) < layer)) {
+                return Err(invalid(format!("node {node} links to {bad} on layer {layer}, which is not a node there")));
             }
             if links.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(invalid(format!(
-                    "the links of node {node} on layer {layer} are not in increasing order"
-                )));
+                return Err(invalid(format!("the links of node {node} on layer {layer} are not in increasing order")));
             }
             Ok(())
         };
         let mut upper = Vec::with_capacity(n);
         let mut at = 0;
         for (node, &level) in p.levels.iter().enumerate() {
-            check(
-                &p.links0[node * (1 + m0)..(node + 1) * (1 + m0)],
-                m0,
-                node,
-                0,
-            )?;
+            check(&p.links0[node * (1 + m0)..(node + 1) * (1 + m0)], m0, node, 0)?;
             let len = level as usize * (1 + m);
             let own = &p.upper[at..at + len];
             for layer in 1..=level as usize {

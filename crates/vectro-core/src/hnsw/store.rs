@@ -473,7 +473,7 @@ impl Store {
     }
 
     /// Rebuilds the store from saved parts, checking their sizes and values.
-    pub fn from_parts(&mut self, n: usize, vectors: &[f32], codes: &[u8], scales: &[f32], center: &[f32]) -> Result<(), Error> {
+    pub fn load_parts(&mut self, n: usize, vectors: &[f32], codes: &[u8], scales: &[f32], center: &[f32]) -> Result<(), Error> {
         let cb = self.code_bytes;
         let want = |what: &str, got: usize, need: usize| {
             if got == need {

@@ -51,7 +51,7 @@ impl KMeans {
     /// `train_size` must lie between `k` and the number of rows. For `metric` cosine the sampled
     /// rows are normalised, as an index stores them; ip and cosine assign by inner product.
     pub fn new(x: &[f32], dim: usize, k: usize, train_size: usize, metric: IndexMetric, seed: u64) -> Result<KMeans, Error> {
-        if dim == 0 || x.len() % dim != 0 {
+        if dim == 0 || !x.len().is_multiple_of(dim) {
             return Err(invalid(format!("the training vectors hold {} values, not whole vectors of dim {dim}", x.len())));
         }
         let n = x.len() / dim;

@@ -26,9 +26,9 @@ use crate::flat::{distance_at, prepare_row, IndexMetric};
 use crate::mmap::{Mapping, Region};
 use crate::parallel::{available_threads, rows_per_block, run_blocks};
 use crate::quant::fastscan::{self, Tables};
+use crate::quant::int8::{self, as_i8};
 use crate::quant::rabitq::{self, Prepared, DEFAULT_EPS0, FACTORS};
 use crate::quant::rotation::Rotation;
-use crate::quant::int8::{self, as_i8};
 use crate::quant::{Scheme, MAX_DIM};
 use crate::simd::{self, Level};
 use std::sync::{Arc, OnceLock};
@@ -97,7 +97,7 @@ impl Ivf {
         if dim == 0 || dim > MAX_DIM {
             return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
         }
-        if centroids.is_empty() || centroids.len() % dim != 0 || !centroids.iter().all(|v| v.is_finite()) {
+        if centroids.is_empty() || !centroids.len().is_multiple_of(dim) || !centroids.iter().all(|v| v.is_finite()) {
             return Err(invalid(format!("the centroids hold {} values, not whole finite vectors of dim {dim}", centroids.len())));
         }
         let rotation = match storage {
@@ -256,7 +256,7 @@ impl Ivf {
     /// does not depend on it.
     pub fn add(&mut self, x: &[f32], threads: usize) -> Result<(), Error> {
         let dim = self.dim;
-        if x.len() % dim != 0 {
+        if !x.len().is_multiple_of(dim) {
             return Err(invalid(format!("x holds {} values, not whole vectors of dim {dim}", x.len())));
         }
         if let Some(bad) = x.iter().position(|v| !v.is_finite()) {
@@ -646,7 +646,7 @@ impl Ivf {
         threads: usize,
     ) -> Result<u64, Error> {
         let dim = self.dim;
-        if queries.len() % dim != 0 {
+        if !queries.len().is_multiple_of(dim) {
             return Err(invalid(format!("queries hold {} values, not whole vectors of dim {dim}", queries.len())));
         }
         if let Some(file) = &self.file {
@@ -768,8 +768,8 @@ impl Ivf {
                 return Err(invalid(format!("list ids must be 0..{n}, each once; found {id} out of range or twice")));
             }
         }
-        for l in 0..nlist {
-            self.offsets[l + 1] = self.offsets[l] + sizes[l] as usize;
+        for (l, &size) in sizes.iter().enumerate().take(nlist) {
+            self.offsets[l + 1] = self.offsets[l] + size as usize;
         }
         (self.ids, self.vectors, self.codes, self.params) = (lists.ids, lists.vectors, lists.codes, lists.params);
         if file.is_some() {
@@ -884,7 +884,10 @@ impl Shortlist {
         let rest = dists.len() / GROUP * GROUP;
         for (g, ds) in dists.chunks_exact(GROUP).enumerate() {
             let ds: &[f32; GROUP] = ds.try_into().expect("chunks_exact gives whole groups");
-            if ds.iter().fold(false, |any, &d| any | !(d > self.bar)) {
+            // `!(d > bar)`, not `d <= bar`: a NaN estimate is offered too, and the exact pass decides.
+            #[allow(clippy::neg_cmp_op_on_partial_ord)]
+            let any = ds.iter().fold(false, |any, &d| any | !(d > self.bar));
+            if any {
                 self.offer_each(ds, first, g * GROUP, &bound);
             }
         }

@@ -75,7 +75,7 @@ fn kmeans_splits_empty_clusters() {
     let dim = 4;
     let mut x = Vec::new();
     for r in 0..60 {
-        x.extend(std::iter::repeat((r % 3) as f32 * 10.0 + 1.0).take(dim));
+        x.extend(std::iter::repeat_n((r % 3) as f32 * 10.0 + 1.0, dim));
     }
     let mut km = KMeans::new(&x, dim, 6, 60, IndexMetric::L2, 3).unwrap();
     let splits: usize = (0..5).map(|_| km.step(1).splits).sum();

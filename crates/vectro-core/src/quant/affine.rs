@@ -12,21 +12,11 @@ use crate::simd::Level;
 
 /// Encode body shared by every level; the ISA wrappers compile it with their target features.
 #[inline(always)]
-pub(super) fn encode_rows_generic<const BITS: u32>(
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    params: &mut [f32],
-) -> Option<usize> {
+pub(super) fn encode_rows_generic<const BITS: u32>(x: &[f32], dim: usize, codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
     let top = ((1u32 << BITS) - 1) as f32;
     let per_byte = (8 / BITS) as usize;
     let code_bytes = (dim * BITS as usize).div_ceil(8);
-    for (r, ((xv, qv), pv)) in x
-        .chunks_exact(dim)
-        .zip(codes.chunks_exact_mut(code_bytes))
-        .zip(params.chunks_exact_mut(2))
-        .enumerate()
-    {
+    for (r, ((xv, qv), pv)) in x.chunks_exact(dim).zip(codes.chunks_exact_mut(code_bytes)).zip(params.chunks_exact_mut(2)).enumerate() {
         let (mut lo, mut hi, mut finite) = (xv[0], xv[0], true);
         for &v in xv {
             finite &= v.abs() <= f32::MAX;
@@ -49,7 +39,15 @@ pub(super) fn encode_rows_generic<const BITS: u32>(
             let mut packed = 0u32;
             for (k, &v) in group.iter().enumerate() {
                 let t = ((v - lo) / step).round_ties_even();
-                let q = if t > 0.0 { if t < top { t } else { top } } else { 0.0 };
+                let q = if t > 0.0 {
+                    if t < top {
+                        t
+                    } else {
+                        top
+                    }
+                } else {
+                    0.0
+                };
                 packed |= (q as u32) << (BITS as usize * k);
             }
             *byte = packed as u8;
@@ -75,13 +73,7 @@ pub(super) fn decode_rows_generic<const BITS: u32>(codes: &[u8], params: &[f32],
     }
 }
 
-pub(super) fn encode_rows<const BITS: u32>(
-    level: Level,
-    x: &[f32],
-    dim: usize,
-    codes: &mut [u8],
-    params: &mut [f32],
-) -> Option<usize> {
+pub(super) fn encode_rows<const BITS: u32>(level: Level, x: &[f32], dim: usize, codes: &mut [u8], params: &mut [f32]) -> Option<usize> {
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level is supported by this CPU (callers pass `simd::best_level`).

@@ -106,7 +106,7 @@ pub(super) fn plane_sums_scalar(t: &Tables, regs: &[u8], out: &mut [u32; BLOCK])
 
 /// A plane's table sums at `level`.
 fn plane_sums(level: Level, t: &Tables, regs: &[u8], out: &mut [u32; BLOCK]) {
-    debug_assert!(regs.len() % 32 == 0 && t.lo.len() == regs.len());
+    debug_assert!(regs.len().is_multiple_of(32) && t.lo.len() == regs.len());
     match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level (AVX-512 implies AVX2) is supported by this CPU; the lengths match.

@@ -12,12 +12,7 @@
 macro_rules! generic_kernels_for {
     ($features:literal) => {
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn int8_decode_rows(
-            codes: &[u8],
-            scales: &[f32],
-            dim: usize,
-            out: &mut [f32],
-        ) {
+        pub(super) unsafe fn int8_decode_rows(codes: &[u8], scales: &[f32], dim: usize, out: &mut [f32]) {
             super::int8::decode_rows_generic(codes, scales, dim, out)
         }
 
@@ -32,23 +27,12 @@ macro_rules! generic_kernels_for {
         }
 
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn affine_decode_rows<const BITS: u32>(
-            codes: &[u8],
-            params: &[f32],
-            dim: usize,
-            out: &mut [f32],
-        ) {
+        pub(super) unsafe fn affine_decode_rows<const BITS: u32>(codes: &[u8], params: &[f32], dim: usize, out: &mut [f32]) {
             super::affine::decode_rows_generic::<BITS>(codes, params, dim, out)
         }
 
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn binary_encode_rows(
-            x: &[f32],
-            dim: usize,
-            center: &[f32],
-            codes: &mut [u8],
-            s: &mut [f32],
-        ) -> Option<usize> {
+        pub(super) unsafe fn binary_encode_rows(x: &[f32], dim: usize, center: &[f32], codes: &mut [u8], s: &mut [f32]) -> Option<usize> {
             super::binary::encode_rows_generic(x, dim, center, codes, s)
         }
 
@@ -78,13 +62,7 @@ macro_rules! generic_kernels_for {
         }
 
         #[target_feature(enable = $features)]
-        pub(super) unsafe fn binary_decode_rows(
-            codes: &[u8],
-            s: &[f32],
-            center: &[f32],
-            dim: usize,
-            out: &mut [f32],
-        ) {
+        pub(super) unsafe fn binary_decode_rows(codes: &[u8], s: &[f32], center: &[f32], dim: usize, out: &mut [f32]) {
             super::binary::decode_rows_generic(codes, s, center, dim, out)
         }
     };
@@ -92,9 +70,9 @@ macro_rules! generic_kernels_for {
 
 mod affine;
 mod binary;
+pub mod fastscan;
 pub mod int8;
 pub mod nibble;
-pub mod fastscan;
 pub mod rabitq;
 pub mod rotation;
 mod scheme;
@@ -112,44 +90,25 @@ pub use scheme::{Codec, Coder, Scheme};
 pub const MAX_DIM: usize = 65_536;
 
 /// Checks that the buffers of an encode or decode call fit `dim`; returns the row count.
-fn check_shapes(
-    scheme: Scheme,
-    dim: usize,
-    values: usize,
-    codes: usize,
-    params: usize,
-    center: usize,
-) -> Result<usize, Error> {
+fn check_shapes(scheme: Scheme, dim: usize, values: usize, codes: usize, params: usize, center: usize) -> Result<usize, Error> {
     if dim == 0 || dim > MAX_DIM {
-        return Err(invalid(format!(
-            "dim must be between 1 and {MAX_DIM}, got {dim}"
-        )));
+        return Err(invalid(format!("dim must be between 1 and {MAX_DIM}, got {dim}")));
     }
-    if values % dim != 0 {
-        return Err(invalid(format!(
-            "vector buffer length {values} is not a multiple of dim {dim}"
-        )));
+    if !values.is_multiple_of(dim) {
+        return Err(invalid(format!("vector buffer length {values} is not a multiple of dim {dim}")));
     }
     let rows = values / dim;
     let want_codes = rows * scheme.code_bytes(dim);
     if codes != want_codes {
-        return Err(invalid(format!(
-            "codes buffer holds {codes} bytes, {rows} {} vectors need {want_codes}",
-            scheme.name()
-        )));
+        return Err(invalid(format!("codes buffer holds {codes} bytes, {rows} {} vectors need {want_codes}", scheme.name())));
     }
     let want_params = rows * scheme.vector_params();
     if params != want_params {
-        return Err(invalid(format!(
-            "params buffer holds {params} floats, {rows} vectors need {want_params}"
-        )));
+        return Err(invalid(format!("params buffer holds {params} floats, {rows} vectors need {want_params}")));
     }
     let want_center = scheme.file_params(dim);
     if center != want_center {
-        return Err(invalid(format!(
-            "center holds {center} floats, {} needs {want_center}",
-            scheme.name()
-        )));
+        return Err(invalid(format!("center holds {center} floats, {} needs {want_center}", scheme.name())));
     }
     Ok(rows)
 }
@@ -166,16 +125,7 @@ pub fn encode(
     params: &mut [f32],
     threads: usize,
 ) -> Result<Option<usize>, Error> {
-    encode_at(
-        simd::level(),
-        scheme,
-        x,
-        dim,
-        center,
-        codes,
-        params,
-        threads,
-    )
+    encode_at(simd::level(), scheme, x, dim, center, codes, params, threads)
 }
 
 /// [`encode`] at a given SIMD level (for tests and benchmarks); unsupported levels fall back.
@@ -190,26 +140,14 @@ pub fn encode_at(
     params: &mut [f32],
     threads: usize,
 ) -> Result<Option<usize>, Error> {
-    let rows = check_shapes(
-        scheme,
-        dim,
-        x.len(),
-        codes.len(),
-        params.len(),
-        center.len(),
-    )?;
+    let rows = check_shapes(scheme, dim, x.len(), codes.len(), params.len(), center.len())?;
     if rows == 0 {
         return Ok(None);
     }
     let coder = scheme.coder(simd::best_level(level), dim, center).map_err(invalid)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
-    let blocks: Vec<_> = x
-        .chunks(per * dim)
-        .zip(codes.chunks_mut(per * cb))
-        .zip(params.chunks_mut(per * pp))
-        .enumerate()
-        .collect();
+    let blocks: Vec<_> = x.chunks(per * dim).zip(codes.chunks_mut(per * cb)).zip(params.chunks_mut(per * pp)).enumerate().collect();
     let bad = run_blocks(blocks, |(b, ((xb, cb), pb))| coder.encode_rows(xb, cb, pb).map(|r| b * per + r));
     Ok(bad.into_iter().flatten().min())
 }
@@ -224,16 +162,7 @@ pub fn decode(
     out: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    decode_at(
-        simd::level(),
-        scheme,
-        codes,
-        params,
-        center,
-        dim,
-        out,
-        threads,
-    )
+    decode_at(simd::level(), scheme, codes, params, center, dim, out, threads)
 }
 
 /// [`decode`] at a given SIMD level (for tests and benchmarks).
@@ -248,25 +177,14 @@ pub fn decode_at(
     out: &mut [f32],
     threads: usize,
 ) -> Result<(), Error> {
-    let rows = check_shapes(
-        scheme,
-        dim,
-        out.len(),
-        codes.len(),
-        params.len(),
-        center.len(),
-    )?;
+    let rows = check_shapes(scheme, dim, out.len(), codes.len(), params.len(), center.len())?;
     if rows == 0 {
         return Ok(());
     }
     let coder = scheme.coder(simd::best_level(level), dim, center).map_err(invalid)?;
     let per = rows_per_block(rows, threads_for(rows, dim, threads));
     let (cb, pp) = (scheme.code_bytes(dim), scheme.vector_params());
-    let blocks: Vec<_> = out
-        .chunks_mut(per * dim)
-        .zip(codes.chunks(per * cb))
-        .zip(params.chunks(per * pp))
-        .collect();
+    let blocks: Vec<_> = out.chunks_mut(per * dim).zip(codes.chunks(per * cb)).zip(params.chunks(per * pp)).collect();
     run_blocks(blocks, |((ob, cb), pb)| coder.decode_rows(cb, pb, ob));
     Ok(())
 }
@@ -275,7 +193,7 @@ pub fn decode_at(
 /// sums are reproducible anywhere: the first pass of the binary scheme's center. Returns the first
 /// row holding a NaN or infinite value, if any (rows before it have been added).
 pub fn column_sums(x: &[f32], dim: usize, acc: &mut [f64]) -> Result<Option<usize>, Error> {
-    if dim == 0 || dim > MAX_DIM || x.len() % dim != 0 || acc.len() != dim {
+    if dim == 0 || dim > MAX_DIM || !x.len().is_multiple_of(dim) || acc.len() != dim {
         return Err(invalid(format!(
             "column_sums needs 1 <= dim <= {MAX_DIM}, a whole number of rows and dim sums; got dim {dim}, {} values, {} sums",
             x.len(),
@@ -301,7 +219,7 @@ pub const ERROR_STATS_LEN: usize = 5;
 /// `[sum |e|, max |e|, sum e^2, sum of ||e|| / ||x|| over rows with ||x|| > 0, count of those rows]`
 /// where `e = x - y` per element.
 pub fn error_stats(x: &[f32], y: &[f32], dim: usize, acc: &mut [f64]) -> Result<(), Error> {
-    if dim == 0 || x.len() != y.len() || x.len() % dim != 0 || acc.len() != ERROR_STATS_LEN {
+    if dim == 0 || x.len() != y.len() || !x.len().is_multiple_of(dim) || acc.len() != ERROR_STATS_LEN {
         return Err(invalid(format!(
             "error_stats needs two equal buffers of whole rows and {ERROR_STATS_LEN} slots; got dim {dim}, {} and {} values, {} slots",
             x.len(),
@@ -361,11 +279,11 @@ fn check_estimate(
         return Err(invalid(format!("rabitq bits must be 1 to 8, got {bits}")));
     }
     let block = rabitq::read_block(words, dim).map_err(invalid)?;
-    if queries.len() % dim != 0 {
+    if !queries.len().is_multiple_of(dim) {
         return Err(invalid(format!("queries hold {} floats, not whole vectors of dim {dim}", queries.len())));
     }
     let rows = params / rabitq::FACTORS;
-    if params % rabitq::FACTORS != 0 || codes != code_len(rows) {
+    if !params.is_multiple_of(rabitq::FACTORS) || codes != code_len(rows) {
         return Err(invalid(format!(
             "{codes} code bytes and {params} factors are not whole rows of {} factors and their codes ({} bytes for {rows} rows)",
             rabitq::FACTORS,
@@ -408,7 +326,8 @@ pub fn rabitq_estimate(
     let per = rows_per_block(rows, threads_for(rows, cb, threads));
     for ((q, d), b) in queries.chunks_exact(dim).zip(dists.chunks_exact_mut(rows)).zip(bounds.chunks_exact_mut(rows)) {
         let prepared = rabitq::Prepared::new(bits, q, &args.block, l2);
-        let blocks: Vec<_> = codes.chunks(per * cb).zip(params.chunks(per * rabitq::FACTORS)).zip(d.chunks_mut(per).zip(b.chunks_mut(per))).collect();
+        let blocks: Vec<_> =
+            codes.chunks(per * cb).zip(params.chunks(per * rabitq::FACTORS)).zip(d.chunks_mut(per).zip(b.chunks_mut(per))).collect();
         run_blocks(blocks, |((cs, fs), (ds, bs))| {
             for (((code, f), dv), bv) in cs.chunks_exact(cb).zip(fs.chunks_exact(rabitq::FACTORS)).zip(ds.iter_mut()).zip(bs.iter_mut()) {
                 let e = prepared.estimate(code, f, eps0);
@@ -430,7 +349,7 @@ pub fn rabitq_pack(bits: usize, dim: usize, codes: &[u8], out: &mut [u8]) -> Res
         return Err(invalid(format!("dim must be 1 to {MAX_DIM}, got {dim}")));
     }
     let cb = rabitq::code_bytes(bits, dim);
-    if codes.len() % cb != 0 {
+    if !codes.len().is_multiple_of(cb) {
         return Err(invalid(format!("{} code bytes are not whole rows of {cb} bytes", codes.len())));
     }
     let need = fastscan::packed_bytes(bits, dim, codes.len() / cb);

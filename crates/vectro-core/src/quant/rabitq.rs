@@ -30,7 +30,7 @@ pub const DEFAULT_EPS0: f64 = 1.9;
 
 const COARSE: usize = 40;
 const FINE: usize = 40;
-const _: () = assert!(COARSE % 2 == 0 && FINE % 2 == 0);
+const _: () = assert!(COARSE.is_multiple_of(2) && FINE.is_multiple_of(2));
 /// The scale search covers t |u|max / (m + 1) in this range.
 const SCALE_LO: f64 = 0.1;
 const SCALE_HI: f64 = 2.0;

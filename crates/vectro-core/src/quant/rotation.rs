@@ -82,7 +82,7 @@ impl Rotation {
 
     #[inline(always)]
     fn hadamard(&self, round: usize, x: &mut [f64]) {
-        let start = if round % 2 == 0 { 0 } else { self.padded - self.pow2 };
+        let start = if round.is_multiple_of(2) { 0 } else { self.padded - self.pow2 };
         let x = &mut x[start..start + self.pow2];
         // SAFETY: `fwht` is a kernel of a level this CPU supports (`Rotation::at`); x.len() is a
         // power of two of at least 64.

@@ -178,12 +178,14 @@ fn int8_distances_match_the_pair_formula_at_every_level() {
     // past float32's integers, and both metrics, including a l2 value that falls below 0.
     let mut rng = Rng(77);
     for n in 0..10 {
-        let dots: Vec<f32> = (0..n).map(|i| ((rng.next_u64() % 132_000_000) as f32 - 66_000_000.0) * if i % 3 == 0 { 1.0 } else { 1e-3 }).collect();
+        let dots: Vec<f32> =
+            (0..n).map(|i| ((rng.next_u64() % 132_000_000) as f32 - 66_000_000.0) * if i % 3 == 0 { 1.0 } else { 1e-3 }).collect();
         let scales: Vec<f32> = (0..n).map(|_| (rng.next_u64() % 1000) as f32 / 997.0 + 1e-3).collect();
         let norms: Vec<f64> = (0..n).map(|_| (rng.next_u64() % 1_000_000) as f64 / 3.0).collect();
         let query = (0.0371f32, 1234.5678f64);
         for l2 in [true, false] {
-            let want: Vec<u32> = dots.iter().zip(&scales).zip(&norms).map(|((&d, &s), &m)| int8::distance(l2, d, query, (s, m)).to_bits()).collect();
+            let want: Vec<u32> =
+                dots.iter().zip(&scales).zip(&norms).map(|((&d, &s), &m)| int8::distance(l2, d, query, (s, m)).to_bits()).collect();
             for level in supported_levels() {
                 let mut got = dots.clone();
                 int8::distances(level, l2, query, &scales, &norms, &mut got);

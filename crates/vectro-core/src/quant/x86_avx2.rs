@@ -74,6 +74,7 @@ unsafe fn int8_encode_one(x: &[f32], q: &mut [u8]) -> Option<f32> {
     let mut m = lanes.iter().fold(0f32, |m, &v| if v > m { v } else { m });
     for &v in &x[body..] {
         let a = v.abs();
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // true for NaN as well as infinity
         if !(a <= f32::MAX) {
             bad = 1;
         }
@@ -154,7 +155,7 @@ pub(super) unsafe fn rabitq_cosine_at(w: &[f64], m: usize, t: [f64; 2]) -> [f64;
 /// The CPU must support AVX2. `lo`, `hi` and `regs` have the same length, a multiple of 32.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn fastscan_plane_sums(lo: &[u8], hi: &[u8], regs: &[u8], out: &mut [u32; super::fastscan::BLOCK]) {
-    assert!(lo.len() == regs.len() && hi.len() == regs.len() && regs.len() % 32 == 0);
+    assert!(lo.len() == regs.len() && hi.len() == regs.len() && regs.len().is_multiple_of(32));
     let nibble = _mm256_set1_epi8(0x0f);
     // Rows 0..8, 8..16, 16..24 and 24..32, as 32-bit sums.
     let mut total = [_mm256_setzero_si256(); 4];
@@ -274,7 +275,7 @@ pub(super) unsafe fn fwht(x: &mut [f64], scale: f64) {
 /// The CPU must support AVX2. `code` is whole 32-byte chunks, and `parts` holds 128 bytes per chunk.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn nibble_dot(parts: &[i8], code: &[u8]) -> i64 {
-    debug_assert!(code.len() % 32 == 0 && parts.len() == 4 * code.len());
+    debug_assert!(code.len().is_multiple_of(32) && parts.len() == 4 * code.len());
     let (low, ones) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi16(1));
     let (mut acc_l, mut acc_h) = (_mm256_setzero_si256(), _mm256_setzero_si256());
     for c in 0..code.len() / 32 {
