@@ -1,3 +1,4 @@
+import { checkRows } from '../formats/finite.js';
 import { selectBackend, type BackendChoice } from '../backends/select.js';
 import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
@@ -34,7 +35,7 @@ export class FlatIndex implements VectorIndex {
   /** Appends the rows of `x` (copied once into the index's own growing buffer). */
   add(x: Float32Array, _options?: AddOptions): void {
     const n = rowsOf(x, this.dim, 'vectors');
-    if (!x.every(Number.isFinite)) throw new RangeError('vectors hold NaN or infinite values');
+    checkRows(x, this.dim, 'vectors');
     const needed = (this.rows + n) * this.dim;
     if (needed > this.vectors.length) {
       const grown = new Float32Array(Math.max(needed, this.vectors.length * 2));
@@ -47,6 +48,7 @@ export class FlatIndex implements VectorIndex {
 
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
     const m = rowsOf(queries, this.dim, 'queries');
+    checkRows(queries, this.dim, 'queries');
     if (!Number.isInteger(k) || k < 1 || k > this.rows) throw new RangeError(`k must be between 1 and the number of vectors (${this.rows}), got ${k}`);
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);

@@ -1,5 +1,7 @@
 import { DataError } from '../errors.js';
 import { AtomicFile, readFully } from '../formats/atomic.js';
+import { stopIfAborted } from '../signals.js';
+import { firstUnfitRow } from '../formats/finite.js';
 import { crcUpdate } from '../formats/checksum.js';
 import { openInput } from '../formats/input.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
@@ -182,8 +184,15 @@ function directoryChecksum(header: Uint8Array, sections: ArrayBufferView[]): num
   return crc;
 }
 
-/** Writes an index file atomically (temp file, then rename). */
-export async function writeIndex(path: string, d: IndexData): Promise<number> {
+/** Bytes written per call: between them an abort is seen (Ctrl-C during a large index's write). */
+const WRITE_BLOCK = 8 << 20;
+
+/**
+ * Writes an index file atomically (temp file, then rename). `signal` is checked between blocks and
+ * last just before the rename: an aborted write removes its temp file and throws InterruptedError.
+ */
+export async function writeIndex(path: string, d: IndexData, signal?: AbortSignal): Promise<number> {
+  stopIfAborted(signal);
   const graph = d.type === 'hnsw' ? encodeGraph(d) : new Uint8Array(0);
   const l = layout({ ...d, graphBytes: graph.length });
   const file = await AtomicFile.create(path);
@@ -208,13 +217,19 @@ export async function writeIndex(path: string, d: IndexData): Promise<number> {
       const pad = new Uint8Array(s.offset - at);
       const bytes = new Uint8Array(arrays[s.name].buffer, arrays[s.name].byteOffset, s.bytes);
       await file.write(pad, at);
-      await file.write(bytes, s.offset);
-      crc = crcUpdate(bytes, crcUpdate(pad, crc));
+      crc = crcUpdate(pad, crc);
+      for (let from = 0; from < bytes.length; from += WRITE_BLOCK) {
+        stopIfAborted(signal);
+        const block = bytes.subarray(from, Math.min(bytes.length, from + WRITE_BLOCK));
+        await file.write(block, s.offset + from);
+        crc = crcUpdate(block, crc);
+      }
       at = s.offset + s.bytes;
     }
     const trailer = new Uint8Array(4);
     new DataView(trailer.buffer).setUint32(0, crc, true);
     await file.write(trailer, l.checksumOffset);
+    stopIfAborted(signal);
     await file.commit();
   } catch (err) {
     await file.abort();
@@ -345,8 +360,9 @@ export async function readIndex(path: string): Promise<IndexData & { fileBytes: 
     const vectors = view('vectors', (b, o, n) => new Float32Array(b, o, n), 4);
     const scales = view('scales', (b, o, n) => new Float32Array(b, o, n), 4);
     const center = view('center', (b, o, n) => new Float32Array(b, o, n), 4);
-    const bad = firstNonFinite(vectors);
-    if (bad >= 0) throw fail(`vector ${Math.floor(bad / h.dim)}, dimension ${bad % h.dim} is ${vectors[bad]}; an index holds finite values only`);
+    const bad = firstUnfitRow(vectors, h.dim);
+    if (bad?.dimension !== undefined) throw fail(`vector ${bad.row}, dimension ${bad.dimension} ${bad.problem}; an index holds finite values only`);
+    if (bad) throw fail(`vector ${bad.row} ${bad.problem}, above the 2^62 (4.61e18) an index holds`);
     const rabitq = h.storage.startsWith('rabitq');
     const badScale = scales.findIndex((s) => !(s - s === 0 && s >= 0));
     if (badScale >= 0) {

@@ -1,3 +1,4 @@
+import { checkRows } from '../formats/finite.js';
 import { nativeAddonFor, type BackendChoice } from '../backends/select.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
@@ -235,6 +236,7 @@ export class HnswIndex implements VectorIndex {
   /** Inserts the rows of `x` (read in place, not copied element by element). The js baseline uses one thread. */
   add(x: Float32Array, options: AddOptions = {}): void {
     rowsOf(x, this.dim, 'vectors');
+    checkRows(x, this.dim, 'vectors');
     this.centerOn(x);
     this.engine.add(x, options.threads ?? 1);
   }
@@ -246,6 +248,7 @@ export class HnswIndex implements VectorIndex {
    */
   async addAsync(x: Float32Array, options: AsyncAddOptions = {}): Promise<void> {
     const n = rowsOf(x, this.dim, 'vectors');
+    checkRows(x, this.dim, 'vectors');
     this.centerOn(x);
     const chunk = this.engine.addAsync ? 10_000 : 250;
     for (let start = 0; start < n; start += chunk) {
@@ -273,6 +276,7 @@ export class HnswIndex implements VectorIndex {
   /** Checks a search's arguments; returns the query count, the ef and the rerank to use. */
   private checkSearch(queries: Float32Array, k: number, options: SearchOptions): { m: number; ef: number; rerank: number } {
     const m = rowsOf(queries, this.dim, 'queries');
+    checkRows(queries, this.dim, 'queries');
     const ef = options.ef ?? Math.max(64, k);
     const rerank = options.rerank ?? 0;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be at least 1, got ${k}`);

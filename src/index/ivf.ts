@@ -3,7 +3,7 @@ import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
 import type { NativeAddon } from '../native/types.js';
 import { MAX_DIM } from '../quant/schemes.js';
 import { UsageError } from '../errors.js';
-import { firstNonFinite } from '../formats/finite.js';
+import { checkRows } from '../formats/finite.js';
 import { indexFileBytes, readIndex, readIvfDirectory, STORAGES, writeIndex, type IndexData, type Storage } from './format.js';
 import { JsIvf } from './js-ivf.js';
 import { JsKMeans } from './js-kmeans.js';
@@ -289,8 +289,7 @@ export class IvfIndex implements VectorIndex {
     const n = rowsOf(x, this.dim, 'training vectors');
     if (this.trained) throw new RangeError('the index is trained already');
     if (n < this.nlist) throw new RangeError(`nlist (${this.nlist}) must not exceed the number of vectors (${n}): k-means needs at least one vector per list`);
-    const firstBad = firstNonFinite(x);
-    if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
+    checkRows(x, this.dim, 'training vectors');
     const trainer = this.trainer(x, Math.min(n, this.trainSize ?? TRAIN_PER_LIST * this.nlist));
     for (let i = 1; i <= this.iterations; i++) {
       const step = await trainer.step(options.threads ?? 0);
@@ -314,8 +313,7 @@ export class IvfIndex implements VectorIndex {
   add(x: Float32Array, options: { threads?: number } = {}): void {
     rowsOf(x, this.dim, 'vectors');
     const engine = this.trainedEngine();
-    const firstBad = firstNonFinite(x);
-    if (firstBad >= 0) throw new RangeError(`vector ${Math.floor(firstBad / this.dim)} holds NaN or infinite values`);
+    checkRows(x, this.dim, 'vectors');
     engine.add(x, options.threads ?? 1);
   }
 
@@ -353,7 +351,7 @@ export class IvfIndex implements VectorIndex {
       );
     }
     if (rerank > 0 && rerank < k) throw new RangeError(`rerank (${rerank}) must be at least k (${k})`);
-    if (firstNonFinite(queries) >= 0) throw new RangeError('queries hold NaN or infinite values');
+    checkRows(queries, this.dim, 'queries');
     const ids = new Uint32Array(m * k);
     const distances = new Float32Array(m * k);
     const distanceComputations = engine.search(queries, k, nprobe, rerank, options.batch ?? false, ids, distances, options.threads ?? 0);

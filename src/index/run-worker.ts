@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { VectroError } from '../errors.js';
+import { InterruptedError, VectroError } from '../errors.js';
+import { signalExitCode } from '../signals.js';
 
 /** What an index worker sends: progress, its result, or the error that stopped it. */
 export type WorkerMessage<T> =
@@ -28,7 +29,7 @@ export function runWorker<T>(
     };
     const onAbort = () => {
       void worker.terminate();
-      finish(() => reject(new VectroError('interrupted', 130)));
+      finish(() => reject(new InterruptedError(signalExitCode(String(signal!.reason)))));
     };
     signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerMessage<T>) => {
