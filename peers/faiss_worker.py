@@ -2,13 +2,14 @@
 
 vectro starts it with python3 (or VECTRO_PYTHON) and talks JSON lines over stdio, one request and one
 answer at a time. Vectors never travel as JSON: vectro writes them to raw float32 files (row-major,
-count x dim) and this worker writes result ids to raw int32 files. Searches are timed here, around the
+count x dim) and this worker writes result ids and distances to raw int32 and float32 files. Searches are timed here, around the
 FAISS calls only, the way vectro times its own indexes, so the figures compare like with like.
 
 Requests (`op`):
   build   factory, metric (l2|ip|cosine), dim, base (path), count, efc (or null), refine (0: none), threads
   search  queries (path), count, k, params ({"efSearch": 64} or {"nprobe": 16}), threads, warmup,
-          passes ({min, max, minSeconds, maxSeconds, passSeconds, passQueries}), ids (path to write)
+          passes ({min, max, minSeconds, maxSeconds, passSeconds, passQueries}), ids and distances
+          (paths to write: count x k int32, -1 for none; float32, FAISS's own distances)
   quit
 Answers: {"ok": true, ...} or {"ok": false, "kind": "factory"|"request"|"internal", "message": "..."}.
 The first line it writes is {"type": "ready", ...} or {"type": "error", "kind": "import", ...}.
@@ -111,6 +112,7 @@ class Worker:
                 raise RequestError("request", f"cannot set {name} = {value} on {type(faiss.downcast_index(index)).__name__}: {first_line(e)}")
         k, nq, p = r["k"], r["count"], r["passes"]
         ids = np.full((nq, k), -1, dtype=np.int64)
+        dists = np.zeros((nq, k), dtype=np.float32)
         faiss.omp_set_num_threads(1)
         for i in range(min(nq, r["warmup"])):
             index.search(q[i : i + 1], k)
@@ -128,10 +130,11 @@ class Worker:
             t0 = time.perf_counter()
             while timed < nq:
                 s = time.perf_counter()
-                _, found = index.search(q[timed : timed + 1], k)
+                dist, found = index.search(q[timed : timed + 1], k)
                 lat[timed] = (time.perf_counter() - s) * 1000
                 if pass_no == 0:
                     ids[timed] = found[0]
+                    dists[timed] = dist[0]
                 timed += 1
                 if timed >= p["passQueries"] and time.perf_counter() - t0 > p["passSeconds"]:
                     break
@@ -148,12 +151,14 @@ class Worker:
             if pass_no > 0 and time.perf_counter() - b >= p["maxSeconds"]:
                 break
             b0 = time.perf_counter()
-            _, found = index.search(q, k)
+            dist, found = index.search(q, k)
             fastest = min(fastest, time.perf_counter() - b0)
             if pass_no == 0 and answered < nq:
                 ids[answered:] = found[answered:]
+                dists[answered:] = dist[answered:]
             pass_no += 1
         ids.astype(np.int32).tofile(r["ids"])
+        dists.astype(np.float32).tofile(r["distances"])
         return {"qps": best[0], "timed": best[1], "latencies_ms": best[2], "batch_qps": nq / fastest}
 
 

@@ -61,3 +61,10 @@ export function printable(text: string, max = Infinity): string {
   const escaped = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }
+
+/**
+ * A contender (a peer such as FAISS, or one of vectro's backends) answered something that cannot be
+ * right: ids of the wrong length, out of range or repeated, distances out of order, a timing that is
+ * not a number. Its results are refused, never reported.
+ */
+export class AnswerError extends DataError {}

@@ -5,7 +5,8 @@ export function recallAtK(found: Uint32Array, truth: Truth, k: number): number {
   let hits = 0;
   for (let q = 0; q < truth.count; q++) {
     const t = new Set(truth.ids.subarray(q * truth.width, q * truth.width + k));
-    for (let j = 0; j < k; j++) if (t.has(found[q * k + j])) hits++;
+    // Each true neighbour counts once, however often it is returned.
+    for (let j = 0; j < k; j++) if (t.delete(found[q * k + j])) hits++;
   }
   return hits / (truth.count * k);
 }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import type { IndexMetricName } from '../distance/metrics.js';
+import { AnswerError } from '../errors.js';
 
 /**
  * FAISS as a peer: a Python worker (peers/faiss_worker.py) started with `python3`, or VECTRO_PYTHON,
@@ -53,11 +55,28 @@ export interface PassPlan {
 
 export interface FaissSearch {
   ids: Uint32Array;
+  /** FAISS's own: squared l2 distances (smaller first), or inner products (larger first). */
+  distances: Float32Array;
   qps: number;
   timed: number;
   latencies: Float64Array;
   batchQps: number;
 }
+
+/** What a build answer must hold (JSON carries no NaN, so a number is finite). */
+const buildAnswer = z.object({
+  build_seconds: z.number().nonnegative(),
+  index_bytes: z.number().int().positive(),
+  peak_rss_bytes: z.number().nonnegative(),
+  type: z.string(),
+});
+/** What a search answer must hold; the ids and distances come in files, checked by their sizes. */
+const searchAnswer = z.object({
+  qps: z.number().positive(),
+  timed: z.number().int().positive(),
+  latencies_ms: z.array(z.number().nonnegative()),
+  batch_qps: z.number().positive(),
+});
 
 /** Workers not yet closed, so a long-lived process (the bench worker) can close them all at its end. */
 const open = new Set<FaissWorker>();
@@ -88,14 +107,20 @@ export class FaissWorker {
   /** Starts a worker; throws FaissError('unavailable') without Python or faiss. */
   static async start(): Promise<FaissWorker> {
     const python = process.env.VECTRO_PYTHON || 'python3';
-    const child = spawn(python, ['-u', WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A process group of its own, so that a wrapper script's children (VECTRO_PYTHON may be one
+    // that starts Python without exec) are stopped with it.
+    const child = spawn(python, ['-u', WORKER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // A worker that died before reading its request must not crash vectro with EPIPE.
+    child.stdin.on('error', () => undefined);
+    groups.add(child);
+    child.once('exit', () => groups.delete(child));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const stderr = { tail: '' };
     child.stderr.on('data', (b: Buffer) => (stderr.tail = (stderr.tail + b.toString()).slice(-4000)));
     let spawnError: NodeJS.ErrnoException | undefined;
     child.once('error', (err) => (spawnError = err));
     const first = await withTimeout(lines.next(), 60_000, `${python} did not start the FAISS worker within 60 s`).catch((err: Error) => {
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
       throw new FaissError(err.message, 'unavailable');
     });
     if (first.done) await new Promise((r) => setTimeout(r, 50)); // let a spawn error arrive
@@ -113,7 +138,7 @@ export class FaissWorker {
       open.add(w);
       return w;
     }
-    child.kill();
+    killGroup(child, 'SIGKILL');
     if (hello?.type === 'error' && hello.kind === 'import') {
       throw new FaissError(`faiss is not importable by ${python} (${String(hello.message)}); ${INSTALL}`, 'unavailable');
     }
@@ -129,7 +154,7 @@ export class FaissWorker {
     try {
       next = await withTimeout(this.lines.next(), timeoutMs(), `the FAISS worker did not answer '${String(req.op)}' within ${timeoutMs() / 1000} s`);
     } catch (err) {
-      this.child.kill('SIGKILL');
+      killGroup(this.child, 'SIGKILL');
       throw new FaissError((err as Error).message, 'failed');
     }
     if (next.done) {
@@ -143,8 +168,21 @@ export class FaissWorker {
     }
     const answer = parseLine(next.value);
     if (!answer) throw new FaissError(`the FAISS worker answered something that is not JSON: ${next.value.slice(0, 200)}`, 'failed');
-    if (answer.ok !== true) throw new FaissError(String(answer.message), answer.kind === 'factory' ? 'refused' : 'failed');
+    if (answer.ok !== true) throw new FaissError(this.scrub(String(answer.message)), answer.kind === 'factory' ? 'refused' : 'failed');
     return answer as T;
+  }
+
+  /** A worker's message without the temporary folder's path, which means nothing to a user. */
+  private scrub(message: string): string {
+    return message.split(this.dir).join('<temp>');
+  }
+
+  /** The answer checked against `schema`; AnswerError naming what is wrong otherwise. */
+  private checked<T>(op: string, schema: z.ZodType<T>, answer: unknown): T {
+    const r = schema.safeParse(answer);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    throw new AnswerError(`FAISS answered '${op}' with ${issue.path.join('.') || 'its answer'}: ${issue.message}; its results are refused`);
   }
 
   /** Builds `factory` over `base` (count x dim float32, row-major); cosine normalises inside FAISS. */
@@ -161,7 +199,7 @@ export class FaissWorker {
     writeFileSync(path, new Uint8Array(o.base.buffer, o.base.byteOffset, o.base.byteLength));
     this.dim = o.dim;
     try {
-      return await this.request<FaissBuild>({
+      const answer = await this.request<unknown>({
         op: 'build',
         factory: o.factory,
         metric: o.metric,
@@ -172,6 +210,7 @@ export class FaissWorker {
         refine: o.refine ?? 0,
         threads: o.threads,
       });
+      return this.checked('build', buildAnswer, answer);
     } finally {
       rmSync(path, { force: true });
     }
@@ -189,8 +228,9 @@ export class FaissWorker {
     const count = o.queries.length / this.dim;
     const qPath = join(this.dir, 'queries.f32');
     const idsPath = join(this.dir, 'ids.i32');
+    const distancesPath = join(this.dir, 'distances.f32');
     writeFileSync(qPath, new Uint8Array(o.queries.buffer, o.queries.byteOffset, o.queries.byteLength));
-    const r = await this.request<{ qps: number; timed: number; latencies_ms: number[]; batch_qps: number }>({
+    const answer = await this.request<unknown>({
       op: 'search',
       queries: qPath,
       count,
@@ -200,21 +240,44 @@ export class FaissWorker {
       warmup: o.warmup,
       passes: o.passes,
       ids: idsPath,
+      distances: distancesPath,
     });
-    const raw = readFileSync(idsPath);
-    rmSync(idsPath, { force: true });
+    const r = this.checked('search', searchAnswer, answer);
+    const read = (path: string, what: string) => {
+      const raw = readFileSync(path, { flag: 'r' });
+      rmSync(path, { force: true });
+      if (raw.length !== count * o.k * 4)
+        throw new AnswerError(`FAISS answered 'search' with ${raw.length / 4} ${what} for ${count} queries x k = ${o.k}; its results are refused`);
+      return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length);
+    };
     // FAISS marks missing results with -1: as u32 that is 0xffffffff, vectro's own "none".
-    const ids = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-    return { ids, qps: r.qps, timed: r.timed, latencies: Float64Array.from(r.latencies_ms), batchQps: r.batch_qps };
+    const ids = new Uint32Array(read(idsPath, 'ids'));
+    const distances = new Float32Array(read(distancesPath, 'distances'));
+    return { ids, distances, qps: r.qps, timed: r.timed, latencies: Float64Array.from(r.latencies_ms), batchQps: r.batch_qps };
   }
 
   close(): void {
     open.delete(this);
     if (!this.exited) {
-      this.child.stdin.end(`${JSON.stringify({ op: 'quit' })}\n`);
-      setTimeout(() => this.child.kill(), 2000).unref();
+      if (this.child.stdin.writable) this.child.stdin.end(`${JSON.stringify({ op: 'quit' })}\n`);
+      setTimeout(() => killGroup(this.child, 'SIGKILL'), 2000).unref();
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Worker process groups still running; killed if vectro exits first (Ctrl-C, an error). */
+const groups = new Set<ChildProcessWithoutNullStreams>();
+process.on('exit', () => {
+  for (const child of groups) killGroup(child, 'SIGKILL');
+});
+
+/** Signals the worker's whole process group (Python and anything a wrapper script started). */
+function killGroup(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal); // the group is gone; the child itself may not be
   }
 }
 

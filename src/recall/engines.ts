@@ -16,6 +16,8 @@ export type RecallBackend = (typeof RECALL_BACKENDS)[number];
 
 export interface SearchOutcome {
   ids: Uint32Array;
+  /** The distances, smaller first (every metric as a distance: l2 squared, 1 - a.b), where the backend gives them. */
+  distances?: Float32Array;
   /** Distance computations made, or null where the backend does not count them. */
   computations: number | null;
 }
@@ -23,6 +25,7 @@ export interface SearchOutcome {
 /** What a timed search of all the queries gives: the ids, and the best pass's speed and latencies. */
 export interface TimedSearch {
   ids: Uint32Array;
+  distances?: Float32Array;
   qps: number;
   timed: number;
   latencies: Float64Array;
@@ -105,7 +108,9 @@ function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
     async timedSearch(queries, k, ef, threads, passes, warmup) {
       const params: Record<string, number> = sweep === 'ef' ? { efSearch: ef } : sweep === 'nprobe' ? { nprobe: ef } : {};
       const r = await worker!.search({ queries, k, params, threads, warmup, passes });
-      return { ids: r.ids, qps: r.qps, timed: r.timed, latencies: r.latencies, computations: null, batchQps: r.batchQps };
+      // FAISS gives similarities for ip and cosine (larger first): as distances, 1 - s, smaller first.
+      const distances = metric === 'l2' ? r.distances : r.distances.map((s) => 1 - s);
+      return { ids: r.ids, distances, qps: r.qps, timed: r.timed, latencies: r.latencies, computations: null, batchQps: r.batchQps };
     },
     close: () => worker?.close(),
   };
@@ -122,7 +127,11 @@ function ivfEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
     seed,
     backend: p.backend as 'native' | 'js',
   });
-  const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
+  const outcome = (r: { ids: Uint32Array; distances: Float32Array; distanceComputations: number }) => ({
+    ids: r.ids,
+    distances: r.distances,
+    computations: r.distanceComputations,
+  });
   return {
     build: (base, threads, onProgress) => index.addAsync(base, { threads, onProgress }),
     bytes: async () => index.fileBytes(),
@@ -147,7 +156,11 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
           storage: config.storage,
           keepVectors: config.rerank > 0,
         });
-  const outcome = (r: { ids: Uint32Array; distanceComputations: number }) => ({ ids: r.ids, computations: r.distanceComputations });
+  const outcome = (r: { ids: Uint32Array; distances: Float32Array; distanceComputations: number }) => ({
+    ids: r.ids,
+    distances: r.distances,
+    computations: r.distanceComputations,
+  });
   return {
     async build(base, threads, onProgress) {
       if (index.addAsync) await index.addAsync(base, { threads, onProgress });
@@ -171,7 +184,7 @@ interface Hnswlib {
     initIndex(maxElements: number, m: number, efConstruction: number, seed: number): void;
     addPoint(point: number[], label: number): void;
     setEf(ef: number): void;
-    searchKnn(query: number[], k: number): { neighbors: number[] };
+    searchKnn(query: number[], k: number): { neighbors: number[]; distances: number[] };
     writeIndexSync(path: string): void;
   };
 }
@@ -196,7 +209,8 @@ function hnswlibEngine({ config, dim, metric, seed }: EngineParams): Engine {
     bytes: () => savedBytes((path) => index.writeIndexSync(path)),
     searchOne(q, k, e) {
       if (e !== ef) index.setEf((ef = e));
-      return { ids: Uint32Array.from(index.searchKnn(Array.from(q), k).neighbors), computations: null };
+      const r = index.searchKnn(Array.from(q), k);
+      return { ids: Uint32Array.from(r.neighbors), distances: Float32Array.from(r.distances), computations: null };
     },
   };
 }

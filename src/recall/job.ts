@@ -28,4 +28,4 @@ export type WorkerEvent =
   | { type: 'build'; build: BuildResult }
   | { type: 'point'; point: PointResult }
   | { type: 'done' }
-  | { type: 'error'; message: string; exitCode: number };
+  | { type: 'error'; message: string; exitCode: number /** The contender's answer was refused (AnswerError). */; badAnswer?: boolean };

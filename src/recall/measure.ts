@@ -71,10 +71,15 @@ export class RecallJudge {
     for (const r of this.levels) {
       const t = this.thresholds.get(r)!;
       let hits = 0;
+      const counted = new Set<number>();
       for (let q = 0; q < nq; q++) {
+        counted.clear();
         for (let j = 0; j < r; j++) {
           const id = ids[q * k + j];
-          if (id < n && trueDistance(this.metric, this.base, id * this.dim, this.queries, q * this.dim, this.dim) <= t[q]) hits++;
+          // An id returned twice is one neighbour found, not two.
+          if (id >= n || counted.has(id)) continue;
+          counted.add(id);
+          if (trueDistance(this.metric, this.base, id * this.dim, this.queries, q * this.dim, this.dim) <= t[q]) hits++;
         }
       }
       out.set(r, hits / (nq * r));

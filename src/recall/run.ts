@@ -93,7 +93,8 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
     } catch (err) {
       // A peer that fails (FAISS refusing a factory string, its worker crashing or hanging) costs
       // its own run only: one line, and the rest of the run goes on.
-      if (backend !== 'faiss' || !(err instanceof RunFailure)) throw err;
+      // A wrong answer is different: it ends the run, never becomes a skipped line.
+      if (backend !== 'faiss' || !(err instanceof RunFailure) || err.badAnswer) throw err;
       onEvent({ type: 'skip', config: label, backend, reason: err.reason });
     }
   }
@@ -150,8 +151,9 @@ class RunFailure extends VectroError {
     label: string,
     readonly reason: string,
     exitCode: number,
+    readonly badAnswer = false,
   ) {
-    super(`${label}: ${reason}`, exitCode);
+    super(badAnswer ? reason : `${label}: ${reason}`, exitCode);
   }
 }
 
@@ -177,7 +179,7 @@ function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: Abo
       else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
       else if (e.type === 'point') onEvent({ type: 'point', point: e.point });
       else if (e.type === 'done') finish(() => resolvePromise('done'));
-      else finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, e.message, e.exitCode)));
+      else finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, e.message, e.exitCode, e.badAnswer)));
     });
     child.on('error', (err) => finish(() => reject(err)));
     child.on('exit', (code, sig) => {

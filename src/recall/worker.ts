@@ -4,10 +4,11 @@
  * of its own gives each build an honest peak-memory figure and lets Ctrl-C stop it at any point.
  */
 import { buildsWithThreads } from '../bench/peers.js';
-import { VectroError } from '../errors.js';
+import { AnswerError, VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
-import { makeEngine, sweepOf, type Engine, type TimedSearch } from './engines.js';
+import { checkBuild, checkResults, checkTiming } from './answers.js';
+import { makeEngine, sweepOf, type Engine, type SearchOutcome, type TimedSearch } from './engines.js';
 import { nlistOf, type PassPlan } from '../peers/faiss.js';
 import { RecallJudge } from './measure.js';
 import type { BuildResult, PointResult } from './schema.js';
@@ -24,6 +25,7 @@ async function run(job: RecallJob): Promise<void> {
   const base = await loadRows(job.dataset.base, { onProgress: progress('reading base vectors') });
   const { dim } = base;
   const engine = makeEngine({ config: job.config, backend, dim, metric: job.dataset.metric, seed: job.seed });
+  const contender = `${job.configLabel} [${backend}]`;
   try {
     const started = performance.now();
     await engine.build(base.x, threads, progress('building'));
@@ -40,6 +42,7 @@ async function run(job: RecallJob): Promise<void> {
       index_bytes: await engine.bytes(),
       peak_rss_bytes: peakRss,
     };
+    checkBuild(contender, build);
     await send({ type: 'build', build });
 
     const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
@@ -60,6 +63,10 @@ async function run(job: RecallJob): Promise<void> {
         const timing = engine.timedSearch
           ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
           : timeLocally(engine, job, value ?? 0);
+        // Every answer is checked before it counts: a peer (or a bug of ours) cannot score what it did not find.
+        const at = value === null ? contender : `${contender} at ${sweep}=${value}`;
+        checkTiming(at, timing, job.queryCount);
+        checkResults(at, timing.ids, job.queryCount, k, base.count, timing.distances);
         const kept = best.get(value);
         if (!kept || timing.qps > kept.qps) best.set(value, { ...timing, batchQps: fastest(timing.batchQps, kept?.batchQps ?? null) });
         else kept.batchQps = fastest(kept.batchQps, timing.batchQps);
@@ -95,6 +102,11 @@ function timeLocally(engine: Engine, job: RecallJob, ef: number): TimedSearch {
   const row = (q: number) => queries.subarray(q * dim, (q + 1) * dim);
   for (let q = 0; q < Math.min(nq, WARMUP_QUERIES); q++) searchOne(row(q), k, ef);
   const ids = new Uint32Array(nq * k);
+  let distances: Float32Array | undefined;
+  const keep = (r: SearchOutcome, q: number, rows: number) => {
+    ids.set(r.ids.subarray(0, rows * k), q * k);
+    if (r.distances) (distances ??= new Float32Array(nq * k)).set(r.distances.subarray(0, rows * k), q * k);
+  };
   const latencies = new Float64Array(nq);
   let best = { qps: 0, timed: 0, latencies: new Float64Array(0), computations: null as number | null };
   let answered = 0;
@@ -109,7 +121,7 @@ function timeLocally(engine: Engine, job: RecallJob, ef: number): TimedSearch {
       const s = performance.now();
       const r = searchOne(row(timed), k, ef);
       latencies[timed] = performance.now() - s;
-      if (pass === 0) ids.set(r.ids, timed * k);
+      if (pass === 0) keep(r, timed, 1);
       computations = computations === null || r.computations === null ? null : computations + r.computations;
       timed++;
       if (timed >= PASSES.passQueries && performance.now() - t0 > PASSES.passSeconds * 1000) break;
@@ -128,13 +140,14 @@ function timeLocally(engine: Engine, job: RecallJob, ef: number): TimedSearch {
       const r = engine.searchBatch(queries, k, ef, job.threads);
       fastest = Math.min(fastest, (performance.now() - b0) / 1000);
       // Queries the timed passes did not reach take the batch's answers (the same search).
-      if (pass === 0 && answered < nq) ids.set(r.ids.subarray(answered * k), answered * k);
+      if (pass === 0 && answered < nq)
+        keep({ ids: r.ids.subarray(answered * k), distances: r.distances?.subarray(answered * k), computations: null }, answered, nq - answered);
     }
     batchQps = nq / fastest;
   } else {
-    for (let q = answered; q < nq; q++) ids.set(searchOne(row(q), k, ef).ids, q * k);
+    for (let q = answered; q < nq; q++) keep(searchOne(row(q), k, ef), q, 1);
   }
-  return { ids, qps: best.qps, timed: best.timed, latencies: best.latencies, computations: best.computations, batchQps };
+  return { ids, distances, qps: best.qps, timed: best.timed, latencies: best.latencies, computations: best.computations, batchQps };
 }
 
 /** A measured setting as a result row: recall from the ids, speed from the timing. */
@@ -167,6 +180,13 @@ function pointOf(t: TimedSearch, judge: RecallJudge, job: RecallJob, value: numb
 process.once('message', (job: RecallJob) => {
   run(job)
     .then(() => send({ type: 'done' }))
-    .catch((err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err), exitCode: err instanceof VectroError ? err.exitCode : 1 }))
+    .catch((err) =>
+      send({
+        type: 'error',
+        message: err instanceof Error ? err.message : String(err),
+        exitCode: err instanceof VectroError ? err.exitCode : 1,
+        badAnswer: err instanceof AnswerError,
+      }),
+    )
     .finally(() => process.disconnect());
 });
