@@ -698,6 +698,10 @@ impl Ivf {
             }
             total
         });
+        // A file cut short while it was read: what the scan read past its end was zeros, not the index.
+        if let Some(file) = &self.file {
+            file.check_unchanged()?;
+        }
         Ok(counts.into_iter().sum())
     }
 
