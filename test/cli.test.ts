@@ -333,4 +333,19 @@ describe('signals stop cleanly: exit 128 + signal, no partial output', () => {
       assert.deepEqual(listDir(dir), ['big.fbin']);
     });
   }
+
+  test('SIGINT during an index write: exit 130, the temporary file removed, nothing written', async () => {
+    const child = cliSpawn(['index', 'build', `${dir}/big.fbin`, '-o', `${dir}/big.vidx`, '--type', 'flat']);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise((r) => child.on('exit', (c) => r(c)));
+    // The index is built before its file is written: signal once the temp .vidx exists.
+    while (!listDir(dir).some((f) => f.includes('big.vidx.vectro-tmp')) && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.equal(stderr.trim(), 'error: interrupted');
+    assert.deepEqual(listDir(dir), ['big.fbin']);
+  });
 });

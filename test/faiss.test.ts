@@ -27,8 +27,17 @@ function fakePython(name: string, body: string): string {
 }
 
 const READY = `echo '{"type":"ready","faiss":"stub","numpy":"0","python":"0"}'`;
-const recall = (args: string[], env: Record<string, string>) =>
-  cli(['recall', '--queries', '20', '--ef', '16', '-k', '10', ...args], { VECTRO_DATA_DIR: join(dir, 'cache'), ...env });
+/** `vectro recall` on 20 queries, k 10 and ef 16 unless `args` give their own (a flag may be given once). */
+const recall = (args: string[], env: Record<string, string>) => {
+  const defaults = [
+    ['--queries', '20'],
+    ['--ef', '16'],
+    ['-k', '10'],
+  ]
+    .filter(([flag]) => !args.includes(flag))
+    .flat();
+  return cli(['recall', ...defaults, ...args], { VECTRO_DATA_DIR: join(dir, 'cache'), ...env });
+};
 
 test('without Python or faiss, recall runs the rest and says in one line that FAISS was skipped', () => {
   const noFaiss = fakePython('no-faiss', `echo '{"type":"error","kind":"import","message":"ModuleNotFoundError: No module named '"'"'faiss'"'"'"}'; exit 3`);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
@@ -276,17 +277,23 @@ describe("no input can lose a user's data", () => {
       'queries',
     );
     assertFails(await host.run(['recall', 'synthetic', '--n', '1000000000']), 2, /^error: --n: must be at most 100000000, got 1000000000$/, 'n');
-    // A dead process's leftovers (pid 2^22 + 1 is above Linux's default pid_max), and a live one's.
+    // A dead process's leftovers (pid 2^22 + 1 is above Linux's default pid_max), listed by its
+    // ownership record; a live one's; and names that only look like vectro's.
     const out = join(dir, 'stale');
     mkdirSync(out);
-    const dead = 4194305;
-    writeFileSync(join(out, `.gt.ivecs.vectro-tmp-${dead}-0123abcd`), 'half');
-    mkdirSync(join(out, `synthetic-x.tmp-${dead}`));
+    const dead = `4194305-${'0a'.repeat(6)}`;
+    writeFileSync(join(out, `.gt.ivecs.vectro-tmp-${dead}-0`), 'half');
+    mkdirSync(join(out, `.synthetic-x.vectro-tmp-${dead}-1`));
+    writeFileSync(
+      join(out, `.vectro-run-${dead}.lock`),
+      `vectro-run ${dead} ${hostname()}\nfile .gt.ivecs.vectro-tmp-${dead}-0\ndir .synthetic-x.vectro-tmp-${dead}-1\n`,
+    );
     writeFileSync(join(out, `.gt.ivecs.vectro-tmp-${process.pid}-0123abcd`), 'a live run');
     writeFileSync(join(out, 'notes.tmp-txt'), 'not ours');
+    mkdirSync(join(out, 'synthetic-x.tmp-4194305'));
     const r = await host.run(['groundtruth', base, queries, '-k', '5', '-o', join(out, 'gt.ivecs'), '-q']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(listDir(out), [`.gt.ivecs.vectro-tmp-${process.pid}-0123abcd`, 'gt.ivecs', 'notes.tmp-txt']);
+    assert.deepEqual(listDir(out), [`.gt.ivecs.vectro-tmp-${process.pid}-0123abcd`, 'gt.ivecs', 'notes.tmp-txt', 'synthetic-x.tmp-4194305']);
   });
 
   test('12. the NaN-query error names the file; flags parse whole numbers one way; no backend twice', async () => {

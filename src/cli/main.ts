@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { printable, VectroError } from '../errors.js';
+import { printable, UsageError, VectroError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
+import { reportsToStdout } from './output.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDequantize } from './commands/dequantize.js';
 import { registerGroundTruth } from './commands/groundtruth.js';
@@ -29,7 +30,24 @@ function buildProgram(): Command {
   registerBench(program);
   registerRecall(program);
   registerDatasets(program);
+  refuseRepeatedOptions(program);
   return program;
+}
+
+/**
+ * A flag that takes one value and is given twice (`--nlist 4 --nlist 8`) is refused rather than
+ * letting the last one win silently. Lists (`--configs a b`) and switches may repeat.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    if (option.variadic || !(option.required || option.optional)) continue;
+    let seen = false;
+    command.on(`option:${option.name()}`, () => {
+      if (seen) throw new UsageError(`${option.long ?? option.short}: given more than once; give it once`);
+      seen = true;
+    });
+  }
+  for (const sub of command.commands) refuseRepeatedOptions(sub);
 }
 
 /**
@@ -37,6 +55,15 @@ function buildProgram(): Command {
  * I/O, 130 when interrupted. Errors print one `error:` line; VECTRO_DEBUG=1 adds the stack.
  */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`vectro quantize X -o - | head -c 100`) closes the pipe: that ends
+  // the output quietly, as for any Unix filter, instead of an unhandled EPIPE.
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  reportsToStdout();
   try {
     await buildProgram().parseAsync(argv);
     // A command that finished but wants a non-zero status (bench compare --fail-on-regression).

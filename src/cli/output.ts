@@ -14,6 +14,24 @@ export function keyValueTable(rows: [string, string][]): string {
   return table.toString();
 }
 
+/** Where a command's report (tables, JSON) goes: stdout, unless the command writes its data there (`-o -`). */
+let reportStream: NodeJS.WriteStream = process.stdout;
+
+/** Reports go to stdout (each command line starts so). */
+export function reportsToStdout(): void {
+  reportStream = process.stdout;
+}
+
+/** Sends reports to stderr from now on: stdout carries the command's binary output. */
+export function reportsToStderr(): void {
+  reportStream = process.stderr;
+}
+
+/** Prints a line of a command's report. */
+export function say(text: string): void {
+  reportStream.write(`${text}\n`);
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  reportStream.write(`${JSON.stringify(value, null, 2)}\n`);
 }

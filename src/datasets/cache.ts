@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DataError, describeSystemError } from '../errors.js';
 import type { Dataset } from './resolve.js';
 import { z } from 'zod';
 
@@ -76,4 +77,28 @@ export async function datasetCacheKey(d: Dataset, how: string): Promise<string> 
   }
   h.update(how);
   return `${d.name.replace(/[^\w.-]/g, '_')}-${h.digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Moves a finished dataset folder `made` (a temporary of this run) to `dir`. An existing `dir` is
+ * replaced only when vectro can prove it made it: a valid manifest, and nothing in it but the files
+ * that manifest lists. Anything else is refused before a file is touched.
+ */
+export async function placeDatasetFolder(made: string, dir: string): Promise<void> {
+  const present = await readdir(dir).catch(() => undefined);
+  if (present) {
+    const manifest = await readManifest(dir);
+    if (!manifest) throw new DataError(`${dir}: exists but is not a complete dataset vectro made (no valid ${MANIFEST}); move it away, then run again`);
+    const listed = new Set([MANIFEST, ...manifest.files.map((f) => f.name).filter((n) => !n.includes('/'))]);
+    const foreign = present.filter((n) => !listed.has(n));
+    if (foreign.length > 0) throw new DataError(`${dir}: holds files vectro did not make (${foreign.slice(0, 3).join(', ')}); move them away, then run again`);
+    try {
+      await unlink(join(dir, MANIFEST)); // first: the folder stops counting as a dataset
+      for (const name of present) if (name !== MANIFEST) await unlink(join(dir, name));
+      await rmdir(dir);
+    } catch (err) {
+      throw new DataError(`${dir}: cannot replace it: ${describeSystemError(err)}`);
+    }
+  }
+  await rename(made, dir);
 }

@@ -154,10 +154,13 @@ export async function datasetDifficulty(
 ): Promise<Difficulty> {
   const how = `difficulty\0${d.metric}\0${options.seed}\0${DIFFICULTY_SAMPLE.queries}\0${DIFFICULTY_SAMPLE.base}`;
   const path = join(dataDir(), 'difficulty', `${await datasetCacheKey(d, how)}.json`);
-  const cached = await readFile(path, 'utf8').then(
-    (t) => difficultySchema.safeParse(JSON.parse(t)),
-    () => undefined,
-  );
+  // A cache file that does not parse (cut short, or written over) is a miss: it is measured again.
+  const cached = await readFile(path, 'utf8')
+    .then(
+      (t) => difficultySchema.safeParse(JSON.parse(t)),
+      () => undefined,
+    )
+    .catch(() => undefined);
   if (cached?.success) return cached.data;
   const job: DifficultyJob = { base: d.base, queries: d.queries, metric: d.metric, seed: options.seed, threads: options.threads };
   const result = await runWorker<Difficulty>(

@@ -1,15 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { DataError, UsageError } from '../errors.js';
-import { sweepStaleTemps, writeFileAtomic } from '../formats/atomic.js';
+import { writeFileAtomic } from '../formats/atomic.js';
+import { claimTemp, discardTemp, releaseTemp, sweepStaleTemps } from '../formats/scratch.js';
 import { VectorWriter } from '../formats/writers.js';
 import { stopIfAborted } from '../signals.js';
-import { dataDir, MANIFEST, readManifest, type Manifest } from './cache.js';
+import { dataDir, MANIFEST, placeDatasetFolder, readManifest, type Manifest } from './cache.js';
 import { download, DownloadError } from './download.js';
 import { Hdf5Matrix } from './hdf5.js';
 import type { DatasetSource, KnownDataset, KnownFile } from './registry.js';
@@ -58,20 +59,19 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
       continue;
     }
     await sweepStaleTemps(dirname(dir));
-    const tmp = `${dir}.tmp-${process.pid}`;
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
+    const tmp = claimTemp(dirname(dir), known.name, 'dir');
+    await mkdir(tmp);
     try {
       hooks.onStage?.(`unpacking and checking ${basename(archive)}`);
       const files = source.kind === 'tar.gz' ? await unpackTar(archive, known, tmp, hooks) : await convertHdf5(archive, known, tmp, hooks);
       const manifest: Manifest = { name: known.name, source: source.url, created: new Date().toISOString(), files };
       await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-      await rm(dir, { recursive: true, force: true });
-      await rename(tmp, dir);
+      await placeDatasetFolder(tmp, dir);
+      releaseTemp(tmp);
       await unlink(archive).catch(() => undefined);
       return { dir, source: source.url, manifest, failures };
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
+      discardTemp(tmp);
       // A complete archive whose content is wrong is no use to a resume: fetch it afresh next time.
       if (err instanceof DataError) await unlink(archive).catch(() => undefined);
       throw err;

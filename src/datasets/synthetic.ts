@@ -1,12 +1,13 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seeded } from '../random.js';
-import { sweepStaleTemps, writeFileAtomic } from '../formats/atomic.js';
+import { writeFileAtomic } from '../formats/atomic.js';
+import { claimTemp, discardTemp, releaseTemp, sweepStaleTemps } from '../formats/scratch.js';
 import { ensureSpace } from '../formats/space.js';
 import { VectorWriter, writeIvecs } from '../formats/writers.js';
 import { computeGroundTruth } from '../index/groundtruth.js';
 import { stopIfAborted } from '../signals.js';
-import { dataDir, MANIFEST, readManifest, type Manifest } from './cache.js';
+import { dataDir, MANIFEST, placeDatasetFolder, readManifest, type Manifest } from './cache.js';
 import type { Dataset } from './resolve.js';
 import { sha256File } from './verify.js';
 
@@ -186,9 +187,8 @@ export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks)
   await mkdir(dataDir(), { recursive: true });
   await sweepStaleTemps(dataDir());
   await ensureSpace(dataDir(), syntheticBytes(o), `synthetic dataset ${dataset.name} (in ${dataDir()})`);
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
+  const tmp = claimTemp(dataDir(), dataset.name, 'dir');
+  await mkdir(tmp);
   try {
     const gen = syntheticGenerator(o.dim, o.seed, o.preset);
     await writeRows(join(tmp, FILES.base), o.dim, o.n, gen.base, 'generating base vectors', hooks);
@@ -215,11 +215,11 @@ export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks)
       manifest.files.push({ name: file, bytes, sha256, verified: false });
     }
     await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await placeDatasetFolder(tmp, dir);
+    releaseTemp(tmp);
     return dataset;
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    discardTemp(tmp);
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { BenchFile, BenchResult, Machine } from '../bench/schema.js';
-import { writeFileAtomic } from '../formats/atomic.js';
+import { outputTarget, writeFileAtomic } from '../formats/atomic.js';
 import { FLAG_LEGEND, suiteTables, type TableModel } from './table.js';
 
 /** A machine's one-line description, for table headers. */
@@ -95,9 +95,15 @@ export class ExportTarget<F = BenchFile> {
     return this.path === '-';
   }
 
+  /** stdout, a device or a FIFO: written once, at the end, in place (see AtomicFile). */
+  private get stream(): boolean {
+    const target = outputTarget(this.path);
+    return 'kind' in target && target.kind === 'stream';
+  }
+
   /** Queues a rewrite with the results so far (writes never overlap). */
   update(file: F): Promise<void> {
-    if (this.toStdout) return this.pending;
+    if (this.stream) return this.pending;
     const text = this.render(file);
     this.pending = this.pending
       .then(() => (this.failure === undefined ? writeFileAtomic(this.path, text) : undefined))
@@ -109,7 +115,10 @@ export class ExportTarget<F = BenchFile> {
 
   async finish(file: F): Promise<void> {
     if (this.toStdout) process.stdout.write(this.render(file));
-    else await this.update(file);
+    else if (this.stream) {
+      await this.pending;
+      if (this.failure === undefined) await writeFileAtomic(this.path, this.render(file)).catch((err: unknown) => (this.failure = err));
+    } else await this.update(file);
     if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -1,72 +1,75 @@
-import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { DataError, describeSystemError } from '../errors.js';
+import { claimTemp, releaseTemp, sweepStaleTemps } from './scratch.js';
 
-/** Temp files not yet committed or aborted; removed if the process exits anyway. */
-const live = new Set<string>();
-process.on('exit', () => {
-  for (const path of live) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  }
-});
-
-/** A temporary file of AtomicFile (`.NAME.vectro-tmp-PID-HEX`) or a dataset folder being made (`NAME.tmp-PID`). */
-const STALE_TEMP = /^(?:\..+\.vectro-tmp-(\d+)-[0-9a-f]{8}|.+\.tmp-(\d+))$/;
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
-  }
-}
-
-const swept = new Set<string>();
+export { sweepStaleTemps } from './scratch.js';
 
 /**
- * Removes the temporary files and folders that a killed run (SIGKILL, power loss) left in `dir`:
- * those whose process is gone. Each folder is swept once per process; errors are ignored (another
- * run may be sweeping too).
+ * Where an output goes. A path that does not exist yet or names a regular file is written under a
+ * temporary name and renamed into place. `-` (stdout), a character device such as /dev/null and a
+ * FIFO are streams: written in place, never renamed over, since replacing them would break every
+ * other program that uses them.
  */
-export async function sweepStaleTemps(dir: string): Promise<void> {
-  const key = resolve(dir);
-  if (swept.has(key)) return;
-  swept.add(key);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const match = STALE_TEMP.exec(name);
-    const pid = match ? Number(match[1] ?? match[2]) : 0;
-    if (pid > 0 && !processAlive(pid)) await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
-  }
+export type OutputTarget = { kind: 'file' } | { kind: 'stream'; what: 'stdout' | 'character device' | 'FIFO' };
+
+/** What `stats` is, said for a message: "a block device", "a socket", "a directory". */
+export function describeFileType(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  return 'a regular file';
 }
 
 /**
- * An output file written under a temporary name in the same folder and renamed into place by
- * `commit()`, so a failed or interrupted run never leaves a half-written file behind.
+ * The kind of output `path` is, or a reason it cannot be one (a block device, a socket, a
+ * directory). Follows links: a link to /dev/null is written as /dev/null.
+ */
+export function outputTarget(path: string): OutputTarget | { refused: string } {
+  if (path === '-') return { kind: 'stream', what: 'stdout' };
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return { kind: 'file' }; // not there yet (a missing folder is found by the caller)
+  }
+  if (stats.isFile()) return { kind: 'file' };
+  if (stats.isCharacterDevice()) return { kind: 'stream', what: 'character device' };
+  if (stats.isFIFO()) return { kind: 'stream', what: 'FIFO' };
+  return { refused: `is ${describeFileType(stats)}; vectro writes regular files, character devices (/dev/null) and FIFOs` };
+}
+
+/**
+ * An output written under a temporary name and moved into place by `commit()`, so a failed or
+ * interrupted run never leaves a half-written file behind. A stream target (stdout, a device, a
+ * FIFO) is staged in a temporary file in the system's temp folder and copied to the stream at
+ * `commit()`, so writers may still write at any position and read back what they wrote.
  */
 export class AtomicFile {
   private constructor(
     readonly path: string,
     readonly tempPath: string,
     readonly handle: FileHandle,
+    private readonly stream: boolean,
   ) {}
 
   static async create(path: string): Promise<AtomicFile> {
-    await sweepStaleTemps(dirname(path));
-    const tempPath = join(dirname(path), `.${basename(path)}.vectro-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const target = outputTarget(path);
+    if ('refused' in target) throw new DataError(`${path}: ${target.refused}`);
+    const stream = target.kind === 'stream';
+    const folder = stream ? tmpdir() : dirname(path);
+    sweepStaleTemps(folder);
+    let tempPath: string | undefined;
     try {
+      tempPath = claimTemp(folder, stream ? 'vectro-stream' : basename(path), 'file');
       const handle = await open(tempPath, 'wx+');
-      live.add(tempPath);
-      return new AtomicFile(path, tempPath, handle);
+      return new AtomicFile(path, tempPath, handle, stream);
     } catch (err) {
+      if (tempPath) releaseTemp(tempPath);
       throw new DataError(`${path}: cannot write: ${describeSystemError(err)}`);
     }
   }
@@ -90,13 +93,48 @@ export class AtomicFile {
   async abort(): Promise<void> {
     await this.handle.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
-    live.delete(this.tempPath);
+    releaseTemp(this.tempPath);
+  }
+
+  /** Moves a file target into place, or copies the staged bytes to a stream target. */
+  async place(): Promise<void> {
+    if (!this.stream) {
+      await rename(this.tempPath, this.path);
+      releaseTemp(this.tempPath);
+      return;
+    }
+    await copyToStream(this.tempPath, this.path);
+    await unlink(this.tempPath).catch(() => undefined);
+    releaseTemp(this.tempPath);
+  }
+}
+
+/** Copies a staged file to stdout (`-`) or into a device or FIFO, in place. */
+async function copyToStream(from: string, to: string): Promise<void> {
+  const source = await open(from, 'r');
+  const sink = to === '-' ? undefined : await open(to, 'w');
+  try {
+    const block = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await source.read(block, 0, block.length, null);
+      if (bytesRead === 0) break;
+      const part = block.subarray(0, bytesRead);
+      if (sink) {
+        let done = 0;
+        while (done < part.length) done += (await sink.write(part, done, part.length - done, null)).bytesWritten;
+      } else if (!process.stdout.write(Buffer.from(part))) {
+        await new Promise((r) => process.stdout.once('drain', r));
+      }
+    }
+  } finally {
+    await source.close();
+    await sink?.close();
   }
 }
 
 /**
  * Moves every file into place, or none: all are flushed and closed first (where a full disk shows
- * up), then renamed. On any failure the files not yet renamed are removed.
+ * up), then placed. On any failure the files not yet placed are removed.
  */
 export async function commitAll(files: AtomicFile[]): Promise<void> {
   let current = files[0];
@@ -107,8 +145,7 @@ export async function commitAll(files: AtomicFile[]): Promise<void> {
     }
     for (const f of files) {
       current = f;
-      await rename(f.tempPath, f.path);
-      live.delete(f.tempPath);
+      await f.place();
     }
   } catch (err) {
     await Promise.all(files.map((f) => f.abort()));

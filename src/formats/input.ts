@@ -1,3 +1,4 @@
+import { describeFileType } from './atomic.js';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { DataError, UsageError, describeSystemError } from '../errors.js';
 
@@ -13,6 +14,8 @@ export async function openInput(path: string): Promise<InputFile> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw new UsageError(`${path}: is a directory, expected a file`);
+    // A FIFO or device has no size to check a format against: vectro reads regular files only.
+    if (!info.isFile()) throw new UsageError(`${path}: is ${describeFileType(info)}, not a regular file; vectro reads its inputs from regular files`);
     size = info.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -1,9 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../backends/backend.js';
 import { outputFormatOf } from '../formats/detect.js';
 import { VqReader } from '../formats/vq.js';
-import { VectorWriter } from '../formats/writers.js';
+import { outputBytes, VectorWriter } from '../formats/writers.js';
 import { ChunkBuffers, DEFAULT_CHUNK_BYTES, rowsPerChunk, throwIfAborted } from './pipeline.js';
 
 export interface DequantizeFileOptions {
@@ -57,7 +56,7 @@ export async function dequantizeFile(input: string, output: string, options: Deq
       backend: backend.name,
       vectors: count,
       dim,
-      outputBytes: (await stat(output)).size,
+      outputBytes: outputBytes(format, count, dim),
       seconds: (performance.now() - started) / 1000,
     };
   } catch (err) {

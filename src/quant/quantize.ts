@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../backends/backend.js';
 import { VectorReader } from '../formats/vectors.js';
@@ -128,7 +127,7 @@ export async function quantizeFile(input: string, output: string, options: Quant
     const searchReport = reporter?.finish() ?? null;
     // The report's own time is not the scheme's encoding speed.
     const seconds = (performance.now() - started) / 1000 - (searchReport?.seconds ?? 0);
-    const outputBytes = (await stat(output)).size;
+    const outputBytes = writer.layout.fileBytes; // not a stat: the output may be stdout or a device
     return {
       input,
       output,

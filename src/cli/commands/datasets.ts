@@ -111,6 +111,15 @@ export function registerDatasets(program: Command): void {
         throw new UsageError(`unknown dataset '${name}'${hint} (known: ${KNOWN_DATASETS.map((d) => d.name).join(', ')})`);
       }
       const sources = opts.url ? opts.url.map(sourceFromUrl) : known.sources;
+      if (name === 'siftsmall' && !opts.url && !opts.force) {
+        // Bundled with vectro: nothing to fetch, and no network to try.
+        if (opts.json) printJson({ dataset: name, dir: null, downloaded: false, bundled: true });
+        else if (!opts.quiet)
+          console.log(
+            'siftsmall is bundled with vectro (fixtures/siftsmall) and works offline; nothing to download (--force copies it into the cache from the network)',
+          );
+        return;
+      }
       if (!opts.force && (await isInstalled(name))) {
         if (opts.json) printJson({ dataset: name, dir: join(dataDir(), name), downloaded: false });
         else if (!opts.quiet) console.log(`${name} is already in the cache (${join(dataDir(), name)}); --force downloads it again`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { outputFormatOf } from '../../formats/detect.js';
 import { dequantizeFile } from '../../quant/dequantize.js';
 import { dequantizeOptions, parseOptions } from '../options.js';
-import { formatBytes, keyValueTable, printJson } from '../output.js';
+import { formatBytes, keyValueTable, printJson, say } from '../output.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
 import { VqReader } from '../../formats/vq.js';
@@ -21,7 +21,7 @@ export function registerDequantize(program: Command): void {
     const opts = parseOptions(dequantizeOptions, raw);
     const format = outputFormatOf(opts.output);
     const layout = await VqReader.probe(input);
-    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: outputBytes(format, layout.count, layout.dim) }]);
+    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: outputBytes(format, layout.count, layout.dim), binary: true }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`decoding ${input}`);
@@ -35,7 +35,7 @@ export function registerDequantize(program: Command): void {
     ).finally(() => progress.stop());
     if (opts.json) printJson(report);
     else if (!opts.quiet) {
-      console.log(
+      say(
         keyValueTable([
           ['output', report.output],
           ['vectors', report.vectors.toLocaleString('en-US')],

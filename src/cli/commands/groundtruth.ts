@@ -1,18 +1,16 @@
-import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { INDEX_METRICS } from '../../distance/metrics.js';
-import { UsageError } from '../../errors.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { writeFilesAtomic } from '../../formats/atomic.js';
 import { VectorReader } from '../../formats/vectors.js';
 import { texmexRecords } from '../../formats/writers.js';
-import { planOutputs } from '../outputs.js';
+import { checkOutputExtension, planOutputs } from '../outputs.js';
 import { computeGroundTruth } from '../../index/groundtruth.js';
 import { withInterrupt } from '../../signals.js';
 import { formatRate } from '../../export/format.js';
 import { commonOptions, kOption, parseOptions } from '../options.js';
-import { keyValueTable, printJson } from '../output.js';
+import { keyValueTable, printJson, say } from '../output.js';
 import { Progress } from '../progress.js';
 import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
@@ -43,17 +41,15 @@ export function registerGroundTruth(program: Command): void {
     .option('--format <name>', 'format of both inputs when their extensions do not say');
   addCommonOptions(cmd).action(async (basePath: string, queriesPath: string, raw: unknown) => {
     const opts = parseOptions(groundTruthOptions, raw);
-    if (extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: ground truth is written as .ivecs`);
-    if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs') {
-      throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
-    }
+    checkOutputExtension('-o', opts.output, ['.ivecs'], 'ground truth is written as .ivecs');
+    if (opts.distances) checkOutputExtension('--distances', opts.distances, ['.fvecs'], 'distances are written as .fvecs');
     const { count: queries } = await VectorReader.probe(queriesPath, opts.format);
     const bytes = queries * (opts.k + 1) * 4;
     await planOutputs(
       [basePath, queriesPath],
       [
-        { flag: '-o', path: opts.output, bytes },
-        { flag: '--distances', path: opts.distances, bytes },
+        { flag: '-o', path: opts.output, bytes, binary: true },
+        { flag: '--distances', path: opts.distances, bytes, binary: true },
       ],
     );
     const backend = chooseBackend(opts.backend, opts.quiet);
@@ -92,7 +88,7 @@ export function registerGroundTruth(program: Command): void {
     };
     if (opts.json) printJson(report);
     else if (!opts.quiet) {
-      console.log(
+      say(
         keyValueTable([
           ['output', opts.output + (opts.distances ? ` (distances: ${opts.distances})` : '')],
           ['queries x base', `${gt.queries.toLocaleString('en-US')} x ${gt.base.toLocaleString('en-US')}, dim ${gt.dim}`],

@@ -1,4 +1,3 @@
-import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { INDEX_METRICS } from '../../distance/metrics.js';
@@ -19,9 +18,9 @@ import type { SearchJob, SearchRun } from '../../index/search-worker.js';
 import { withInterrupt } from '../../signals.js';
 import { LIMITS } from '../../limits.js';
 import { commonOptions, kOption, parseOptions, wholeNumber } from '../options.js';
-import { formatBytes, keyValueTable, printJson } from '../output.js';
+import { formatBytes, keyValueTable, printJson, say } from '../output.js';
 import { Progress } from '../progress.js';
-import { planOutputs } from '../outputs.js';
+import { checkOutputExtension, planOutputs } from '../outputs.js';
 import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
@@ -71,10 +70,10 @@ export function registerIndex(program: Command): void {
     .option('--type <type>', 'hnsw, ivf or flat', 'hnsw')
     .option('--nlist <n>', 'ivf: lists (k-means cells; about 4 sqrt(n), see docs/index.md); required for --type ivf')
     .option('--train-size <n>', `ivf: vectors k-means trains on, sampled with --seed (default: ${TRAIN_PER_LIST} x nlist, or all)`)
-    .option('--iterations <n>', 'ivf: k-means iterations', String(DEFAULT_ITERATIONS))
+    .option('--iterations <n>', `ivf: k-means iterations (default: ${DEFAULT_ITERATIONS})`)
     .option('--metric <name>', 'l2 (squared euclidean), ip (1 - a.b) or cosine', 'l2')
-    .option('--m <n>', 'links per node on upper layers (M; 2M on the bottom layer)', '16')
-    .option('--ef-construction <n>', 'candidate list while inserting (efConstruction)', '200')
+    .option('--m <n>', 'hnsw: links per node on upper layers (M; 2M on the bottom layer; default: 16)')
+    .option('--ef-construction <n>', 'hnsw: candidate list while inserting (efConstruction; default: 200)')
     .option(
       '--storage <kind>',
       'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)',
@@ -88,12 +87,16 @@ export function registerIndex(program: Command): void {
     .option('--format <name>', 'input format when the extension does not say');
   addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
     const opts = parseOptions(buildOptions, raw);
-    if (extname(opts.output).toLowerCase() !== '.vidx') throw new UsageError(`-o ${opts.output}: indexes are written as .vidx`);
+    checkOutputExtension('-o', opts.output, ['.vidx'], 'indexes are written as .vidx');
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
     if (opts.keepVectors && opts.storage === 'f32')
       throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
     const ivf = opts.type === 'ivf';
     if (!ivf && (opts.nlist !== undefined || opts.trainSize !== undefined)) throw new UsageError('--nlist and --train-size: apply to --type ivf');
+    const given = raw as Record<string, unknown>;
+    if (!ivf && given.iterations !== undefined) throw new UsageError('--iterations: applies to --type ivf');
+    if (opts.type !== 'hnsw' && (given.m !== undefined || given.efConstruction !== undefined))
+      throw new UsageError(`--m and --ef-construction: apply to --type hnsw (this is --type ${opts.type})`);
     if (ivf && opts.nlist === undefined)
       throw new UsageError('--nlist: required for --type ivf (the number of k-means lists; about 4 sqrt(n), see docs/index.md)');
     if (ivf && !(IVF_STORAGES as readonly string[]).includes(opts.storage))
@@ -103,7 +106,7 @@ export function registerIndex(program: Command): void {
     // At least the vectors and codes; the graph adds at least a byte per node.
     const m = opts.type === 'hnsw' ? opts.m : 0;
     const bytes = indexFileBytes({ count, dim, m, storage: opts.storage, keepVectors: opts.keepVectors, nlist: opts.nlist }, m > 0 ? count : 0);
-    await planOutputs([basePath], [{ flag: '-o', path: opts.output, bytes }]);
+    await planOutputs([basePath], [{ flag: '-o', path: opts.output, bytes, binary: true }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start('reading vectors');
@@ -126,7 +129,7 @@ export function registerIndex(program: Command): void {
     };
     const data = await withInterrupt(async (signal) => {
       const d = await runWorker<IndexData>('./build-worker.js', job, (done, total, stage) => progress.update(stage ?? 'inserting', done, total), signal);
-      const bytes = await writeIndex(opts.output, d);
+      const bytes = await writeIndex(opts.output, d, signal);
       return { d, bytes };
     }).finally(() => progress.stop());
     const seconds = (performance.now() - started) / 1000;
@@ -134,7 +137,7 @@ export function registerIndex(program: Command): void {
     const report = { output: opts.output, ...describe(data.d, data.bytes), backend: backend.name, threads, seconds, insertsPerSecond: data.d.count / seconds };
     if (opts.json) printJson(report);
     else if (!opts.quiet)
-      console.log(
+      say(
         infoTable({
           ...report,
           backend: backendLabel(backend, opts.backend, threads),
@@ -173,17 +176,16 @@ export function registerIndex(program: Command): void {
     const ef = opts.ef ?? Math.max(64, opts.k);
     if (ef < opts.k) throw new UsageError(`--ef ${ef}: must be at least k (${opts.k})`);
     if (opts.rerank !== undefined && opts.rerank < opts.k) throw new UsageError(`--rerank ${opts.rerank}: must be at least k (${opts.k})`);
-    if (opts.output && extname(opts.output).toLowerCase() !== '.ivecs') throw new UsageError(`-o ${opts.output}: results are written as .ivecs`);
-    if (opts.distances && extname(opts.distances).toLowerCase() !== '.fvecs')
-      throw new UsageError(`--distances ${opts.distances}: distances are written as .fvecs`);
+    if (opts.output) checkOutputExtension('-o', opts.output, ['.ivecs'], 'results are written as .ivecs');
+    if (opts.distances) checkOutputExtension('--distances', opts.distances, ['.fvecs'], 'distances are written as .fvecs');
     const header = await probeIndex(indexPath);
     const { count: queryCount } = await VectorReader.probe(queriesPath, opts.format);
     const resultBytes = queryCount * (opts.k + 1) * 4;
     await planOutputs(
       [indexPath, queriesPath, opts.groundtruth],
       [
-        { flag: '-o', path: opts.output, bytes: resultBytes },
-        { flag: '--distances', path: opts.distances, bytes: resultBytes },
+        { flag: '-o', path: opts.output, bytes: resultBytes, binary: true },
+        { flag: '--distances', path: opts.distances, bytes: resultBytes, binary: true },
       ],
     );
     if (opts.k > header.count) throw new UsageError(`-k ${opts.k}: the index holds only ${header.count} vectors`);
@@ -244,7 +246,7 @@ export function registerIndex(program: Command): void {
     };
     if (opts.json) return printJson(report);
     if (opts.quiet) return;
-    console.log(
+    say(
       keyValueTable([
         ['index', `${indexPath} (${run.type}, ${run.count.toLocaleString('en-US')} vectors)`],
         [
@@ -279,7 +281,7 @@ export function registerIndex(program: Command): void {
       const report = { index: indexPath, ok: true, type: index.type, count: index.count, bytes: fileBytes, seconds: (performance.now() - t0) / 1000 };
       if (raw.json) printJson(report);
       else
-        console.log(
+        say(
           `ok: ${indexPath} (${index.type}, ${index.count.toLocaleString('en-US')} vectors, ${formatBytes(fileBytes)}): header, checksums, values and structure check out`,
         );
     });
@@ -293,7 +295,7 @@ export function registerIndex(program: Command): void {
       const d = await readIndex(indexPath);
       const report = { index: indexPath, ...describe(d, d.fileBytes) };
       if (raw.json) printJson(report);
-      else console.log(infoTable(report));
+      else say(infoTable(report));
     });
 }
 

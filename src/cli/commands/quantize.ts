@@ -1,17 +1,15 @@
-import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
 import { SCHEMES } from '../../quant/schemes.js';
 import { parseOptions, quantizeOptions } from '../options.js';
-import { formatBytes, formatNumber, keyValueTable, printJson } from '../output.js';
+import { formatBytes, formatNumber, keyValueTable, printJson, say } from '../output.js';
 import { formatRate } from '../../export/format.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
 import { VectorReader } from '../../formats/vectors.js';
 import { vqLayout } from '../../formats/vq.js';
-import { planOutputs } from '../outputs.js';
+import { checkOutputExtension, planOutputs } from '../outputs.js';
 import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 export function registerQuantize(program: Command): void {
@@ -34,11 +32,9 @@ export function registerQuantize(program: Command): void {
     .option('--format <name>', `input format when the extension does not say: ${VECTOR_FORMATS.join(', ')}`);
   addCommonOptions(cmd).action(async (input: string, raw: unknown) => {
     const opts = parseOptions(quantizeOptions, raw);
-    if (extname(opts.output).toLowerCase() !== '.vq') {
-      throw new UsageError(`-o ${opts.output}: quantize writes .vq files; give the output a .vq extension`);
-    }
+    checkOutputExtension('-o', opts.output, ['.vq'], 'quantize writes .vq files; give the output a .vq extension');
     const { count, dim } = await VectorReader.probe(input, opts.format);
-    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: vqLayout(SCHEMES[opts.scheme], dim, count).fileBytes }]);
+    await planOutputs([input], [{ flag: '-o', path: opts.output, bytes: vqLayout(SCHEMES[opts.scheme], dim, count).fileBytes, binary: true }]);
     const backend = chooseBackend(opts.backend, opts.quiet);
     const progress = new Progress(!opts.quiet);
     progress.start(`quantizing ${input}`);
@@ -57,7 +53,7 @@ export function registerQuantize(program: Command): void {
       }),
     ).finally(() => progress.stop());
     if (opts.json) printJson(report);
-    else if (!opts.quiet) console.log(summaryTable(report, backendLabel(backend, opts.backend, report.threads)));
+    else if (!opts.quiet) say(summaryTable(report, backendLabel(backend, opts.backend, report.threads)));
   });
 }
 

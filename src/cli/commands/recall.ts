@@ -6,6 +6,7 @@ import { describeMachine } from '../../bench/machine.js';
 import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
+import { dataDir } from '../../datasets/cache.js';
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
 import {
   ensureSynthetic,
@@ -175,12 +176,17 @@ export function registerRecall(program: Command): void {
         throw new UsageError(`--metric: the ${preset} synthetic dataset is measured with ${PRESET_METRIC[preset]}`);
       const dataset = synthetic ? syntheticDataset(syntheticOptions) : await resolveDataset(datasetArg, { data: opts.data, metric: opts.metric });
       const inputs = [dataset.base, dataset.queries, dataset.truth].map((s) => s?.path);
-      await planOutputs(inputs, [
-        { flag: '--json', path: opts.json },
-        { flag: '--markdown', path: opts.markdown },
-        { flag: '--csv', path: opts.csv },
-        { flag: '--plot', path: opts.plot },
-      ]);
+      // The run also reads and writes the cache (datasets, their manifests, difficulty figures).
+      await planOutputs(
+        inputs,
+        [
+          { flag: '--json', path: opts.json },
+          { flag: '--markdown', path: opts.markdown },
+          { flag: '--csv', path: opts.csv },
+          { flag: '--plot', path: opts.plot },
+        ],
+        [{ dir: dataDir(), why: "vectro's data cache (VECTRO_DATA_DIR), which this run reads and writes" }],
+      );
       await runRecallCommand(dataset, synthetic ? syntheticOptions : undefined, opts, configs, backends, note);
     });
 }
