@@ -18,7 +18,7 @@ if (cargoDir) {
 } else {
   console.log('vectro: no Rust toolchain: skipped cargo fmt and clippy');
 }
-let failed = [];
+const failed = [];
 for (const [name, [command, ...args]] of steps) {
   if (run(command, args, cargoDir ?? undefined) !== 0) failed.push(name);
 }
