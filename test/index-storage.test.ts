@@ -255,7 +255,16 @@ test('fileBytes() is the size save() writes, without copying the vectors (every 
     ['f32', false],
     ['int8', false],
     ['int8', true],
+    ['binary', false],
     ['binary', true],
+    ...Array.from(
+      { length: 8 },
+      (_, b) =>
+        [
+          [`rabitq${b + 1}` as Storage, false],
+          [`rabitq${b + 1}` as Storage, true],
+        ] as [Storage, boolean][],
+    ).flat(),
   ];
   for (const backend of backends) {
     for (const [storage, keepVectors] of kinds) {
