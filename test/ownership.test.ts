@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AnswerError, InterruptedError } from '../src/errors.js';
-import { checkResults } from '../src/recall/answers.js';
+import { checkResults } from '../src/evaluation/answers.js';
 import { RecallJudge } from '../src/recall/measure.js';
 import { recallAtK } from '../src/index/recall.js';
 import { readIndex, writeIndex, type IndexData } from '../src/index/format.js';

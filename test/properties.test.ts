@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { AnswerError } from '../src/errors.js';
 import { firstUnfitRow, MAX_NORM } from '../src/formats/finite.js';
 import { sweepStaleTemps } from '../src/formats/scratch.js';
-import { checkResults, NO_RESULT } from '../src/recall/answers.js';
+import { checkResults, NO_RESULT } from '../src/evaluation/answers.js';
 import { tempDir } from './helpers.js';
 
 const RUNS = process.env.VECTRO_FUZZ_LONG === '1' ? 2000 : 100;

@@ -7,7 +7,7 @@ import { buildsWithThreads } from '../bench/peers.js';
 import { AnswerError, VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
-import { checkBuild, checkResults, checkTiming } from './answers.js';
+import { checkBuild, checkResults, checkTiming } from '../evaluation/answers.js';
 import { makeEngine, sweepOf, type Engine, type SearchOutcome, type TimedSearch } from './engines.js';
 import { nlistOf, type PassPlan } from '../peers/faiss.js';
 import { RecallJudge } from './measure.js';

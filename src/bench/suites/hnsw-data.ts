@@ -1,3 +1,4 @@
+import { checkResults } from '../../evaluation/answers.js';
 import { FlatIndex } from '../../index/flat.js';
 import { buildWith, type BuiltIndex, type HnswParams } from '../peers.js';
 import { seeded, type SuiteOptions } from '../suite.js';
@@ -80,12 +81,14 @@ export function sizesFor(o: SuiteOptions): { count: number; dim: number }[] {
 }
 
 /** recall@k of `ids` (k per query) against the dataset's exact neighbours. */
-export function recallOf(d: HnswDataset, ids: Uint32Array, k: number): number {
+export function recallOf(d: HnswDataset, ids: Uint32Array, k: number, contender: string): number {
   const nq = d.queries.length / d.dim;
+  // A contender's answer is checked before it is scored (src/recall/answers.ts).
+  checkResults(contender, ids, nq, k, d.base.length / d.dim);
   let hits = 0;
   for (let q = 0; q < nq; q++) {
     const truth = new Set(d.truth.subarray(q * k, (q + 1) * k));
-    for (let j = 0; j < k; j++) if (truth.has(ids[q * k + j])) hits++;
+    for (let j = 0; j < k; j++) if (truth.delete(ids[q * k + j])) hits++;
   }
   return hits / (nq * k);
 }

@@ -29,7 +29,7 @@ export const hnswSearchSuite: Suite = {
               for (let q = 0; q < nq; q++) index.searchOne!(d.queries.subarray(q * dim, (q + 1) * dim), K, ids.subarray(q * K, (q + 1) * K));
             };
           },
-          extra: (target) => ({ ef, recall: recallOf(hnswDataset(count, dim, nq, o.seed), found.get(target)!, K) }),
+          extra: (target) => ({ ef, recall: recallOf(hnswDataset(count, dim, nq, o.seed), found.get(target)!, K, target) }),
         };
       }),
     );

@@ -12,7 +12,7 @@ export const ivfSearchSuite: Suite = {
     return sizesFor(o).flatMap(({ count, dim }) => {
       const nq = o.size === 'quick' ? 200 : 1000;
       const found = new Map<string, Uint32Array>();
-      const recall = (key: string) => recallOf(hnswDataset(count, dim, nq, o.seed), found.get(key)!, K);
+      const recall = (key: string) => recallOf(hnswDataset(count, dim, nq, o.seed), found.get(key)!, K, key);
       const single = NPROBES.filter((p) => p <= nlistFor(count)).map(
         (nprobe): BenchCase => ({
           name: `nprobe=${nprobe} ${count}x${dim}`,

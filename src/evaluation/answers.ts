@@ -1,3 +1,4 @@
+/** What every contender (a peer or one of vectro's backends) answers is checked here before it counts: the evaluation layer, below recall and bench. */
 import { AnswerError } from '../errors.js';
 
 /** The id that marks "no result" (FAISS's -1 read as u32): allowed only after the last real result. */
