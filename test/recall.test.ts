@@ -9,32 +9,33 @@ import { RecallJudge } from '../src/recall/measure.js';
 import { paretoFrontier, qpsAtRecall } from '../src/recall/pareto.js';
 import { renderRecallSvg } from '../src/recall/plot.js';
 import { recallFileSchema, type RecallFile } from '../src/recall/schema.js';
-import { formatConfig, parseConfig } from '../src/recall/spec.js';
+import { formatSpec, parseSpec } from '../src/spec.js';
 import { bigAnnBytes, cli, cliSpawn, expectCliErrors, listDir, readAllVectors, ROOT, skipWithoutNative, tempDir, writeFile } from './helpers.js';
 
 describe('configuration specs', () => {
   test('parse to every parameter, and print back canonically', () => {
-    assert.deepEqual(parseConfig('flat'), { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', rerank: 0 });
-    assert.deepEqual(parseConfig('hnsw'), { type: 'hnsw', m: 16, efConstruction: 200, storage: 'f32', rerank: 0 });
-    assert.deepEqual(parseConfig(' hnsw, storage=int8 ,rerank=100,m=8,efc=64'), { type: 'hnsw', m: 8, efConstruction: 64, storage: 'int8', rerank: 100 });
+    assert.deepEqual(parseSpec('flat'), { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', keep: false, rerank: 0 });
+    assert.deepEqual(parseSpec('hnsw'), { type: 'hnsw', m: 16, efConstruction: 200, storage: 'f32', keep: false, rerank: 0 });
+    assert.deepEqual(parseSpec(' hnsw, storage=int8 ,rerank=100,m=8,efc=64'), { type: 'hnsw', m: 8, efConstruction: 64, storage: 'int8', keep: true, rerank: 100 });
     for (const spec of ['flat', 'hnsw,m=16,efc=200,storage=f32', 'hnsw,m=32,efc=400,storage=binary,rerank=500']) {
-      assert.equal(formatConfig(parseConfig(spec)), spec);
+      assert.equal(formatSpec(parseSpec(spec)), spec);
     }
-    assert.equal(formatConfig(parseConfig('hnsw,rerank=20,storage=int8')), 'hnsw,m=16,efc=200,storage=int8,rerank=20');
+    assert.equal(formatSpec(parseSpec('hnsw,rerank=20,storage=int8')), 'hnsw,m=16,efc=200,storage=int8,rerank=20');
     // FAISS factory strings keep their own commas; vectro's lower-case keys come out in a fixed order.
-    assert.deepEqual(parseConfig('faiss:IVF1024,RaBitQfs4,refine=5'), {
+    assert.deepEqual(parseSpec('faiss:IVF1024,RaBitQfs4,refine=5'), {
       type: 'faiss',
       m: 0,
       efConstruction: 0,
       storage: 'f32',
+      keep: false,
       rerank: 0,
       factory: 'IVF1024,RaBitQfs4',
       refine: 5,
     });
-    assert.equal(formatConfig(parseConfig('faiss:refine=10,IVF1024,PQ64x4fs')), 'faiss:IVF1024,PQ64x4fs,refine=10');
-    assert.equal(formatConfig(parseConfig('faiss:HNSW16,efc=200')), 'faiss:HNSW16,efc=200');
-    assert.deepEqual(parseConfig('ivf,nlist=64'), { type: 'ivf', m: 0, efConstruction: 0, nlist: 64, storage: 'f32', rerank: 0 });
-    assert.equal(formatConfig(parseConfig('ivf,rerank=50,storage=rabitq4,nlist=4096')), 'ivf,nlist=4096,storage=rabitq4,rerank=50');
+    assert.equal(formatSpec(parseSpec('faiss:refine=10,IVF1024,PQ64x4fs')), 'faiss:IVF1024,PQ64x4fs,refine=10');
+    assert.equal(formatSpec(parseSpec('faiss:HNSW16,efc=200')), 'faiss:HNSW16,efc=200');
+    assert.deepEqual(parseSpec('ivf,nlist=64'), { type: 'ivf', m: 0, efConstruction: 0, nlist: 64, storage: 'f32', keep: false, rerank: 0 });
+    assert.equal(formatSpec(parseSpec('ivf,rerank=50,storage=rabitq4,nlist=4096')), 'ivf,nlist=4096,storage=rabitq4,rerank=50');
   });
 
   test('mistakes name the spec and the rule', () => {
@@ -44,17 +45,17 @@ describe('configuration specs', () => {
       ['ivf,nlist=0', /nlist: must be at least 1, got 0/],
       ['ivf,nlist=8,storage=binary', /storage: an ivf index stores f32, int8, rabitq1, .*, rabitq8, got 'binary'/],
       ['ivf,nlist=8,rerank=20', /rerank: only int8 and rabitq storage rerank/],
-      ['ivf,nlist=8,m=16', /unknown parameter 'm' \(ivf takes nlist, storage, rerank\)/],
+      ['ivf,nlist=8,m=16', /unknown parameter 'm' \(ivf takes nlist, storage, keep, rerank\)/],
       ['flat,m=4', /flat \(exact search\) takes no parameters/],
       ['hnsw,m=1', /m: must be at least 2/],
       ['hnsw,m=x', /m: expected a whole number/],
-      ['hnsw,ef=10', /unknown parameter 'ef' \(hnsw takes m, efc, storage, rerank\)/],
+      ['hnsw,ef=10', /unknown parameter 'ef' \(hnsw takes m, efc, storage, keep, rerank\)/],
       ['hnsw,storage=pq', /storage: expected one of f32, int8, binary, rabitq1, .*, rabitq8, got 'pq'/],
       ['hnsw,rerank=10', /rerank: only int8, binary and rabitq storage rerank/],
       ['hnsw,m=8,m=9', /m is given twice/],
       ['hnsw,m', /expected key=value, got 'm'/],
     ];
-    for (const [spec, message] of bad) assert.throws(() => parseConfig(spec), { message }, spec);
+    for (const [spec, message] of bad) assert.throws(() => parseSpec(spec), { message }, spec);
   });
 });
 

@@ -8,7 +8,7 @@ import type { VectorIndex } from '../index/types.js';
 import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
 import { savedBytes } from '../peers/scratch-file.js';
 import { UsearchHnsw, type UsearchModule } from '../peers/usearch.js';
-import type { IndexConfig } from './spec.js';
+import { toFaissFactory, type IndexSpec } from '../spec.js';
 
 /** Backends a recall run can measure: vectro's two, hnswlib-node and usearch for HNSW on float32, and FAISS (through its Python worker). */
 export const RECALL_BACKENDS = ['native', 'js', 'hnswlib', 'usearch', 'faiss'] as const;
@@ -49,7 +49,7 @@ export interface Engine {
 }
 
 /** Why `backend` cannot run `config`, or undefined when it can. */
-export function unsupported(config: IndexConfig, backend: RecallBackend): string | undefined {
+export function unsupported(config: IndexSpec, backend: RecallBackend): string | undefined {
   if (config.type === 'faiss') return backend === 'faiss' ? undefined : 'faiss: configurations run on the faiss backend';
   if (backend === 'hnswlib' && (config.type !== 'hnsw' || config.storage !== 'f32')) return 'hnswlib-node only builds HNSW over float32 vectors';
   if (backend === 'usearch' && (config.type !== 'hnsw' || config.storage !== 'f32')) return "usearch runs vectro's hnsw configurations over float32 only";
@@ -60,23 +60,17 @@ export function unsupported(config: IndexConfig, backend: RecallBackend): string
   return undefined;
 }
 
-/** The FAISS factory string for a configuration the faiss backend runs. */
-export function faissFactory(config: IndexConfig): string {
-  if (config.type === 'ivf') return `IVF${config.nlist},Flat`;
-  return config.type === 'faiss' ? config.factory! : config.type === 'flat' ? 'Flat' : `HNSW${config.m}`;
-}
-
 /** The search parameter a configuration sweeps on a backend: HNSW's ef, IVF's nprobe, or none (exact search). */
-export function sweepOf(config: IndexConfig, _backend: RecallBackend): 'ef' | 'nprobe' | undefined {
+export function sweepOf(config: IndexSpec, _backend: RecallBackend): 'ef' | 'nprobe' | undefined {
   if (config.type === 'flat') return undefined;
   if (config.type === 'hnsw') return 'ef';
   if (config.type === 'ivf') return 'nprobe';
-  const p = sweptParameter(faissFactory(config));
+  const p = sweptParameter(toFaissFactory(config));
   return p === 'efSearch' ? 'ef' : p;
 }
 
 export interface EngineParams {
-  config: IndexConfig;
+  config: IndexSpec;
   backend: RecallBackend;
   dim: number;
   metric: IndexMetricName;
@@ -91,7 +85,7 @@ export function makeEngine(p: EngineParams): Engine {
 
 /** FAISS in its Python worker: it builds, and it times its own searches with vectro's passes. */
 function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
-  const factory = faissFactory(config);
+  const factory = toFaissFactory(config);
   const sweep = sweepOf(config, backend);
   let worker: FaissWorker | undefined;
   let built: FaissBuild | undefined;
@@ -123,7 +117,7 @@ function ivfEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
     metric,
     nlist: config.nlist!,
     storage: config.storage as IvfStorage,
-    keepVectors: config.rerank > 0,
+    keepVectors: config.keep,
     seed,
     backend: p.backend as 'native' | 'js',
   });
@@ -154,7 +148,7 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
           seed,
           backend,
           storage: config.storage,
-          keepVectors: config.rerank > 0,
+          keepVectors: config.keep,
         });
   const outcome = (r: { ids: Uint32Array; distances: Float32Array; distanceComputations: number }) => ({
     ids: r.ids,

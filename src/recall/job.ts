@@ -1,12 +1,12 @@
 import type { Dataset } from '../datasets/resolve.js';
 import type { RecallBackend } from './engines.js';
 import type { BuildResult, PointResult } from './schema.js';
-import type { IndexConfig } from './spec.js';
+import type { IndexSpec } from '../spec.js';
 
 /** What the parent sends a recall child: one configuration on one backend, and the data to judge it. */
 export interface RecallJob {
   dataset: Dataset;
-  config: IndexConfig;
+  config: IndexSpec;
   configLabel: string;
   backend: RecallBackend;
   k: number;

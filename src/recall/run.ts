@@ -12,11 +12,11 @@ import { computeGroundTruth } from '../index/groundtruth.js';
 import { unsupported, type RecallBackend } from './engines.js';
 import type { RecallJob, WorkerEvent } from './job.js';
 import type { BuildResult, DatasetInfo, PointResult } from './schema.js';
-import { formatConfig, type IndexConfig } from './spec.js';
+import { formatSpec, type IndexSpec } from '../spec.js';
 
 export interface RecallPlan {
   dataset: Dataset;
-  configs: IndexConfig[];
+  configs: IndexSpec[];
   backends: RecallBackend[];
   k: number;
   efs: number[];
@@ -66,7 +66,7 @@ export async function runRecall(plan: RecallPlan, onEvent: (e: RecallEvent) => v
   const pairs = plan.configs.flatMap((config) => plan.backends.filter((b) => config.type !== 'faiss' || b === 'faiss').map((backend) => ({ config, backend })));
   for (const [i, { config, backend }] of pairs.entries()) {
     if (signal.aborted) return 'interrupted';
-    const label = formatConfig(config);
+    const label = formatSpec(config);
     const why = unsupported(config, backend);
     if (why) {
       onEvent({ type: 'skip', config: label, backend, reason: why });

@@ -21,6 +21,7 @@ import { commonOptions, kOption, parseOptions, wholeNumber } from '../options.js
 import { formatBytes, keyValueTable, printJson, say } from '../output.js';
 import { Progress } from '../progress.js';
 import { checkOutputExtension, planOutputs } from '../outputs.js';
+import { formatSpec, parseSpec } from '../../spec.js';
 import { addCommonOptions, backendLabel, chooseBackend } from './common.js';
 
 const metricNames = Object.keys(INDEX_METRICS) as ['l2', 'ip', 'cosine'];
@@ -67,7 +68,11 @@ export function registerIndex(program: Command): void {
     )
     .argument('<base>', 'vector file to index')
     .option('-o, --output <file>', 'the .vidx file to write (required)')
-    .option('--type <type>', 'hnsw, ivf or flat', 'hnsw')
+    .option(
+      '--spec <spec>',
+      "the index as one spec string, e.g. 'hnsw,m=16,efc=200,storage=int8,keep=1' or 'ivf,nlist=1024,storage=rabitq4,keep=1' (the grammar of vectro recall --configs; index info prints a file's); instead of --type, --nlist, --m, --ef-construction, --storage and --keep-vectors",
+    )
+    .option('--type <type>', 'hnsw, ivf or flat (default: hnsw)')
     .option('--nlist <n>', 'ivf: lists (k-means cells; about 4 sqrt(n), see docs/index.md); required for --type ivf')
     .option('--train-size <n>', `ivf: vectors k-means trains on, sampled with --seed (default: ${TRAIN_PER_LIST} x nlist, or all)`)
     .option('--iterations <n>', `ivf: k-means iterations (default: ${DEFAULT_ITERATIONS})`)
@@ -76,8 +81,7 @@ export function registerIndex(program: Command): void {
     .option('--ef-construction <n>', 'hnsw: candidate list while inserting (efConstruction; default: 200)')
     .option(
       '--storage <kind>',
-      'f32; int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)',
-      'f32',
+      'f32 (the default); int8 (1 byte per value, distances on the codes); binary (1 bit per value, hamming); rabitq1..rabitq8 (RaBitQ codes of 1-8 bits per value, estimated distances with error bounds)',
     )
     .option(
       '--keep-vectors',
@@ -85,7 +89,8 @@ export function registerIndex(program: Command): void {
     )
     .option('--seed <n>', 'seed of the level generator (same seed and --threads 1: the same index)', '42')
     .option('--format <name>', 'input format when the extension does not say');
-  addCommonOptions(build).action(async (basePath: string, raw: unknown) => {
+  addCommonOptions(build).action(async (basePath: string, given: Record<string, unknown>) => {
+    const raw = withSpec(given);
     const opts = parseOptions(buildOptions, raw);
     checkOutputExtension('-o', opts.output, ['.vidx'], 'indexes are written as .vidx');
     if (opts.type === 'flat' && opts.storage !== 'f32') throw new UsageError(`--storage ${opts.storage}: flat indexes store f32 vectors (exact search)`);
@@ -93,9 +98,8 @@ export function registerIndex(program: Command): void {
       throw new UsageError('--keep-vectors: applies to --storage int8, binary or rabitq1..8 (an f32 index holds its vectors already)');
     const ivf = opts.type === 'ivf';
     if (!ivf && (opts.nlist !== undefined || opts.trainSize !== undefined)) throw new UsageError('--nlist and --train-size: apply to --type ivf');
-    const given = raw as Record<string, unknown>;
     if (!ivf && given.iterations !== undefined) throw new UsageError('--iterations: applies to --type ivf');
-    if (opts.type !== 'hnsw' && (given.m !== undefined || given.efConstruction !== undefined))
+    if (opts.type !== 'hnsw' && (raw.m !== undefined || raw.efConstruction !== undefined))
       throw new UsageError(`--m and --ef-construction: apply to --type hnsw (this is --type ${opts.type})`);
     if (ivf && opts.nlist === undefined)
       throw new UsageError('--nlist: required for --type ivf (the number of k-means lists; about 4 sqrt(n), see docs/index.md)');
@@ -299,6 +303,34 @@ export function registerIndex(program: Command): void {
     });
 }
 
+/** The flags a build spec stands for (`--spec` and them are exclusive): the options as if typed. */
+const SPEC_FLAGS = {
+  type: '--type',
+  nlist: '--nlist',
+  m: '--m',
+  efConstruction: '--ef-construction',
+  storage: '--storage',
+  keepVectors: '--keep-vectors',
+} as const;
+
+function withSpec(given: Record<string, unknown>): Record<string, unknown> {
+  if (given.spec === undefined) return given;
+  const both = Object.entries(SPEC_FLAGS).find(([key]) => given[key] !== undefined);
+  if (both) throw new UsageError(`--spec: give the index in the spec or as flags, not both (${both[1]})`);
+  const spec = parseSpec(String(given.spec), '--spec');
+  if (spec.type === 'faiss')
+    throw new UsageError(`--spec '${given.spec}': a faiss: spec runs on the FAISS peer (vectro recall); index build builds vectro's own indexes`);
+  const keys: Record<string, unknown> = { type: spec.type, storage: spec.storage, keepVectors: spec.keep || undefined };
+  if (spec.type === 'hnsw') Object.assign(keys, { m: String(spec.m), efConstruction: String(spec.efConstruction) });
+  if (spec.type === 'ivf') keys.nlist = String(spec.nlist);
+  return { ...given, ...keys };
+}
+
+/** The spec string of an index file: what `index build --spec` takes to build it again. */
+export function specOf(d: Pick<IndexData, 'type' | 'm' | 'efConstruction' | 'storage' | 'keepVectors' | 'nlist'>): string {
+  return formatSpec({ type: d.type, m: d.m, efConstruction: d.efConstruction, nlist: d.nlist, storage: d.storage, keep: d.keepVectors, rerank: 0 });
+}
+
 /** An index's shape: parameters, sizes, nodes per level, mean bottom-layer degree. */
 function describe(d: IndexData, bytes: number) {
   const nodesPerLevel: number[] = [];
@@ -306,6 +338,7 @@ function describe(d: IndexData, bytes: number) {
   let links = 0;
   for (let i = 0; i < d.count && d.m > 0; i++) links += d.links0[i * (1 + 2 * d.m)];
   return {
+    spec: specOf(d),
     type: d.type,
     metric: d.metric,
     storage: d.storage,
@@ -325,6 +358,7 @@ function describe(d: IndexData, bytes: number) {
 function infoTable(r: ReturnType<typeof describe> & { index?: string; output?: string; backend?: string; time?: string }): string {
   const rows: [string, string][] = [
     [r.output ? 'output' : 'index', (r.output ?? r.index)!],
+    ['spec (index build --spec)', r.spec],
     ['type, metric, storage', `${r.type}, ${r.metric}, ${r.storage}${r.keepVectors ? ' + float32 vectors' : ''}`],
     ['vectors x dim', `${r.count.toLocaleString('en-US')} x ${r.dim}`],
   ];

@@ -33,7 +33,7 @@ import {
 } from '../../recall/report.js';
 import { runRecall } from '../../recall/run.js';
 import type { RecallFile } from '../../recall/schema.js';
-import { DEFAULT_CONFIGS, formatConfig, parseConfig, type IndexConfig } from '../../recall/spec.js';
+import { DEFAULT_CONFIGS, formatSpec, parseSpec, type IndexSpec } from '../../spec.js';
 import { probeFaiss } from '../../peers/faiss.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
 import { LIMITS } from '../../limits.js';
@@ -82,7 +82,7 @@ const recallOptions = z.object({
  * `--backend native,js,hnswlib,usearch`: checked names; native and the peers named must load. Default: native, else
  * js, with a note to print once the command line has been checked.
  */
-async function chooseBackends(list: string | undefined, configs: IndexConfig[]): Promise<{ backends: RecallBackend[]; note?: string }> {
+async function chooseBackends(list: string | undefined, configs: IndexSpec[]): Promise<{ backends: RecallBackend[]; note?: string }> {
   if (list === undefined) {
     const native = loadNative();
     const own: RecallBackend[] = native.ok ? ['native'] : ['js'];
@@ -125,7 +125,7 @@ export function registerRecall(program: Command): void {
         'as ann-benchmarks does. Prints a table per configuration and a summary of QPS at recall 0.90, 0.95 and 0.99; ' +
         'exports JSON, Markdown, CSV and an SVG plot. DATASET: siftsmall (bundled; the default), sift1m (see `vectro datasets`), ' +
         'synthetic (generated: --preset sift|hard, --n, --dim, --queries, --seed), a folder of *_base/*_query/*_groundtruth files, or an ann-benchmarks .hdf5 file. ' +
-        'Configurations are spec strings: flat, hnsw,m=16,efc=200,storage=f32|int8|binary,rerank=N, or a FAISS factory string as ' +
+        'Configurations are spec strings (the grammar of index build --spec): flat, hnsw,m=16,efc=200,storage=f32|int8|binary|rabitq1..8,rerank=N, ivf,nlist=N,storage=f32|int8|rabitq1..8,rerank=N, or a FAISS factory string as ' +
         'faiss:HNSW16,efc=200, faiss:IVF1024,Flat or faiss:IVF1024,RaBitQfs4,refine=5 (swept over --nprobe; needs Python with faiss-cpu). Details: docs/recall.md.',
     )
     .argument('[dataset]', 'dataset name, folder or .hdf5 file (default: siftsmall)')
@@ -149,16 +149,16 @@ export function registerRecall(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors (and exports to stdout)')
     .action(async (datasetArg: string | undefined, raw: Record<string, unknown>) => {
       const opts = parseOptions(recallOptions, raw);
-      const configs = opts.configs.map(parseConfig);
-      const labels = configs.map(formatConfig);
+      const configs = opts.configs.map((c) => parseSpec(c));
+      const labels = configs.map(formatSpec);
       const dupe = labels.find((l, i) => labels.indexOf(l) !== i);
       if (dupe) throw new UsageError(`--configs: '${dupe}' is given twice`);
       const short = configs.find((c) => c.rerank > 0 && c.rerank < opts.k);
-      if (short) throw new UsageError(`--configs '${formatConfig(short)}': rerank (${short.rerank}) must be at least k (${opts.k})`);
+      if (short) throw new UsageError(`--configs '${formatSpec(short)}': rerank (${short.rerank}) must be at least k (${opts.k})`);
       const { backends, note } = await chooseBackends(opts.backend, configs);
       const faissConfig = configs.find((c) => c.type === 'faiss');
       if (faissConfig && opts.backend !== undefined && !opts.backend.split(',').some((b) => b.trim() === 'faiss')) {
-        throw new UsageError(`--configs '${formatConfig(faissConfig)}': runs on FAISS; add faiss to --backend`);
+        throw new UsageError(`--configs '${formatSpec(faissConfig)}': runs on FAISS; add faiss to --backend`);
       }
       if (opts.plot && extname(opts.plot).toLowerCase() !== '.svg') throw new UsageError(`--plot ${opts.plot}: the plot is written as .svg`);
       const synthetic = datasetArg === 'synthetic';
@@ -203,7 +203,7 @@ async function runRecallCommand(
   resolved: Dataset,
   synthetic: SyntheticOptions | undefined,
   opts: RecallOptions,
-  configs: ReturnType<typeof parseConfig>[],
+  configs: ReturnType<typeof parseSpec>[],
   backends: RecallBackend[],
   backendNote: string | undefined,
 ): Promise<void> {

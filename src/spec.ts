@@ -1,24 +1,31 @@
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
-import { LIMITS, wholeNumber } from '../limits.js';
-import { STORAGES, type Storage } from '../index/format.js';
-import { IVF_STORAGES } from '../index/ivf.js';
+import { UsageError } from './errors.js';
+import { LIMITS, wholeNumber } from './limits.js';
+import { STORAGES, type Storage } from './index/format.js';
+import { IVF_STORAGES } from './index/ivf.js';
 
 /**
- * One index configuration of a recall run, written as a spec string (as FAISS's index_factory):
- * `flat`, or `hnsw` with `m=` (links per node; M in the paper), `efc=` (efConstruction),
- * `storage=f32|int8|binary` and `rerank=N` (int8/binary: keep the float32 vectors and re-score the
- * N best candidates exactly). E.g. `hnsw,m=16,efc=200,storage=int8,rerank=100`. `ivf` takes
- * `nlist=` (lists), `storage=f32|rabitq1..8` and `rerank=N`, and is swept over nprobe:
- * `ivf,nlist=1024,storage=rabitq4,rerank=50`.
+ * The one spec grammar of index configurations (as FAISS's index_factory strings), used by
+ * `index build --spec`, `index info`, `vectro recall --configs` and the FAISS translator:
+ * - `flat`: exact search;
+ * - `hnsw` with `m=` (links per node; M in the paper), `efc=` (efConstruction),
+ *   `storage=f32|int8|binary|rabitq1..8`, `keep=1` (also store the float32 vectors) and `rerank=N`
+ *   (re-score the N best candidates exactly with the kept vectors; implies keep=1), e.g.
+ *   `hnsw,m=16,efc=200,storage=int8,rerank=100`;
+ * - `ivf` with `nlist=` (lists), `storage=f32|int8|rabitq1..8`, `keep=1` and `rerank=N`, swept over
+ *   nprobe: `ivf,nlist=1024,storage=rabitq4,rerank=50`;
+ * - `faiss:FACTORY[,efc=N][,refine=R]`: a FAISS index run by the FAISS peer.
  */
-export interface IndexConfig {
+export interface IndexSpec {
   type: 'flat' | 'hnsw' | 'ivf' | 'faiss';
   /** ivf: lists (0 for the other types). */
   nlist?: number;
   m: number;
   efConstruction: number;
   storage: Storage;
+  /** Whether the float32 vectors are stored beside the codes (always when rerank > 0). */
+  keep: boolean;
+  /** Candidates re-scored exactly at search time (0: none). */
   rerank: number;
   /** faiss: the index_factory string (`HNSW16`, `IVF1024,Flat`, `IVF1024,RaBitQfs4`). */
   factory?: string;
@@ -33,19 +40,23 @@ const hnswKeys = z
     m: wholeNumber('m', 2, LIMITS.m).default(16),
     efc: wholeNumber('efc', 1, LIMITS.ef).default(200),
     storage: z.enum(STORAGE_NAMES, { error: (i) => `storage: expected one of ${STORAGE_NAMES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
+    keep: wholeNumber('keep', 0, 1).default(0),
     rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
   })
   .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8, binary and rabitq storage rerank (f32 distances are already exact)' });
+  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8, binary and rabitq storage rerank (f32 distances are already exact)' })
+  .refine((o) => !(o.storage === 'f32' && o.keep > 0), { error: 'keep: an f32 index holds its vectors already' });
 
 const ivfKeys = z
   .object({
     nlist: wholeNumber('nlist', 1, 1 << 24),
     storage: z.enum(IVF_STORAGES, { error: (i) => `storage: an ivf index stores ${IVF_STORAGES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
+    keep: wholeNumber('keep', 0, 1).default(0),
     rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
   })
   .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and rabitq storage rerank (f32 distances are already exact)' });
+  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and rabitq storage rerank (f32 distances are already exact)' })
+  .refine((o) => !(o.storage === 'f32' && o.keep > 0), { error: 'keep: an f32 index holds its vectors already' });
 
 const faissKeys = z
   .object({
@@ -58,7 +69,7 @@ const faissKeys = z
  * `faiss:FACTORY[,efc=N][,refine=R]`: a FAISS index_factory string (its own commas included), then
  * vectro's keys, which are lower-case `key=value` pairs FAISS strings never contain.
  */
-function parseFaiss(spec: string, fail: (why: string) => UsageError): IndexConfig {
+function parseFaiss(spec: string, fail: (why: string) => UsageError): IndexSpec {
   const parts = spec
     .slice('faiss:'.length)
     .split(',')
@@ -73,14 +84,14 @@ function parseFaiss(spec: string, fail: (why: string) => UsageError): IndexConfi
     const issue = parsed.error.issues[0];
     throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (faiss: takes efc and refine)` : issue.message);
   }
-  return { type: 'faiss', m: 0, efConstruction: parsed.data.efc ?? 0, storage: 'f32', rerank: 0, factory, refine: parsed.data.refine ?? 0 };
+  return { type: 'faiss', m: 0, efConstruction: parsed.data.efc ?? 0, storage: 'f32', keep: false, rerank: 0, factory, refine: parsed.data.refine ?? 0 };
 }
 
-/** Parses one spec string; errors name the spec and what is wrong with it. */
-export function parseConfig(spec: string): IndexConfig {
-  if (spec.startsWith('faiss:')) return parseFaiss(spec, (why) => new UsageError(`--configs '${spec}': ${why}`));
+/** Parses one spec string; errors name the flag that gave it, the spec and what is wrong with it. */
+export function parseSpec(spec: string, flag = '--configs'): IndexSpec {
+  const fail = (why: string) => new UsageError(`${flag} '${spec}': ${why}`);
+  if (spec.startsWith('faiss:')) return parseFaiss(spec, fail);
   const [type, ...pairs] = spec.split(',').map((s) => s.trim());
-  const fail = (why: string) => new UsageError(`--configs '${spec}': ${why}`);
   const fields: Record<string, string> = {};
   for (const pair of pairs) {
     const [key, value, ...rest] = pair.split('=');
@@ -90,35 +101,42 @@ export function parseConfig(spec: string): IndexConfig {
   }
   if (type === 'flat') {
     if (pairs.length > 0) throw fail('flat (exact search) takes no parameters');
-    return { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', rerank: 0 };
+    return { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', keep: false, rerank: 0 };
   }
   if (type === 'ivf') {
     if (!('nlist' in fields)) throw fail('ivf needs nlist=N (the number of lists, e.g. ivf,nlist=1024)');
     const parsed = ivfKeys.safeParse(fields);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (ivf takes nlist, storage, rerank)` : issue.message);
+      throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (ivf takes nlist, storage, keep, rerank)` : issue.message);
     }
     const o = parsed.data;
-    return { type: 'ivf', m: 0, efConstruction: 0, nlist: o.nlist, storage: o.storage, rerank: o.rerank };
+    return { type: 'ivf', m: 0, efConstruction: 0, nlist: o.nlist, storage: o.storage, keep: o.keep === 1 || o.rerank > 0, rerank: o.rerank };
   }
   if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat, hnsw, ivf, or faiss:FACTORY)`);
   const parsed = hnswKeys.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (hnsw takes m, efc, storage, rerank)` : issue.message);
+    throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (hnsw takes m, efc, storage, keep, rerank)` : issue.message);
   }
   const o = parsed.data;
-  return { type: 'hnsw', m: o.m, efConstruction: o.efc, storage: o.storage, rerank: o.rerank };
+  return { type: 'hnsw', m: o.m, efConstruction: o.efc, storage: o.storage, keep: o.keep === 1 || o.rerank > 0, rerank: o.rerank };
 }
 
 /** The canonical spec of a configuration: every parameter, in a fixed order (parses back to it). */
-export function formatConfig(c: IndexConfig): string {
+export function formatSpec(c: IndexSpec): string {
   if (c.type === 'flat') return 'flat';
   if (c.type === 'faiss') return `faiss:${c.factory}${c.efConstruction ? `,efc=${c.efConstruction}` : ''}${c.refine ? `,refine=${c.refine}` : ''}`;
-  const rerank = c.rerank > 0 ? `,rerank=${c.rerank}` : '';
+  // rerank implies keep: keep=1 is written only for a kept index without a rerank depth.
+  const rerank = c.rerank > 0 ? `,rerank=${c.rerank}` : c.keep ? ',keep=1' : '';
   if (c.type === 'ivf') return `ivf,nlist=${c.nlist},storage=${c.storage}${rerank}`;
   return `hnsw,m=${c.m},efc=${c.efConstruction},storage=${c.storage}${rerank}`;
+}
+
+/** The FAISS factory string that builds `c` on the FAISS peer (vectro's flat, hnsw and ivf over f32; faiss: as given). */
+export function toFaissFactory(c: IndexSpec): string {
+  if (c.type === 'ivf') return `IVF${c.nlist},Flat`;
+  return c.type === 'faiss' ? c.factory! : c.type === 'flat' ? 'Flat' : `HNSW${c.m}`;
 }
 
 /** Exact search, then HNSW (hnswlib's M=16, efConstruction=200) on f32, int8 and binary codes. */
