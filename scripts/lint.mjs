@@ -8,7 +8,7 @@ import { findCargoDir, root, run } from './toolchain.mjs';
 const fix = process.argv.includes('--fix');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const steps = [
-  ['biome', [bin('biome'), fix ? ['check', '--write'] : ['check']].flat()],
+  ['biome', [bin('biome'), fix ? ['check', '--write'] : ['check', '--error-on-warnings']].flat()],
   ['tsc --noEmit', [bin('tsc'), '-p', 'tsconfig.json', '--noEmit']],
 ];
 const cargoDir = findCargoDir();

@@ -16,7 +16,14 @@ describe('configuration specs', () => {
   test('parse to every parameter, and print back canonically', () => {
     assert.deepEqual(parseSpec('flat'), { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', keep: false, rerank: 0 });
     assert.deepEqual(parseSpec('hnsw'), { type: 'hnsw', m: 16, efConstruction: 200, storage: 'f32', keep: false, rerank: 0 });
-    assert.deepEqual(parseSpec(' hnsw, storage=int8 ,rerank=100,m=8,efc=64'), { type: 'hnsw', m: 8, efConstruction: 64, storage: 'int8', keep: true, rerank: 100 });
+    assert.deepEqual(parseSpec(' hnsw, storage=int8 ,rerank=100,m=8,efc=64'), {
+      type: 'hnsw',
+      m: 8,
+      efConstruction: 64,
+      storage: 'int8',
+      keep: true,
+      rerank: 100,
+    });
     for (const spec of ['flat', 'hnsw,m=16,efc=200,storage=f32', 'hnsw,m=32,efc=400,storage=binary,rerank=500']) {
       assert.equal(formatSpec(parseSpec(spec)), spec);
     }

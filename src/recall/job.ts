@@ -1,5 +1,5 @@
 import type { Dataset } from '../datasets/resolve.js';
-import type { RecallBackend } from './engines.js';
+import type { RecallBackend } from '../evaluation/contenders.js';
 import type { BuildResult, PointResult } from './schema.js';
 import type { IndexSpec } from '../spec.js';
 

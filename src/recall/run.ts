@@ -9,7 +9,7 @@ import { describeSource, loadRows, openRows, readTruth, type Truth } from '../da
 import { checkTruth } from '../formats/truth.js';
 import { writeIvecs } from '../formats/writers.js';
 import { computeGroundTruth } from '../index/groundtruth.js';
-import { unsupported, type RecallBackend } from './engines.js';
+import { unsupported, type RecallBackend } from '../evaluation/contenders.js';
 import type { RecallJob, WorkerEvent } from './job.js';
 import type { BuildResult, DatasetInfo, PointResult } from './schema.js';
 import { formatSpec, type IndexSpec } from '../spec.js';

@@ -3,12 +3,12 @@
  * builds the index, then sweeps ef, sending each result to the parent as it is measured. A process
  * of its own gives each build an honest peak-memory figure and lets Ctrl-C stop it at any point.
  */
-import { buildsWithThreads } from '../bench/peers.js';
+import { buildsWithThreads } from '../evaluation/contenders.js';
 import { AnswerError, VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
 import { checkBuild, checkResults, checkTiming } from '../evaluation/answers.js';
-import { makeEngine, sweepOf, type Engine, type SearchOutcome, type TimedSearch } from './engines.js';
+import { makeEngine, sweepOf, type Engine, type SearchOutcome, type TimedSearch } from '../evaluation/contenders.js';
 import { nlistOf, type PassPlan } from '../peers/faiss.js';
 import { RecallJudge } from './measure.js';
 import type { BuildResult, PointResult } from './schema.js';

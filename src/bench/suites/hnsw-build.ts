@@ -1,4 +1,4 @@
-import { buildsWithThreads } from '../peers.js';
+import { buildsWithThreads } from '../../evaluation/contenders.js';
 import type { BenchCase, Suite } from '../suite.js';
 import { buildIndex, hnswDataset, HNSW_PARAMS, HNSW_TARGETS, sizesFor } from './hnsw-data.js';
 

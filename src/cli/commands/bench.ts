@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../../backends/backend.js';
 import { loadNative } from '../../native/loader.js';
-import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
+import { loadPeer, PEER_NAMES } from '../../evaluation/contenders.js';
 import { probeFaiss } from '../../peers/faiss.js';
 import { compareRuns, loadBenchFile } from '../../bench/compare.js';
 import { runPlan } from '../../bench/harness.js';

@@ -18,8 +18,8 @@ import {
   type SyntheticOptions,
 } from '../../datasets/synthetic.js';
 import { loadNative } from '../../native/loader.js';
-import { loadPeer, PEER_NAMES } from '../../bench/peers.js';
-import { RECALL_BACKENDS, type RecallBackend } from '../../recall/engines.js';
+import { loadPeer, PEER_NAMES } from '../../evaluation/contenders.js';
+import { RECALL_BACKENDS, type RecallBackend } from '../../evaluation/contenders.js';
 import { renderRecallSvg } from '../../recall/plot.js';
 import {
   buildLine,

@@ -1,14 +1,40 @@
 import { createRequire } from 'node:module';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { loadPeer } from '../bench/peers.js';
 import { FlatIndex } from '../index/flat.js';
 import { HnswIndex } from '../index/hnsw.js';
 import { IvfIndex, type IvfStorage } from '../index/ivf.js';
 import type { VectorIndex } from '../index/types.js';
+import { writeIndex } from '../index/format.js';
 import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
 import { savedBytes } from '../peers/scratch-file.js';
 import { UsearchHnsw, type UsearchModule } from '../peers/usearch.js';
 import { toFaissFactory, type IndexSpec } from '../spec.js';
+
+/**
+ * The one list of contenders: vectro's two backends and its peers (hnswlib-node, usearch, FAISS),
+ * each building an index from a spec (src/spec.ts) and searching it the way its users do. `vectro
+ * recall` measures them in a child process each (recall/worker.ts); the bench suites time the same
+ * engines (bench/peers.ts).
+ */
+
+/** The peers that are npm packages (devDependencies): loaded when installed, skipped with the reason otherwise. */
+export const PEER_NAMES = ['hnswlib', 'usearch'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+const PACKAGES: Record<PeerName, string> = { hnswlib: 'hnswlib-node', usearch: 'usearch' };
+
+/** The peer's module, or the reason it cannot be used. */
+export function loadPeer(name: PeerName): { ok: true; module: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, module: createRequire(import.meta.url)(PACKAGES[name]) };
+  } catch (err) {
+    return { ok: false, reason: `${PACKAGES[name]} is not installed (${(err as Error).message.split('\n')[0]})` };
+  }
+}
+
+/** Whether the contender can spread one build over several threads. */
+export function buildsWithThreads(name: string): boolean {
+  return name === 'native' || name === 'native-int8' || name === 'usearch' || name === 'faiss';
+}
 
 /** Backends a recall run can measure: vectro's two, hnswlib-node and usearch for HNSW on float32, and FAISS (through its Python worker). */
 export const RECALL_BACKENDS = ['native', 'js', 'hnswlib', 'usearch', 'faiss'] as const;
@@ -37,6 +63,8 @@ export interface TimedSearch {
 export interface Engine {
   build(base: Float32Array, threads: number, onProgress: (done: number, total: number) => void): Promise<void>;
   bytes(): Promise<number>;
+  /** vectro's indexes with kept float32 vectors: the bytes without them (what the codes and graph cost). */
+  codeBytes?(): Promise<number>;
   /** Build figures the engine measured itself, where the index lives in another process (FAISS). */
   ownBuild?(): { seconds: number; peakRss: number; threads: number };
   /** One query; undefined for engines that time themselves (`timedSearch`). */
@@ -164,6 +192,7 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
       }
     },
     bytes: async () => index.fileBytes(),
+    codeBytes: () => savedBytes((path) => writeIndex(path, { ...index.toData(), keepVectors: false, vectors: new Float32Array(0) })),
     searchOne: (q, k, ef) => outcome(index.search(q, k, { ef, threads: 1, rerank: config.rerank })),
     searchBatch: (qs, k, ef, threads) => outcome(index.search(qs, k, { ef, threads, rerank: config.rerank })),
   };
@@ -184,7 +213,9 @@ interface Hnswlib {
 }
 
 function hnswlibEngine({ config, dim, metric, seed }: EngineParams): Engine {
-  const lib = createRequire(import.meta.url)('hnswlib-node') as Hnswlib;
+  const peer = loadPeer('hnswlib');
+  if (!peer.ok) throw new Error(peer.reason);
+  const lib = peer.module as Hnswlib;
   const index = new lib.HierarchicalNSW(metric, dim);
   let ef = -1;
   return {
