@@ -18,5 +18,4 @@ export type BenchEvent =
   | { type: 'result'; result: BenchResult }
   | { type: 'suite-done'; suite: string }
   /** A peer in another process (FAISS) failed on a case: that result is missing, the run goes on. */
-  | { type: 'skip'; suite: string; case: string; backend: string; reason: string }
-  | { type: 'done' };
+  | { type: 'skip'; suite: string; case: string; backend: string; reason: string };

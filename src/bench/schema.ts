@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { machineSchema } from '../evaluation/machine.js';
+
+export { machineSchema, type Machine } from '../evaluation/machine.js';
 
 /**
  * The one result schema behind `vectro bench`: the terminal tables, the JSON, Markdown and CSV
@@ -8,25 +11,6 @@ import { z } from 'zod';
 /** Units of a throughput: larger always means faster. */
 export const UNITS = ['vec/s', 'pairs/s', 'GFLOP/s', 'scores/s', 'queries/s', 'codes/s'] as const;
 export type Unit = (typeof UNITS)[number];
-
-export const machineSchema = z.object({
-  cpu: z.string(),
-  cores: z.number().int(),
-  platform: z.string(),
-  /** SIMD level the native kernels chose, or "js" when native is not loaded. */
-  simd: z.string(),
-  /** One core's float32 FMA throughput, measured at start (native only). */
-  peak_gflops_per_core: z.number().nullable(),
-  node: z.string(),
-  vectro: z.string(),
-  /** Git commit of the checkout vectro ran from, when it is one. */
-  commit: z.string().nullable(),
-  date: z.string(),
-  seed: z.number().int(),
-  threads: z.number().int(),
-  size: z.enum(['quick', 'default', 'full']),
-});
-export type Machine = z.infer<typeof machineSchema>;
 
 export const resultSchema = z.object({
   suite: z.string(),

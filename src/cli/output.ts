@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-export { formatBytes } from '../export/format.js';
+export { formatBytes } from '../units.js';
 
 /** Six significant digits, or "n/a" for a value that does not exist (e.g. no vectors). */
 export function formatNumber(n: number | null): string {

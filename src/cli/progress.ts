@@ -1,5 +1,5 @@
 import ora, { type Ora } from 'ora';
-import { formatRate } from '../export/format.js';
+import { formatRate } from '../units.js';
 
 /**
  * A spinner on stderr for long work, shown only on a terminal and without --quiet, so piped and

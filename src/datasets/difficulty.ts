@@ -5,7 +5,7 @@ import type { Backend } from '../backends/backend.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { writeFileAtomic } from '../formats/atomic.js';
 import { normaliseInto } from '../distance/normalise.js';
-import { runWorker } from '../index/run-worker.js';
+import { runWorker } from '../tasks.js';
 import { seeded } from '../random.js';
 import { dataDir, datasetCacheKey } from './cache.js';
 import type { DifficultyJob } from './difficulty-worker.js';
@@ -164,7 +164,7 @@ export async function datasetDifficulty(
   if (cached?.success) return cached.data;
   const job: DifficultyJob = { base: d.base, queries: d.queries, metric: d.metric, seed: options.seed, threads: options.threads };
   const result = await runWorker<Difficulty>(
-    '../datasets/difficulty-worker.js',
+    new URL('./difficulty-worker.js', import.meta.url),
     job,
     (done, total, stage) => options.onProgress?.(stage ?? 'difficulty', done, total),
     options.signal,

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { formatBytes } from '../export/format.js';
+import { formatBytes } from '../units.js';
 
 /**
  * Refuses to start work that needs more disk than the file system of `dir` has free. A temporary

@@ -1,5 +1,5 @@
 /** Worker: builds an index from a vector file, chunk by chunk, and hands back its arrays. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import type { BackendChoice } from '../backends/select.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import type { VectorFormat } from '../formats/detect.js';
@@ -9,7 +9,7 @@ import { CenterSum } from './center.js';
 import type { IndexData, IndexType, Storage } from './format.js';
 import { HnswIndex } from './hnsw.js';
 import { IvfIndex, type IvfStorage } from './ivf.js';
-import { serveWorker, type WorkerMessage } from './run-worker.js';
+import { type Progress, serveTask } from '../tasks.js';
 
 export interface BuildJob {
   basePath: string;
@@ -33,9 +33,9 @@ export interface BuildJob {
 const CHUNK = 2000;
 
 const job = workerData as BuildJob;
-await serveWorker<IndexData>(
-  (m: WorkerMessage<IndexData>, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer ?? []),
-  async (progress) => {
+await serveTask<typeof job, Progress, IndexData>(async (_job, emit) => {
+  const progress = (done: number, total: number, stage?: string) => emit({ done, total, stage });
+  {
     const reader = await VectorReader.open(job.basePath, job.format);
     try {
       const { dim, count } = reader.info;
@@ -102,8 +102,8 @@ await serveWorker<IndexData>(
     } finally {
       await reader.close();
     }
-  },
-);
+  }
+});
 
 /** The index's arrays go to the parent thread without a copy. */
 function transferable(data: IndexData): { result: IndexData; transfer: ArrayBuffer[] } {

@@ -1,10 +1,10 @@
 /** Worker side of `computeGroundTruth`: reads both files, searches block by block, posts progress. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { selectBackend } from '../backends/select.js';
 import { DataError, VectroError } from '../errors.js';
 import { VectorReader } from '../formats/vectors.js';
 import type { GroundTruth, GroundTruthOptions } from './groundtruth.js';
-import { serveWorker, type WorkerMessage } from './run-worker.js';
+import { type Progress, serveTask } from '../tasks.js';
 
 const job = workerData as Omit<GroundTruthOptions, 'onProgress' | 'signal'> & { basePath: string; queriesPath: string };
 
@@ -22,9 +22,9 @@ async function readAll(path: string, format?: GroundTruthOptions['baseFormat']) 
   }
 }
 
-await serveWorker<GroundTruth>(
-  (m: WorkerMessage<GroundTruth>, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer ?? []),
-  async (progress) => {
+await serveTask<typeof job, Progress, GroundTruth>(async (_job, emit) => {
+  const progress = (done: number, total: number, stage?: string) => emit({ done, total, stage });
+  {
     const backend = selectBackend(job.backend);
     const base = await readAll(job.basePath, job.baseFormat);
     const queries = await readAll(job.queriesPath, job.queriesFormat);
@@ -52,5 +52,5 @@ await serveWorker<GroundTruth>(
       progress(q1, m);
     }
     return { result: { ids, dists, queries: m, base: n, dim, backend: backend.name }, transfer: [ids.buffer, dists.buffer] };
-  },
-);
+  }
+});

@@ -1,7 +1,7 @@
 import type { BackendChoice } from '../backends/select.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import type { VectorFormat } from '../formats/detect.js';
-import { runWorker } from './run-worker.js';
+import { runWorker } from '../tasks.js';
 
 export interface GroundTruthOptions {
   metric: IndexMetricName;
@@ -29,5 +29,5 @@ export interface GroundTruth {
  */
 export function computeGroundTruth(basePath: string, queriesPath: string, options: GroundTruthOptions): Promise<GroundTruth> {
   const { onProgress, signal, ...rest } = options;
-  return runWorker<GroundTruth>('./groundtruth-worker.js', { basePath, queriesPath, ...rest }, onProgress, signal);
+  return runWorker<GroundTruth>(new URL('./groundtruth-worker.js', import.meta.url), { basePath, queriesPath, ...rest }, onProgress, signal);
 }

@@ -1,5 +1,5 @@
 /** Worker: loads an index, times one-query-at-a-time search and a threaded batch search. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { BackendChoice } from '../backends/select.js';
 import { DataError, UsageError } from '../errors.js';
@@ -8,7 +8,7 @@ import { VectorReader } from '../formats/vectors.js';
 import { HnswIndex } from './hnsw.js';
 import { IvfIndex } from './ivf.js';
 import { loadIndex } from './load.js';
-import { serveWorker, type WorkerMessage } from './run-worker.js';
+import { type Progress, serveTask } from '../tasks.js';
 
 export interface SearchJob {
   indexPath: string;
@@ -46,9 +46,9 @@ export interface SearchRun {
 }
 
 const job = workerData as SearchJob;
-await serveWorker<SearchRun>(
-  (m: WorkerMessage<SearchRun>, transfer?: ArrayBuffer[]) => parentPort!.postMessage(m, transfer ?? []),
-  async (progress) => {
+await serveTask<typeof job, Progress, SearchRun>(async (_job, emit) => {
+  const progress = (done: number, total: number, stage?: string) => emit({ done, total, stage });
+  {
     const before = process.memoryUsage.rss();
     const { index, fileBytes } = await loadIndex(job.indexPath, job.backend, { mmap: job.mmap, cold: job.cold });
     const loaded = process.memoryUsage.rss();
@@ -97,5 +97,5 @@ await serveWorker<SearchRun>(
       fileBytes,
     };
     return { result, transfer: [batch.ids.buffer, batch.distances.buffer, latencies.buffer] as ArrayBuffer[] };
-  },
-);
+  }
+});

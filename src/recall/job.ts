@@ -26,6 +26,4 @@ export type WorkerEvent =
   | { type: 'stage'; stage: string }
   | { type: 'progress'; stage: string; done: number; total: number }
   | { type: 'build'; build: BuildResult }
-  | { type: 'point'; point: PointResult }
-  | { type: 'done' }
-  | { type: 'error'; message: string; exitCode: number /** The contender's answer was refused (AnswerError). */; badAnswer?: boolean };
+  | { type: 'point'; point: PointResult };

@@ -1,4 +1,4 @@
-import { formatRate } from '../export/format.js';
+import { formatRate } from '../units.js';
 import { paretoFrontier } from './pareto.js';
 import { runsOf } from './report.js';
 import type { RecallFile } from './schema.js';

@@ -1,7 +1,8 @@
 import { describeDifficulty } from '../datasets/difficulty.js';
-import { formatRate } from '../export/format.js';
+import { formatRate } from '../units.js';
 import type { TableModel } from '../export/table.js';
-import { csvCell, machineLine, markdownTable } from '../export/exporters.js';
+import { csvCell, markdownTable } from '../export/exporters.js';
+import { machineLine } from '../evaluation/machine.js';
 import { qpsAtRecall, SUMMARY_RECALLS } from './pareto.js';
 import type { BuildResult, PointResult, RecallFile } from './schema.js';
 

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, VectroError } from '../errors.js';
@@ -11,6 +10,7 @@ import { writeIvecs } from '../formats/writers.js';
 import { computeGroundTruth } from '../index/groundtruth.js';
 import { unsupported, type RecallBackend } from '../evaluation/contenders.js';
 import type { RecallJob, WorkerEvent } from './job.js';
+import { runTask, TaskError } from '../tasks.js';
 import type { BuildResult, DatasetInfo, PointResult } from './schema.js';
 import { formatSpec, type IndexSpec } from '../spec.js';
 
@@ -157,43 +157,24 @@ class RunFailure extends VectroError {
   }
 }
 
-/** Runs one job in a child process, relaying its events; Ctrl-C stops it. */
-function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
-  return new Promise((resolvePromise, reject) => {
-    const child = fork(new URL('./worker.js', import.meta.url), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = () => {
-      child.kill('SIGTERM');
-      finish(() => resolvePromise('interrupted'));
-    };
-    signal.addEventListener('abort', onAbort);
-    child.on('message', (e: WorkerEvent) => {
-      if (e.type === 'stage') onEvent({ type: 'stage', text: `${job.configLabel} [${job.backend}]: ${e.stage}` });
-      else if (e.type === 'progress') onEvent({ type: 'progress', label: e.stage, done: e.done, total: e.total });
-      else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
-      else if (e.type === 'point') onEvent({ type: 'point', point: e.point });
-      else if (e.type === 'done') finish(() => resolvePromise('done'));
-      else finish(() => reject(new RunFailure(`${job.configLabel} on ${job.backend}`, e.message, e.exitCode, e.badAnswer)));
+/** Runs one job in a child process (src/tasks.ts), relaying its events; Ctrl-C stops it. */
+async function runChild(job: RecallJob, onEvent: (e: RecallEvent) => void, signal: AbortSignal): Promise<'done' | 'interrupted'> {
+  const label = `${job.configLabel} on ${job.backend}`;
+  const relay = (e: WorkerEvent) => {
+    if (e.type === 'stage') onEvent({ type: 'stage', text: `${job.configLabel} [${job.backend}]: ${e.stage}` });
+    else if (e.type === 'progress') onEvent({ type: 'progress', label: e.stage, done: e.done, total: e.total });
+    else if (e.type === 'build') onEvent({ type: 'build', build: e.build });
+    else onEvent({ type: 'point', point: e.point });
+  };
+  try {
+    const r = await runTask<WorkerEvent, null>('process', new URL('./worker.js', import.meta.url), job, relay, {
+      signal,
+      stopped: (code, sig) => `the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`,
     });
-    child.on('error', (err) => finish(() => reject(err)));
-    child.on('exit', (code, sig) => {
-      if (signal.aborted) return finish(() => resolvePromise('interrupted'));
-      finish(() =>
-        reject(
-          new RunFailure(
-            `${job.configLabel} on ${job.backend}`,
-            `the measuring process stopped (${sig ?? `exit code ${code}`})${sig === 'SIGKILL' ? '; out of memory?' : ''}`,
-            1,
-          ),
-        ),
-      );
-    });
-    child.send(job);
-  });
+    return r.outcome;
+  } catch (err) {
+    if (signal.aborted) return 'interrupted';
+    if (err instanceof TaskError) throw new RunFailure(label, err.message, err.exitCode, err.badAnswer);
+    throw new RunFailure(label, (err as Error).message, 1);
+  }
 }

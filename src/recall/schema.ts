@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { machineSchema } from '../bench/schema.js';
+import { machineSchema } from '../evaluation/machine.js';
 import { difficultySchema } from '../datasets/difficulty.js';
 
 /**

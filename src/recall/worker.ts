@@ -4,7 +4,6 @@
  * of its own gives each build an honest peak-memory figure and lets Ctrl-C stop it at any point.
  */
 import { buildsWithThreads } from '../evaluation/contenders.js';
-import { AnswerError, VectroError } from '../errors.js';
 import { loadRows } from '../datasets/source.js';
 import { percentile } from '../index/recall.js';
 import { checkBuild, checkResults, checkTiming } from '../evaluation/answers.js';
@@ -13,13 +12,12 @@ import { nlistOf, type PassPlan } from '../peers/faiss.js';
 import { RecallJudge } from './measure.js';
 import type { BuildResult, PointResult } from './schema.js';
 import type { RecallJob, WorkerEvent } from './job.js';
-
-const send = (e: WorkerEvent) => new Promise<void>((resolve) => process.send!(e, undefined, {}, () => resolve()));
+import { serveTask } from '../tasks.js';
 
 /** Untimed queries before each ef's timed pass (caches, branch predictors, lazily built scratch). */
 const WARMUP_QUERIES = 50;
 
-async function run(job: RecallJob): Promise<void> {
+async function run(job: RecallJob, send: (e: WorkerEvent) => void): Promise<void> {
   const { config, backend, k, threads } = job;
   const progress = (stage: string) => (done: number, total: number) => void send({ type: 'progress', stage, done, total });
   const base = await loadRows(job.dataset.base, { onProgress: progress('reading base vectors') });
@@ -32,7 +30,7 @@ async function run(job: RecallJob): Promise<void> {
     const own = engine.ownBuild?.();
     const buildSeconds = own?.seconds ?? (performance.now() - started) / 1000;
     const peakRss = own?.peakRss ?? process.resourceUsage().maxRSS * 1024;
-    await send({ type: 'stage', stage: 'measuring the index size' });
+    send({ type: 'stage', stage: 'measuring the index size' });
     const buildThreads = own?.threads ?? (buildsWithThreads(backend) ? threads : 1);
     const build: BuildResult = {
       config: job.configLabel,
@@ -43,7 +41,7 @@ async function run(job: RecallJob): Promise<void> {
       peak_rss_bytes: peakRss,
     };
     checkBuild(contender, build);
-    await send({ type: 'build', build });
+    send({ type: 'build', build });
 
     const judge = new RecallJudge(job.dataset.metric, base.x, job.queries, dim, job.truth, job.truthWidth, k);
     const sweep = sweepOf(config, backend);
@@ -59,7 +57,7 @@ async function run(job: RecallJob): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const value of values) {
         const setting = value === null ? 'searching' : `searching at ${sweep}=${value}`;
-        await send({ type: 'stage', stage: `${setting} (round ${round} of ${ROUNDS})` });
+        send({ type: 'stage', stage: `${setting} (round ${round} of ${ROUNDS})` });
         const timing = engine.timedSearch
           ? await engine.timedSearch(job.queries, k, value ?? 0, threads, PASSES, WARMUP_QUERIES)
           : timeLocally(engine, job, value ?? 0);
@@ -70,7 +68,7 @@ async function run(job: RecallJob): Promise<void> {
         const kept = best.get(value);
         if (!kept || timing.qps > kept.qps) best.set(value, { ...timing, batchQps: fastest(timing.batchQps, kept?.batchQps ?? null) });
         else kept.batchQps = fastest(kept.batchQps, timing.batchQps);
-        if (round === ROUNDS) await send({ type: 'point', point: pointOf(best.get(value)!, judge, job, value, sweep) });
+        if (round === ROUNDS) send({ type: 'point', point: pointOf(best.get(value)!, judge, job, value, sweep) });
       }
     }
   } finally {
@@ -177,16 +175,7 @@ function pointOf(t: TimedSearch, judge: RecallJudge, job: RecallJob, value: numb
   };
 }
 
-process.once('message', (job: RecallJob) => {
-  run(job)
-    .then(() => send({ type: 'done' }))
-    .catch((err) =>
-      send({
-        type: 'error',
-        message: err instanceof Error ? err.message : String(err),
-        exitCode: err instanceof VectroError ? err.exitCode : 1,
-        badAnswer: err instanceof AnswerError,
-      }),
-    )
-    .finally(() => process.disconnect());
+await serveTask<RecallJob, WorkerEvent, null>(async (job, emit) => {
+  await run(job, emit);
+  return { result: null };
 });

@@ -7,15 +7,15 @@ import { loadPeer, PEER_NAMES } from '../../evaluation/contenders.js';
 import { probeFaiss } from '../../peers/faiss.js';
 import { compareRuns, loadBenchFile } from '../../bench/compare.js';
 import { runPlan } from '../../bench/harness.js';
-import { describeMachine } from '../../bench/machine.js';
+import { describeMachine, machineLine } from '../../evaluation/machine.js';
 import type { BenchPlan } from '../../bench/plan.js';
 import { resultSchema, type BenchFile } from '../../bench/schema.js';
 import type { SizeClass } from '../../bench/suite.js';
 import { SUITE_NAMES, SUITES } from '../../bench/suites/index.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { ExportTarget, machineLine, renderCsv, renderJson, renderMarkdown, renderTerminalTable } from '../../export/exporters.js';
-import { formatRate } from '../../export/format.js';
-import { FLAG_LEGEND, suiteTables } from '../../export/table.js';
+import { ExportTarget, renderTerminalTable } from '../../export/exporters.js';
+import { FLAG_LEGEND, renderCsv, renderJson, renderMarkdown, suiteTables } from '../../bench/report.js';
+import { formatRate } from '../../units.js';
 import { signalExitCode, withInterrupt } from '../../signals.js';
 import { LIMITS as COUNT_LIMITS } from '../../limits.js';
 import { parseNameList, parseOptions, threadsOption, wholeNumber } from '../options.js';
@@ -216,10 +216,10 @@ async function runBench(
   const file: BenchFile = { machine, results: [] };
   const descriptions = Object.fromEntries(SUITES.map((s) => [s.name, s.description]));
   const targets = [
-    opts.json && new ExportTarget(opts.json, renderJson),
-    opts.markdown && new ExportTarget(opts.markdown, (f) => renderMarkdown(f, descriptions)),
-    opts.csv && new ExportTarget(opts.csv, renderCsv),
-  ].filter((t): t is ExportTarget => Boolean(t));
+    opts.json && new ExportTarget<BenchFile>(opts.json, renderJson),
+    opts.markdown && new ExportTarget<BenchFile>(opts.markdown, (f) => renderMarkdown(f, descriptions)),
+    opts.csv && new ExportTarget<BenchFile>(opts.csv, renderCsv),
+  ].filter((t): t is ExportTarget<BenchFile> => Boolean(t));
   // Tables go to stderr when an export claims stdout.
   const say = targets.some((t) => t.toStdout) ? (s: string) => process.stderr.write(`${s}\n`) : (s: string) => console.log(s);
   say(machineLine(machine));

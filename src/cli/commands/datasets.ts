@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../errors.js';
-import { formatRate } from '../../export/format.js';
+import { formatRate } from '../../units.js';
 import { cachedDatasets, dataDir, folderBytes } from '../../datasets/cache.js';
 import { installDataset, isInstalled, sourceFromUrl } from '../../datasets/install.js';
 import { datasetDifficulty, type Difficulty } from '../../datasets/difficulty.js';

@@ -8,7 +8,7 @@ import { texmexRecords } from '../../formats/writers.js';
 import { checkOutputExtension, planOutputs } from '../outputs.js';
 import { computeGroundTruth } from '../../index/groundtruth.js';
 import { withInterrupt } from '../../signals.js';
-import { formatRate } from '../../export/format.js';
+import { formatRate } from '../../units.js';
 import { commonOptions, kOption, parseOptions } from '../options.js';
 import { keyValueTable, printJson, say } from '../output.js';
 import { Progress } from '../progress.js';

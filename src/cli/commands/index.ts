@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { INDEX_METRICS } from '../../distance/metrics.js';
 import { UsageError } from '../../errors.js';
-import { formatRate } from '../../export/format.js';
+import { formatRate } from '../../units.js';
 import { VECTOR_FORMATS } from '../../formats/detect.js';
 import { writeFilesAtomic } from '../../formats/atomic.js';
 import { checkTruth, readTruthFile } from '../../formats/truth.js';
@@ -13,7 +13,7 @@ import { indexFileBytes, probeIndex, readIndex, STORAGES, writeIndex, type Index
 import { DEFAULT_ITERATIONS, IVF_STORAGES, TRAIN_PER_LIST } from '../../index/ivf.js';
 import { percentile, recallAtK } from '../../index/recall.js';
 import { loadIndex } from '../../index/load.js';
-import { runWorker } from '../../index/run-worker.js';
+import { runWorker } from '../../tasks.js';
 import type { SearchJob, SearchRun } from '../../index/search-worker.js';
 import { withInterrupt } from '../../signals.js';
 import { LIMITS } from '../../limits.js';
@@ -132,7 +132,12 @@ export function registerIndex(program: Command): void {
       iterations: opts.iterations,
     };
     const data = await withInterrupt(async (signal) => {
-      const d = await runWorker<IndexData>('./build-worker.js', job, (done, total, stage) => progress.update(stage ?? 'inserting', done, total), signal);
+      const d = await runWorker<IndexData>(
+        new URL('../../index/build-worker.js', import.meta.url),
+        job,
+        (done, total, stage) => progress.update(stage ?? 'inserting', done, total),
+        signal,
+      );
       const bytes = await writeIndex(opts.output, d, signal);
       return { d, bytes };
     }).finally(() => progress.stop());
@@ -216,9 +221,9 @@ export function registerIndex(program: Command): void {
       mmap: opts.mmap,
       cold: opts.cold,
     };
-    const run = await withInterrupt((signal) => runWorker<SearchRun>('./search-worker.js', job, (d, t) => progress.update('searching', d, t), signal)).finally(
-      () => progress.stop(),
-    );
+    const run = await withInterrupt((signal) =>
+      runWorker<SearchRun>(new URL('../../index/search-worker.js', import.meta.url), job, (d, t) => progress.update('searching', d, t), signal),
+    ).finally(() => progress.stop());
     await writeFilesAtomic([
       ...(opts.output ? [{ path: opts.output, data: texmexRecords(run.ids, opts.k) }] : []),
       ...(opts.distances ? [{ path: opts.distances, data: texmexRecords(run.distances, opts.k) }] : []),

@@ -4,7 +4,7 @@ import { quantizeFile, type QuantizeReport } from '../../quant/quantize.js';
 import { SCHEMES } from '../../quant/schemes.js';
 import { parseOptions, quantizeOptions } from '../options.js';
 import { formatBytes, formatNumber, keyValueTable, printJson, say } from '../output.js';
-import { formatRate } from '../../export/format.js';
+import { formatRate } from '../../units.js';
 import { Progress } from '../progress.js';
 import { withInterrupt } from '../../signals.js';
 import { VectorReader } from '../../formats/vectors.js';

@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { describeMachine } from '../../bench/machine.js';
+import { describeMachine, machineLine } from '../../evaluation/machine.js';
 import { INDEX_METRICS, type IndexMetricName } from '../../distance/metrics.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { ExportTarget, machineLine, renderTerminalTable } from '../../export/exporters.js';
+import { ExportTarget, renderTerminalTable } from '../../export/exporters.js';
 import { dataDir } from '../../datasets/cache.js';
 import { resolveDataset, type Dataset } from '../../datasets/resolve.js';
 import {
