@@ -1,10 +1,7 @@
 import { createRequire } from 'node:module';
 import type { IndexMetricName } from '../distance/metrics.js';
-import { FlatIndex } from '../index/flat.js';
-import { HnswIndex } from '../index/hnsw.js';
-import { IvfIndex, type IvfStorage } from '../index/ivf.js';
-import type { VectorIndex } from '../index/types.js';
 import { writeIndex } from '../index/format.js';
+import { INDEX_TYPES } from '../index/registry.js';
 import { FaissWorker, sweptParameter, type FaissBuild, type PassPlan } from '../peers/faiss.js';
 import { savedBytes } from '../peers/scratch-file.js';
 import { UsearchHnsw, type UsearchModule } from '../peers/usearch.js';
@@ -90,9 +87,7 @@ export function unsupported(config: IndexSpec, backend: RecallBackend): string |
 
 /** The search parameter a configuration sweeps on a backend: HNSW's ef, IVF's nprobe, or none (exact search). */
 export function sweepOf(config: IndexSpec, _backend: RecallBackend): 'ef' | 'nprobe' | undefined {
-  if (config.type === 'flat') return undefined;
-  if (config.type === 'hnsw') return 'ef';
-  if (config.type === 'ivf') return 'nprobe';
+  if (config.type !== 'faiss') return INDEX_TYPES[config.type].sweep;
   const p = sweptParameter(toFaissFactory(config));
   return p === 'efSearch' ? 'ef' : p;
 }
@@ -138,46 +133,17 @@ function faissEngine({ config, dim, metric, backend }: EngineParams): Engine {
   };
 }
 
-/** vectro's IVF index: the build trains k-means on the base vectors, the sweep is over nprobe. */
-function ivfEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
-  const index = IvfIndex.create({
-    dim,
-    metric,
-    nlist: config.nlist!,
-    storage: config.storage as IvfStorage,
-    keepVectors: config.keep,
-    seed,
-    backend: p.backend as 'native' | 'js',
+/** vectro's index types, whichever the spec names (index/registry.ts): the sweep value goes to its parameter. */
+function vectroEngine({ config, dim, metric, seed, backend }: EngineParams): Engine {
+  if (config.type === 'faiss') throw new RangeError('a faiss: spec runs on the faiss backend');
+  const entry = INDEX_TYPES[config.type];
+  const index = entry.create(config, { dim, metric, seed, backend: backend as 'native' | 'js' });
+  const options = (value: number, threads: number, batch: boolean) => ({
+    ...(entry.sweep ? { [entry.sweep]: value } : {}),
+    threads,
+    rerank: config.rerank,
+    batch,
   });
-  const outcome = (r: { ids: Uint32Array; distances: Float32Array; distanceComputations: number }) => ({
-    ids: r.ids,
-    distances: r.distances,
-    computations: r.distanceComputations,
-  });
-  return {
-    build: (base, threads, onProgress) => index.addAsync(base, { threads, onProgress }),
-    bytes: async () => index.fileBytes(),
-    searchOne: (q, k, nprobe) => outcome(index.search(q, k, { nprobe, threads: 1, rerank: config.rerank })),
-    searchBatch: (qs, k, nprobe, threads) => outcome(index.search(qs, k, { nprobe, threads, rerank: config.rerank, batch: true })),
-  };
-}
-
-function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine {
-  if (config.type === 'ivf') return ivfEngine({ config, dim, metric, seed, ...p });
-  const backend = p.backend as 'native' | 'js';
-  const index: VectorIndex & { addAsync?: HnswIndex['addAsync'] } =
-    config.type === 'flat'
-      ? FlatIndex.create({ dim, metric, backend })
-      : HnswIndex.create({
-          dim,
-          metric,
-          m: config.m,
-          efConstruction: config.efConstruction,
-          seed,
-          backend,
-          storage: config.storage,
-          keepVectors: config.keep,
-        });
   const outcome = (r: { ids: Uint32Array; distances: Float32Array; distanceComputations: number }) => ({
     ids: r.ids,
     distances: r.distances,
@@ -193,8 +159,8 @@ function vectroEngine({ config, dim, metric, seed, ...p }: EngineParams): Engine
     },
     bytes: async () => index.fileBytes(),
     codeBytes: () => savedBytes((path) => writeIndex(path, { ...index.toData(), keepVectors: false, vectors: new Float32Array(0) })),
-    searchOne: (q, k, ef) => outcome(index.search(q, k, { ef, threads: 1, rerank: config.rerank })),
-    searchBatch: (qs, k, ef, threads) => outcome(index.search(qs, k, { ef, threads, rerank: config.rerank })),
+    searchOne: (q, k, value) => outcome(index.search(q, k, options(value, 1, false))),
+    searchBatch: (qs, k, value, threads) => outcome(index.search(qs, k, options(value, threads, true))),
   };
 }
 

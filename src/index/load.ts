@@ -1,9 +1,8 @@
 import type { BackendChoice } from '../backends/select.js';
 import { DataError, UsageError, VectroError } from '../errors.js';
-import { FlatIndex } from './flat.js';
 import { probeIndex, readIndex } from './format.js';
-import { HnswIndex } from './hnsw.js';
 import { IvfIndex } from './ivf.js';
+import { INDEX_TYPES } from './registry.js';
 import type { VectorIndex } from './types.js';
 
 /**
@@ -22,8 +21,7 @@ export async function loadIndex(
   }
   const data = await readIndex(path);
   try {
-    const index =
-      data.type === 'hnsw' ? HnswIndex.fromData(data, backend) : data.type === 'ivf' ? IvfIndex.fromData(data, backend) : FlatIndex.fromData(data, backend);
+    const index = INDEX_TYPES[data.type].fromData(data, backend);
     return { index, fileBytes: data.fileBytes };
   } catch (err) {
     if (err instanceof VectroError) throw err;
