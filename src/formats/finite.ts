@@ -1,24 +1,29 @@
 import { DataError } from '../errors.js';
 
 /**
- * Index of the first NaN or infinite value of `x`, or -1. Every reader of vectors runs this, so it
- * is a branch-free pass first (`v * 0` is 0 for finite values, NaN otherwise; four sums, about 3x a
- * per-value test) and a search for the culprit only when that pass finds one.
+ * The sum of the squares of `x` in float64, in one branch-free pass of four sums. It is finite
+ * exactly when every value is (a float32 squared is below 2^256, and no array is long enough for
+ * such squares to reach float64's 2^1024), so one pass checks both finiteness and the norm bound.
  */
-export function firstNonFinite(x: Float32Array): number {
+function sumOfSquares(x: Float32Array): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
   const whole = x.length & ~3;
   for (let i = 0; i < whole; i += 4) {
-    s0 += x[i] * 0;
-    s1 += x[i + 1] * 0;
-    s2 += x[i + 2] * 0;
-    s3 += x[i + 3] * 0;
+    s0 += x[i] * x[i];
+    s1 += x[i + 1] * x[i + 1];
+    s2 += x[i + 2] * x[i + 2];
+    s3 += x[i + 3] * x[i + 3];
   }
-  for (let i = whole; i < x.length; i++) s0 += x[i] * 0;
-  if (s0 + s1 + s2 + s3 === 0) return -1;
+  for (let i = whole; i < x.length; i++) s0 += x[i] * x[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** Index of the first NaN or infinite value of `x`, or -1: the pass above, and a search only when it finds one. */
+export function firstNonFinite(x: Float32Array): number {
+  if (Number.isFinite(sumOfSquares(x))) return -1;
   for (let i = 0; i < x.length; i++) if (x[i] - x[i] !== 0) return i;
   return -1;
 }
@@ -34,21 +39,8 @@ const MAX_NORM_SQUARED = MAX_NORM * MAX_NORM;
 
 /** What is wrong with rows of `dim` values, as a row and a problem; undefined when nothing is. */
 export function firstUnfitRow(x: Float32Array, dim: number): { row: number; dimension?: number; problem: string } | undefined {
-  // One branch-free pass of squares in float64 (where float32 values cannot overflow): NaN or an
-  // infinity makes the sum non-finite, and a sum within the bound clears every row at once.
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const whole = x.length & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    s0 += x[i] * x[i];
-    s1 += x[i + 1] * x[i + 1];
-    s2 += x[i + 2] * x[i + 2];
-    s3 += x[i + 3] * x[i + 3];
-  }
-  for (let i = whole; i < x.length; i++) s0 += x[i] * x[i];
-  if (s0 + s1 + s2 + s3 <= MAX_NORM_SQUARED) return undefined;
+  // A sum within the bound clears every row at once; past it, find the row (or the NaN or infinity).
+  if (sumOfSquares(x) <= MAX_NORM_SQUARED) return undefined;
   const at = firstNonFinite(x);
   if (at >= 0) return { row: Math.floor(at / dim), dimension: at % dim, problem: `is ${x[at]}` };
   for (let r = 0; r * dim < x.length; r++) {
