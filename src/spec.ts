@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { LIMITS, wholeNumber } from './limits.js';
-import { STORAGES, type Storage } from './index/format.js';
-import { IVF_STORAGES } from './index/ivf.js';
+import type { IndexType, Storage } from './index/format.js';
+import { INDEX_TYPES, type IndexTypeEntry } from './index/registry.js';
 
 /**
  * The one spec grammar of index configurations (as FAISS's index_factory strings), used by
@@ -32,31 +32,6 @@ export interface IndexSpec {
   /** faiss: re-score refine x k candidates exactly (IndexRefineFlat's k_factor); 0 for none. */
   refine?: number;
 }
-
-const STORAGE_NAMES = Object.keys(STORAGES) as [Storage, ...Storage[]];
-
-const hnswKeys = z
-  .object({
-    m: wholeNumber('m', 2, LIMITS.m).default(16),
-    efc: wholeNumber('efc', 1, LIMITS.ef).default(200),
-    storage: z.enum(STORAGE_NAMES, { error: (i) => `storage: expected one of ${STORAGE_NAMES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
-    keep: wholeNumber('keep', 0, 1).default(0),
-    rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
-  })
-  .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8, binary and rabitq storage rerank (f32 distances are already exact)' })
-  .refine((o) => !(o.storage === 'f32' && o.keep > 0), { error: 'keep: an f32 index holds its vectors already' });
-
-const ivfKeys = z
-  .object({
-    nlist: wholeNumber('nlist', 1, 1 << 24),
-    storage: z.enum(IVF_STORAGES, { error: (i) => `storage: an ivf index stores ${IVF_STORAGES.join(', ')}, got '${String(i.input)}'` }).default('f32'),
-    keep: wholeNumber('keep', 0, 1).default(0),
-    rerank: wholeNumber('rerank', 0, LIMITS.rerank).default(0),
-  })
-  .strict()
-  .refine((o) => !(o.storage === 'f32' && o.rerank > 0), { error: 'rerank: only int8 and rabitq storage rerank (f32 distances are already exact)' })
-  .refine((o) => !(o.storage === 'f32' && o.keep > 0), { error: 'keep: an f32 index holds its vectors already' });
 
 const faissKeys = z
   .object({
@@ -99,44 +74,32 @@ export function parseSpec(spec: string, flag = '--configs'): IndexSpec {
     if (key in fields) throw fail(`${key} is given twice`);
     fields[key] = value;
   }
-  if (type === 'flat') {
-    if (pairs.length > 0) throw fail('flat (exact search) takes no parameters');
-    return { type: 'flat', m: 0, efConstruction: 0, storage: 'f32', keep: false, rerank: 0 };
-  }
-  if (type === 'ivf') {
-    if (!('nlist' in fields)) throw fail('ivf needs nlist=N (the number of lists, e.g. ivf,nlist=1024)');
-    const parsed = ivfKeys.safeParse(fields);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (ivf takes nlist, storage, keep, rerank)` : issue.message);
-    }
-    const o = parsed.data;
-    return { type: 'ivf', m: 0, efConstruction: 0, nlist: o.nlist, storage: o.storage, keep: o.keep === 1 || o.rerank > 0, rerank: o.rerank };
-  }
-  if (type !== 'hnsw') throw fail(`unknown index type '${type}' (flat, hnsw, ivf, or faiss:FACTORY)`);
-  const parsed = hnswKeys.safeParse(fields);
+  const entry = (INDEX_TYPES as Record<string, IndexTypeEntry>)[type];
+  if (!entry) throw fail(`unknown index type '${type}' (${Object.keys(INDEX_TYPES).join(', ')}, or faiss:FACTORY)`);
+  const keys = entry.spec;
+  if (!keys.takes && pairs.length > 0) throw fail(`${type} (exact search) takes no parameters`);
+  if (keys.required && !(keys.required.key in fields)) throw fail(keys.required.message);
+  const parsed = keys.schema.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (hnsw takes m, efc, storage, keep, rerank)` : issue.message);
+    throw fail(issue.code === 'unrecognized_keys' ? `unknown parameter '${issue.keys[0]}' (${type} takes ${keys.takes})` : issue.message);
   }
-  const o = parsed.data;
-  return { type: 'hnsw', m: o.m, efConstruction: o.efc, storage: o.storage, keep: o.keep === 1 || o.rerank > 0, rerank: o.rerank };
+  return { type: type as IndexType, ...keys.read(parsed.data) };
 }
 
 /** The canonical spec of a configuration: every parameter, in a fixed order (parses back to it). */
 export function formatSpec(c: IndexSpec): string {
-  if (c.type === 'flat') return 'flat';
   if (c.type === 'faiss') return `faiss:${c.factory}${c.efConstruction ? `,efc=${c.efConstruction}` : ''}${c.refine ? `,refine=${c.refine}` : ''}`;
+  const own = INDEX_TYPES[c.type].spec.write(c);
+  if (own.length === 0) return c.type;
   // rerank implies keep: keep=1 is written only for a kept index without a rerank depth.
-  const rerank = c.rerank > 0 ? `,rerank=${c.rerank}` : c.keep ? ',keep=1' : '';
-  if (c.type === 'ivf') return `ivf,nlist=${c.nlist},storage=${c.storage}${rerank}`;
-  return `hnsw,m=${c.m},efc=${c.efConstruction},storage=${c.storage}${rerank}`;
+  const rerank = c.rerank > 0 ? [`rerank=${c.rerank}`] : c.keep ? ['keep=1'] : [];
+  return [c.type, ...own, `storage=${c.storage}`, ...rerank].join(',');
 }
 
 /** The FAISS factory string that builds `c` on the FAISS peer (vectro's flat, hnsw and ivf over f32; faiss: as given). */
 export function toFaissFactory(c: IndexSpec): string {
-  if (c.type === 'ivf') return `IVF${c.nlist},Flat`;
-  return c.type === 'faiss' ? c.factory! : c.type === 'flat' ? 'Flat' : `HNSW${c.m}`;
+  return c.type === 'faiss' ? c.factory! : INDEX_TYPES[c.type].spec.faiss(c);
 }
 
 /** Exact search, then HNSW (hnswlib's M=16, efConstruction=200) on f32, int8 and binary codes. */
