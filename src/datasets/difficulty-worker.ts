@@ -1,5 +1,4 @@
 /** Worker: measures a dataset's difficulty (difficulty.ts) off the caller's thread; its memory goes with it. */
-import { workerData } from 'node:worker_threads';
 import { selectBackend } from '../backends/select.js';
 import type { IndexMetricName } from '../distance/metrics.js';
 import { type Progress, serveTask } from '../tasks.js';
@@ -14,15 +13,12 @@ export interface DifficultyJob {
   threads: number;
 }
 
-const job = workerData as DifficultyJob;
-await serveTask<typeof job, Progress, Difficulty>(async (_job, emit) => {
+await serveTask<DifficultyJob, Progress, Difficulty>(async (job, emit) => {
   const progress = (done: number, total: number, stage?: string) => emit({ done, total, stage });
-  {
-    const base = await loadRows(job.base, { onProgress: (done, total) => progress(done, total, 'reading base vectors') });
-    const queries = await loadRows(job.queries);
-    const pick = sampleIndexes(queries.count, DIFFICULTY_SAMPLE.queries, job.seed);
-    const sample = gatherRows(queries.x, queries.dim, pick, false);
-    progress(0, 1, 'measuring relative contrast and LID');
-    return { result: measureDifficulty(base.x, sample, base.dim, job.metric, selectBackend('auto'), job.threads, job.seed) };
-  }
+  const base = await loadRows(job.base, { onProgress: (done, total) => progress(done, total, 'reading base vectors') });
+  const queries = await loadRows(job.queries);
+  const pick = sampleIndexes(queries.count, DIFFICULTY_SAMPLE.queries, job.seed);
+  const sample = gatherRows(queries.x, queries.dim, pick, false);
+  progress(0, 1, 'measuring relative contrast and LID');
+  return { result: measureDifficulty(base.x, sample, base.dim, job.metric, selectBackend('auto'), job.threads, job.seed) };
 });
