@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-import { outputTarget } from '../formats/atomic.js';
+import { isStreamOutput, outputTarget } from '../formats/atomic.js';
 import { ensureSpace } from '../formats/space.js';
 import { reportsToStderr } from './output.js';
 
@@ -27,12 +27,6 @@ const statOf = (path: string) => stat(path).catch(() => undefined);
 
 /** The identity of a file (device and inode), so a link or another spelling of an input is caught. */
 const identity = (s: Stats | undefined) => (s ? `${s.dev}:${s.ino}` : undefined);
-
-/** Whether `path` names a stream target (stdout, a character device, a FIFO), written in place. */
-export function isStreamOutput(path: string): boolean {
-  const t = outputTarget(path);
-  return 'kind' in t && t.kind === 'stream';
-}
 
 /**
  * Refuses an output whose extension is not one of `exts` (`what` says what is written). Streams
@@ -93,14 +87,11 @@ export async function planOutputs(inputs: (string | undefined)[], outputs: Plann
     const real = await realpath(folder);
     const inside = guarded.find((g) => real === g.dir || real.startsWith(g.dir + sep));
     if (inside) throw new UsageError(`${where}: is inside ${inside.dir}, ${inside.why}; write it elsewhere`);
-    if (
-      !(await access(folder, constants.W_OK).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      throw new UsageError(`${where}: the folder ${dirname(path)} is not writable`);
-    }
+    const writable = await access(folder, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!writable) throw new UsageError(`${where}: the folder ${dirname(path)} is not writable`);
     if (bytes !== undefined) {
       const need = needs.get(folderInfo.dev) ?? { dir: folder, bytes: 0, flags: [] };
       need.bytes += bytes;

@@ -58,7 +58,7 @@ export async function installDataset(known: KnownDataset, sources: DatasetSource
       failures.push(err.message);
       continue;
     }
-    await sweepStaleTemps(dirname(dir));
+    sweepStaleTemps(dirname(dir));
     const tmp = claimTemp(dirname(dir), known.name, 'dir');
     await mkdir(tmp);
     try {

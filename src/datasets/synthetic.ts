@@ -185,7 +185,7 @@ export async function ensureSynthetic(o: SyntheticOptions, hooks: GenerateHooks)
   const dir = join(dataDir(), dataset.name);
   if (await readManifest(dir)) return dataset;
   await mkdir(dataDir(), { recursive: true });
-  await sweepStaleTemps(dataDir());
+  sweepStaleTemps(dataDir());
   await ensureSpace(dataDir(), syntheticBytes(o), `synthetic dataset ${dataset.name} (in ${dataDir()})`);
   const tmp = claimTemp(dataDir(), dataset.name, 'dir');
   await mkdir(tmp);

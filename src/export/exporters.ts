@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { outputTarget, writeFileAtomic } from '../formats/atomic.js';
+import { isStreamOutput, writeFileAtomic } from '../formats/atomic.js';
 import type { TableModel } from './table.js';
 
 export function renderTerminalTable(t: TableModel): string {
@@ -33,20 +33,18 @@ export function csvCell(v: unknown): string {
 export class ExportTarget<F> {
   private pending: Promise<void> = Promise.resolve();
   private failure: unknown;
+  /** stdout, a device or a FIFO: written once, at the end, in place (see AtomicFile). */
+  private readonly stream: boolean;
 
   constructor(
     readonly path: string,
     private readonly render: (file: F) => string,
-  ) {}
+  ) {
+    this.stream = isStreamOutput(path);
+  }
 
   get toStdout(): boolean {
     return this.path === '-';
-  }
-
-  /** stdout, a device or a FIFO: written once, at the end, in place (see AtomicFile). */
-  private get stream(): boolean {
-    const target = outputTarget(this.path);
-    return 'kind' in target && target.kind === 'stream';
   }
 
   /** Queues a rewrite with the results so far (writes never overlap). */

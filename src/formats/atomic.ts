@@ -43,6 +43,12 @@ export function outputTarget(path: string): OutputTarget | { refused: string } {
   return { refused: `is ${describeFileType(stats)}; vectro writes regular files, character devices (/dev/null) and FIFOs` };
 }
 
+/** Whether `path` names a stream target (stdout, a character device, a FIFO), written in place. */
+export function isStreamOutput(path: string): boolean {
+  const t = outputTarget(path);
+  return 'kind' in t && t.kind === 'stream';
+}
+
 /**
  * An output written under a temporary name and moved into place by `commit()`, so a failed or
  * interrupted run never leaves a half-written file behind. A stream target (stdout, a device, a
@@ -104,8 +110,7 @@ export class AtomicFile {
       return;
     }
     await copyToStream(this.tempPath, this.path);
-    await unlink(this.tempPath).catch(() => undefined);
-    releaseTemp(this.tempPath);
+    await this.abort(); // the staged copy is done with
   }
 }
 

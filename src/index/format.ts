@@ -1,7 +1,7 @@
 import { DataError } from '../errors.js';
 import { AtomicFile, readFully } from '../formats/atomic.js';
 import { stopIfAborted } from '../signals.js';
-import { firstUnfitRow } from '../formats/finite.js';
+import { firstNonFinite, firstUnfitRow } from '../formats/finite.js';
 import { crcUpdate } from '../formats/checksum.js';
 import { openInput } from '../formats/input.js';
 import { INDEX_METRICS, type IndexMetricName } from '../distance/metrics.js';
@@ -326,12 +326,6 @@ export async function probeIndex(path: string): Promise<IndexHeader> {
   } finally {
     await input.handle.close();
   }
-}
-
-/** Index of the first value that is NaN or infinite, or -1 (`v - v` is 0 only for finite values). */
-function firstNonFinite(x: Float32Array): number {
-  for (let i = 0; i < x.length; i++) if (x[i] - x[i] !== 0) return i;
-  return -1;
 }
 
 /**
